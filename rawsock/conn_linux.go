@@ -1,0 +1,544 @@
+package rawsock
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// newConn registers fd with the runtime poller. os.NewFile does it: it
+// reads the fd's flags (fcntl F_GETFL), sees O_NONBLOCK and adds the fd to
+// the runtime's epoll set.
+func newConn(fd, family, sotype, proto int) *Conn {
+	f := os.NewFile(uintptr(fd), "socket")
+	rc, _ := f.SyscallConn() // fails only for a nil *File
+	c := &Conn{fd: fd, family: family, sotype: sotype, proto: proto, file: f, rc: rc}
+	c.rop.init(c)
+	c.wop.init(c)
+	return c
+}
+
+func socket(family, typ, proto int) (*Conn, error) {
+	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
+	fd, err := unix.Socket(family, typ|flags, proto)
+	if t := traceOut.Load(); t != nil {
+		t.printf("socket(%s, %s, %s)%s", FamilyName(family), TypeName(typ|flags), ProtoName(family, proto), traceRet(fd, err))
+	}
+	if err != nil {
+		return nil, socketErr(tripleString(family, typ, proto), family, typ, proto, err)
+	}
+	return newConn(fd, family, typ&^flags, proto), nil
+}
+
+// socketErr names the triple and, where the refusal is about privilege or a
+// missing kernel feature, says what to do.
+func socketErr(call string, family, typ, proto int, err error) error {
+	errno := errnoOf(err)
+	base := typ &^ (unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK)
+	switch {
+	case (errno == unix.EPERM || errno == unix.EACCES) && (base == unix.SOCK_RAW || family == unix.AF_PACKET):
+		what := "raw sockets"
+		if family == unix.AF_PACKET {
+			what = "AF_PACKET sockets"
+		}
+		return os.NewSyscallError(call, &privilegeError{errno: errno, what: what})
+	case (errno == unix.EPERM || errno == unix.EACCES) && base == unix.SOCK_DGRAM && (proto == unix.IPPROTO_ICMP || proto == unix.IPPROTO_ICMPV6):
+		return os.NewSyscallError(call, &hintError{errno, "unprivileged ICMP sockets need the process's group inside net.ipv4.ping_group_range: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\""})
+	case errno == unix.EPROTONOSUPPORT && proto == unix.IPPROTO_SCTP:
+		return os.NewSyscallError(call, &hintError{errno, "this kernel has no SCTP; where it is a module, modprobe sctp"})
+	case errno == unix.ESOCKTNOSUPPORT && base == unix.SOCK_RDM:
+		return os.NewSyscallError(call, &hintError{errno, "Linux offers SOCK_RDM only in AF_TIPC and AF_RDS"})
+	}
+	return os.NewSyscallError(call, errno)
+}
+
+// hintError is an errno with a sentence on what to do about it.
+type hintError struct {
+	errno syscall.Errno
+	hint  string
+}
+
+func (e *hintError) Error() string { return e.errno.Error() + " (" + e.hint + ")" }
+func (e *hintError) Unwrap() error { return e.errno }
+
+func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
+	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
+	fds, err := unix.Socketpair(family, typ|flags, proto)
+	if t := traceOut.Load(); t != nil {
+		res := traceRet(0, err)
+		if err == nil {
+			res += " [" + itoa(fds[0]) + ", " + itoa(fds[1]) + "]"
+		}
+		t.printf("socketpair(%s, %s, %s)%s", FamilyName(family), TypeName(typ|flags), ProtoName(family, proto), res)
+	}
+	if err != nil {
+		return nil, nil, socketErr("socketpair"+tripleString(family, typ, proto)[len("socket"):], family, typ, proto, err)
+	}
+	base := typ &^ flags
+	return newConn(fds[0], family, base, proto), newConn(fds[1], family, base, proto), nil
+}
+
+func fromFD(fd int) (*Conn, error) {
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if t := traceOut.Load(); t != nil {
+		t.printf("fcntl(%d, F_DUPFD_CLOEXEC, 0)%s", fd, traceRet(nfd, err))
+	}
+	if err != nil {
+		return nil, os.NewSyscallError(sysFcntl, err)
+	}
+	var v [3]int
+	for i, opt := range [3]int{unix.SO_DOMAIN, unix.SO_TYPE, unix.SO_PROTOCOL} {
+		v[i], err = unix.GetsockoptInt(nfd, unix.SOL_SOCKET, opt)
+		if t := traceOut.Load(); t != nil {
+			t.printf("getsockopt(%d, SOL_SOCKET, %s)%s [%d]", nfd, OptName(unix.SOL_SOCKET, opt), traceRet(0, err), v[i])
+		}
+		if err != nil {
+			unix.Close(nfd)
+			return nil, os.NewSyscallError(sysGetsockopt, err)
+		}
+	}
+	if err := unix.SetNonblock(nfd, true); err != nil {
+		unix.Close(nfd)
+		return nil, os.NewSyscallError(sysFcntl, err)
+	}
+	return newConn(nfd, v[0], v[1], v[2]), nil
+}
+
+func (c *Conn) dup() (*Conn, error) {
+	var nfd int
+	err := c.control(sysFcntl, func(fd int) error {
+		var err error
+		nfd, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		if t := traceOut.Load(); t != nil {
+			t.printf("fcntl(%d, F_DUPFD_CLOEXEC, 0)%s", fd, traceRet(nfd, err))
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return newConn(nfd, c.family, c.sotype, c.proto), nil
+}
+
+// control runs a call that never blocks (bind, listen, setsockopt, ...)
+// while holding a reference on the fd, so that a concurrent Close cannot
+// close it, or let it be reused, under the call.
+func (c *Conn) control(name string, f func(fd int) error) error {
+	if err := c.closedCheck(name); err != nil {
+		return err
+	}
+	var ferr error
+	if err := c.rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
+		return c.mapPollErr(name, err)
+	}
+	return wrapErr(name, ferr)
+}
+
+// checkSockaddr refuses a nil address, or a typed nil pointer in the
+// interface, before x/sys/unix would dereference it.
+func checkSockaddr(sa unix.Sockaddr) error {
+	switch a := sa.(type) {
+	case nil:
+		return unix.EINVAL
+	case *unix.SockaddrInet4:
+		if a == nil {
+			return unix.EINVAL
+		}
+	case *unix.SockaddrInet6:
+		if a == nil {
+			return unix.EINVAL
+		}
+	case *unix.SockaddrUnix:
+		if a == nil {
+			return unix.EINVAL
+		}
+	case *unix.SockaddrLinklayer:
+		if a == nil {
+			return unix.EINVAL
+		}
+	case *unix.SockaddrNetlink:
+		if a == nil {
+			return unix.EINVAL
+		}
+	}
+	return nil
+}
+
+func (c *Conn) bind(sa unix.Sockaddr) error {
+	return c.control(sysBind, func(fd int) error {
+		err := checkSockaddr(sa)
+		if err == nil {
+			err = unix.Bind(fd, sa)
+		}
+		if t := traceOut.Load(); t != nil {
+			t.printf("bind(%d, {%s})%s", fd, SockaddrString(sa), traceRet(0, err))
+		}
+		return err
+	})
+}
+
+func (c *Conn) listen(backlog int) error {
+	return c.control(sysListen, func(fd int) error {
+		err := unix.Listen(fd, backlog)
+		if t := traceOut.Load(); t != nil {
+			t.printf("listen(%d, %d)%s", fd, backlog, traceRet(0, err))
+		}
+		return err
+	})
+}
+
+func (c *Conn) shutdown(how int) error {
+	return c.control(sysShutdown, func(fd int) error {
+		err := unix.Shutdown(fd, how)
+		if t := traceOut.Load(); t != nil {
+			t.printf("shutdown(%d, %s)%s", fd, ShutName(how), traceRet(0, err))
+		}
+		return err
+	})
+}
+
+func (c *Conn) getsockname() (unix.Sockaddr, error) { return c.sockname(sysGetsockname, unix.SYS_GETSOCKNAME) }
+func (c *Conn) getpeername() (unix.Sockaddr, error) { return c.sockname(sysGetpeername, unix.SYS_GETPEERNAME) }
+
+// sockname decodes the address itself: unix.Getsockname would add a
+// getsockopt(SO_PROTOCOL) for AF_INET.
+func (c *Conn) sockname(name string, nr uintptr) (unix.Sockaddr, error) {
+	var sa unix.Sockaddr
+	err := c.control(name, func(fd int) error {
+		var rsa unix.RawSockaddrAny
+		l := uint32(unix.SizeofSockaddrAny)
+		_, _, e := unix.RawSyscall(nr, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
+		if e == 0 {
+			sa = decodeSockaddr(&rsa, l)
+		}
+		if t := traceOut.Load(); t != nil {
+			var err error
+			if e != 0 {
+				err = e
+			}
+			t.printf("%s(%d)%s%s", name, fd, traceRet(0, err), traceAddr(sa))
+		}
+		if e != 0 {
+			return e
+		}
+		return nil
+	})
+	return sa, err
+}
+
+func (c *Conn) close() error {
+	err := c.file.Close()
+	var errno syscall.Errno
+	if err != nil && !errors.As(err, &errno) {
+		errno = unix.EBADF
+	}
+	if t := traceOut.Load(); t != nil {
+		var terr error
+		if errno != 0 {
+			terr = errno
+		}
+		t.printf("close(%d)%s", c.fd, traceRet(0, terr))
+	}
+	if errno != 0 {
+		return os.NewSyscallError(sysClose, errno)
+	}
+	return nil
+}
+
+// accept is Accept, with a context for AcceptContext.
+func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if err := c.closedCheck(sysAccept4); err != nil {
+		return nil, nil, err
+	}
+	o := &c.rop
+	o.kind = opAccept
+	err := c.start(o, ctx)
+	if err == nil {
+		err = c.finish(o, ctx, c.wait(o))
+	}
+	if err != nil {
+		o.release()
+		return nil, nil, wrapErr(sysAccept4, err)
+	}
+	sa := decodeSockaddr(&o.rsa, o.rsalen)
+	o.release()
+	return newConn(o.n, c.family, c.sotype, c.proto), sa, nil
+}
+
+func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
+	if err := checkSockaddr(sa); err != nil {
+		return wrapErr(sysConnect, err)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.closedCheck(sysConnect); err != nil {
+		return err
+	}
+	o := &c.wop
+	o.kind = opConnect
+	o.sa = sa
+	err := c.start(o, ctx)
+	if err == nil {
+		err = c.connectUnix(o, ctx)
+	}
+	o.release()
+	return wrapErr(sysConnect, err)
+}
+
+// connectUnix is the connect loop. An AF_UNIX stream connect to a listener
+// whose backlog is full fails with EAGAIN and no event will say when to
+// retry, so a blocking connect retries after a short sleep, up to its
+// deadline, where C's blocking connect would sleep in the kernel.
+func (c *Conn) connectUnix(o *op, ctx context.Context) error {
+	backoff := unixConnectBackoff
+	for {
+		err := c.finish(o, ctx, c.wait(o))
+		if c.family != unix.AF_UNIX || o.nonblock || !errors.Is(err, unix.EAGAIN) {
+			return err
+		}
+		// The deadline armed by start still holds: the next wait fails
+		// with it once it passes.
+		select {
+		case <-time.After(backoff):
+		case <-ctxDone(ctx):
+			return ctx.Err()
+		}
+		if backoff < 8*unixConnectBackoff {
+			backoff *= 2
+		}
+		o.phase2 = false
+	}
+}
+
+const unixConnectBackoff = time.Millisecond
+
+func ctxDone(ctx context.Context) <-chan struct{} {
+	if ctx == nil {
+		return nil
+	}
+	return ctx.Done()
+}
+
+func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if err := c.closedCheck(sysRecvfrom); err != nil {
+		return 0, nil, err
+	}
+	o := &c.rop
+	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, wantAddr
+	err := c.start(o, ctx)
+	if err == nil {
+		err = c.finish(o, ctx, c.wait(o))
+	}
+	var sa unix.Sockaddr
+	n := o.n
+	if err != nil {
+		n = 0
+	} else if wantAddr {
+		sa = decodeSockaddr(&o.rsa, o.rsalen)
+	}
+	o.release()
+	return n, sa, wrapErr(sysRecvfrom, err)
+}
+
+func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if err := c.closedCheck(sysRecvfrom); err != nil {
+		return 0, netip.AddrPort{}, err
+	}
+	o := &c.rop
+	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, true
+	err := c.start(o, ctx)
+	if err == nil {
+		err = c.finish(o, ctx, c.wait(o))
+	}
+	if err != nil {
+		o.release()
+		return 0, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
+	}
+	n, ap := o.n, decodeAddrPort(&o.rsa, o.rsalen)
+	o.release()
+	return n, ap, nil
+}
+
+func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
+	c.rmu.Lock()
+	defer c.rmu.Unlock()
+	if err := c.closedCheck(sysRecvmsg); err != nil {
+		return 0, 0, 0, nil, err
+	}
+	o := &c.rop
+	o.kind, o.b, o.oob, o.flags = opRecvmsg, p, oob, flags|unix.MSG_CMSG_CLOEXEC
+	err = c.start(o, ctx)
+	if err == nil {
+		err = c.finish(o, ctx, c.wait(o))
+	}
+	if err == nil {
+		n, oobn, recvflags = o.n, o.oobn, o.rflags
+		from = decodeSockaddr(&o.rsa, o.rsalen)
+	}
+	o.release()
+	return n, oobn, recvflags, from, wrapErr(sysRecvmsg, err)
+}
+
+// setDest puts the destination in o: encoded in place where the family is
+// known, else left to x/sys/unix.
+func (o *op) setDest(to unix.Sockaddr) error {
+	o.rsalen = 0
+	if to == nil {
+		return nil
+	}
+	if err := checkSockaddr(to); err != nil {
+		return err
+	}
+	n, ok, err := encodeSockaddr(to, &o.rsa)
+	if err != nil {
+		return err
+	}
+	if ok {
+		o.rsalen = n
+	} else {
+		o.sa = to
+	}
+	return nil
+}
+
+func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.closedCheck(sysSendto); err != nil {
+		return 0, err
+	}
+	o := &c.wop
+	o.kind, o.b, o.flags = opSendto, b, flags
+	err := o.setDest(to)
+	if err == nil {
+		err = c.start(o, ctx)
+	}
+	if err == nil {
+		err = c.finish(o, ctx, c.wait(o))
+	}
+	n := o.n
+	if err != nil {
+		n = 0
+	}
+	o.release()
+	return n, wrapErr(sysSendto, err)
+}
+
+func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.closedCheck(sysSendto); err != nil {
+		return err
+	}
+	o := &c.wop
+	o.kind, o.b, o.flags = opSendto, b, flags
+	l, err := encodeAddrPort(c.family, to, &o.rsa)
+	o.rsalen = l
+	if err == nil {
+		err = c.start(o, ctx)
+	}
+	if err == nil {
+		err = c.finish(o, ctx, c.wait(o))
+	}
+	o.release()
+	return wrapErr(sysSendto, err)
+}
+
+func (c *Conn) sendall(b []byte, flags int, ctx context.Context) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.closedCheck(sysSendto); err != nil {
+		return err
+	}
+	o := &c.wop
+	o.kind, o.flags = opSendto, flags
+	// One start for the whole loop: the timeout bounds the call, not each
+	// sendto.
+	err := c.start(o, ctx)
+	for err == nil && len(b) > 0 {
+		o.b = b
+		if err = c.wait(o); err == nil {
+			b = b[o.n:]
+		}
+	}
+	err = c.finish(o, ctx, err)
+	o.release()
+	return wrapErr(sysSendto, err)
+}
+
+func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.closedCheck(sysSendmsg); err != nil {
+		return 0, err
+	}
+	o := &c.wop
+	o.kind, o.b, o.oob, o.flags = opSendmsg, p, oob, flags
+	err := o.setDest(to)
+	if err == nil && o.sa != nil {
+		err = unix.EAFNOSUPPORT
+	}
+	if err == nil {
+		err = c.start(o, ctx)
+	}
+	if err == nil {
+		err = c.finish(o, ctx, c.wait(o))
+	}
+	n := o.n
+	if err != nil {
+		n = 0
+	}
+	o.release()
+	return n, wrapErr(sysSendmsg, err)
+}
+
+func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
+	if f == nil {
+		return 0, wrapErr(sysSendfile, unix.EBADF)
+	}
+	if offset < 0 || count < 0 {
+		return 0, wrapErr(sysSendfile, unix.EINVAL)
+	}
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if err := c.closedCheck(sysSendfile); err != nil {
+		return 0, err
+	}
+	o := &c.wop
+	o.kind = opSendfile
+	o.infd = int(f.Fd())
+	o.off = offset
+	const chunk = 1 << 30
+	total := 0
+	err := c.start(o, nil)
+	for err == nil && (count == 0 || total < count) {
+		o.count = chunk
+		if count > 0 && count-total < chunk {
+			o.count = count - total
+		}
+		if err = c.wait(o); err == nil {
+			if o.n == 0 {
+				break // end of file
+			}
+			total += o.n
+		}
+	}
+	o.release()
+	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
+		err = serr
+	}
+	return total, wrapErr(sysSendfile, err)
+}

@@ -1,0 +1,79 @@
+package rawsock
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// Syscall names, as errors and the trace print them.
+const (
+	sysSocket      = "socket"
+	sysSocketpair  = "socketpair"
+	sysBind        = "bind"
+	sysListen      = "listen"
+	sysAccept4     = "accept4"
+	sysConnect     = "connect"
+	sysRecvfrom    = "recvfrom"
+	sysRecvmsg     = "recvmsg"
+	sysRecvmmsg    = "recvmmsg"
+	sysSendto      = "sendto"
+	sysSendmsg     = "sendmsg"
+	sysSendmmsg    = "sendmmsg"
+	sysSendfile    = "sendfile"
+	sysShutdown    = "shutdown"
+	sysClose       = "close"
+	sysGetsockopt  = "getsockopt"
+	sysSetsockopt  = "setsockopt"
+	sysGetsockname = "getsockname"
+	sysGetpeername = "getpeername"
+	sysFcntl       = "fcntl"
+	sysSelect      = "select"
+	sysPoll        = "poll"
+	sysEpollCreate = "epoll_create1"
+	sysEpollCtl    = "epoll_ctl"
+	sysEpollWait   = "epoll_wait"
+)
+
+// errNotImplemented is what every call returns where the package has no
+// implementation for the running system.
+var errNotImplemented = fmt.Errorf("rawsock: not implemented on %s", runtime.GOOS)
+
+// wrapErr names the syscall that failed. Errors the runtime poller returns
+// (deadline, closed socket) are wrapped the same way, so every error the
+// package returns reads "syscall: cause" and matches its cause with errors.Is.
+func wrapErr(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *os.SyscallError
+	if errors.As(err, &se) {
+		return err
+	}
+	return os.NewSyscallError(name, err)
+}
+
+// errClosed is returned by every call on a socket after Close or Detach.
+func errClosed(name string) error { return os.NewSyscallError(name, net.ErrClosed) }
+
+// privilegeError explains a refusal for lack of CAP_NET_RAW.
+type privilegeError struct {
+	errno syscall.Errno
+	what  string
+}
+
+func (e *privilegeError) Error() string {
+	return e.errno.Error() + " (" + e.what + " need CAP_NET_RAW: run as root, or grant it with `sudo setcap cap_net_raw+ep " + exeName() + "`)"
+}
+
+func (e *privilegeError) Unwrap() error { return e.errno }
+
+func exeName() string {
+	if p, err := os.Executable(); err == nil {
+		return p
+	}
+	return "BINARY"
+}

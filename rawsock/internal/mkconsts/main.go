@@ -1,0 +1,203 @@
+// Command mkconsts writes rawsock/zconsts_linux.go: the AF_*, SOCK_*, IPPROTO_*,
+// SOL_*, SO_*, IP_*, ... constants re-exported from golang.org/x/sys/unix under
+// their own names, and the value-to-name tables the trace uses.
+//
+// It reads the names (never the values) from x/sys/unix's generated zerrors and
+// ztypes files, so the output follows whatever x/sys version go.mod pins:
+//
+//	go generate ./rawsock
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// exported lists the prefixes re-exported as constants.
+var exported = []string{
+	"AF_", "SOCK_", "IPPROTO_", "SOL_", "SO_", "SCM_", "IP_", "IPV6_", "MSG_",
+	"SHUT_", "TCP_", "UDP_", "ETH_P_", "PACKET_", "ICMP_FILTER", "ICMPV6_FILTER",
+	"EPOLL", "POLL", "SIOCG", "IFF_", "IFNAMSIZ", "INADDR_", "SOMAXCONN",
+}
+
+// table describes one value-to-name table for the trace.
+type table struct {
+	name   string // Go identifier of the table
+	prefix string
+	skip   *regexp.Regexp // names that share the prefix but not the namespace
+}
+
+var tables = []table{
+	{"afNames", "AF_", regexp.MustCompile(`^AF_(MAX|FILE|LOCAL|ROUTE)$`)},
+	{"sockTypeNames", "SOCK_", regexp.MustCompile(`^SOCK_(CLOEXEC|NONBLOCK|BUF_LOCK.*|.*SIZE.*|TXREHASH.*|SNDBUF_LOCK|RCVBUF_LOCK|IOC_TYPE)$`)},
+	{"ipprotoNames", "IPPROTO_", regexp.MustCompile(`^IPPROTO_(MAX|HOPOPTS)$`)},
+	{"solNames", "SOL_", nil},
+	{"soNames", "SO_", regexp.MustCompile(`^SO_(EE_.*|VM_.*|.*_OLD|.*_NEW|TXREHASH_.*|RCVMARK_.*)$`)},
+	{"ipNames", "IP_", regexp.MustCompile(`^IP_(PMTUDISC|PMTUDISC_.*|USER_FLOW|DEFAULT_.*|MAX_.*|MF|DF|OFFMASK|RF|MSS|MAXPACKET|XFRM_POLICY|IPSEC_POLICY|BIND_ADDRESS_NO_PORT_.*|UNICAST_IF_.*)$`)},
+	{"ipv6Names", "IPV6_", regexp.MustCompile(`^IPV6_(FLOW|PMTUDISC_.*|PREFER_.*|.*_FLOWLABEL_.*|FLOWINFO_.*|FLOWLABEL_MGR|PRIORITY_.*|ADDR_PREFERENCES|RTHDR_.*|HDRINCL_.*|MIN_MTU)$`)},
+	{"tcpNames", "TCP_", regexp.MustCompile(`^TCP_(V4_FLOW|V6_FLOW|ACCECN_.*|MSS_.*|MD5SIG_.*|MAX.*|MIN.*|REPAIR_(ON|OFF|OFF_NO_WP)|CM_INQ|COOKIE_.*|FASTOPEN_KEY_.*|ULP_.*|TX_DELAY|AO_.*|S_DATA_.*)$`)},
+	{"udpNames", "UDP_", regexp.MustCompile(`^UDP_(ENCAP_.*)$`)},
+	{"packetNames", "PACKET_", regexp.MustCompile(`^PACKET_(HOST|BROADCAST|MULTICAST|OTHERHOST|OUTGOING|LOOPBACK|USER|KERNEL|FASTROUTE|MR_.*|FANOUT_.*|.*_MASK)$`)},
+	{"ethPNames", "ETH_P_", nil},
+	{"shutNames", "SHUT_", nil},
+	{"msgNames", "MSG_", regexp.MustCompile(`^MSG_(TRYHARD|BATCH|SENDPAGE_NOTLAST|SOCK_DEVMEM|SPLICE_PAGES)$`)},
+}
+
+// preferred names win a tie with an alias of the same value.
+var preferred = map[string]bool{
+	"AF_UNIX": true, "AF_NETLINK": true, "IPPROTO_IP": true, "SOL_IP": true,
+	"SOL_TCP": true, "SOL_UDP": true, "SOL_IPV6": true, "SOL_ICMPV6": true, "SOL_RAW": true,
+	"SO_TIMESTAMP": true, "SO_TIMESTAMPNS": true, "SO_RCVTIMEO": true, "SO_SNDTIMEO": true,
+	"SO_TIMESTAMPING": true, "MSG_DONTWAIT": true, "IPV6_RECVPKTINFO": true,
+	"IP_RECVRETOPTS": false, "TCP_INQ": true, "ETH_P_IP": true, "ETH_P_ALL": true,
+	"SO_PASSCRED": true, "SO_ATTACH_FILTER": true, "SO_DETACH_FILTER": true,
+	"IPV6_ADD_MEMBERSHIP": true, "IPV6_DROP_MEMBERSHIP": true, "IPV6_RXHOPOPTS": false,
+	"IPV6_HOPOPTS": true, "IPV6_2292PKTOPTIONS": false,
+	"IP_MTU_DISCOVER": true, "IP_RECVORIGDSTADDR": true, "IPV6_RECVORIGDSTADDR": true,
+}
+
+var constLine = regexp.MustCompile(`^\s+([A-Z][A-Z0-9_]*)\s+=\s+(\S+)`)
+
+func main() {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/sys").Output()
+	if err != nil {
+		log.Fatalf("go list golang.org/x/sys: %v", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "unix")
+
+	common := map[string]string{}
+	for _, f := range []string{"zerrors_linux.go", "ztypes_linux.go"} {
+		readConsts(filepath.Join(dir, f), common)
+	}
+	// An arch-specific name is usable only if every Linux arch defines it.
+	archFiles, _ := filepath.Glob(filepath.Join(dir, "zerrors_linux_*.go"))
+	var perArch []map[string]string
+	for _, f := range archFiles {
+		m := map[string]string{}
+		readConsts(f, m)
+		t, _ := filepath.Glob(filepath.Join(dir, strings.Replace(filepath.Base(f), "zerrors", "ztypes", 1)))
+		for _, tf := range t {
+			readConsts(tf, m)
+		}
+		perArch = append(perArch, m)
+	}
+	amd64 := map[string]string{}
+	readConsts(filepath.Join(dir, "zerrors_linux_amd64.go"), amd64)
+	readConsts(filepath.Join(dir, "ztypes_linux_amd64.go"), amd64)
+	values := map[string]string{}
+	for n, v := range common {
+		values[n] = v
+	}
+	for n, v := range amd64 {
+		everywhere := true
+		for _, m := range perArch {
+			if _, ok := m[n]; !ok {
+				everywhere = false
+				break
+			}
+		}
+		if everywhere {
+			values[n] = v
+		}
+	}
+
+	var names []string
+	for n := range values {
+		for _, p := range exported {
+			if strings.HasPrefix(n, p) {
+				names = append(names, n)
+				break
+			}
+		}
+	}
+	sort.Strings(names)
+
+	var b bytes.Buffer
+	b.WriteString("// Code generated by rawsock/internal/mkconsts; DO NOT EDIT.\n\n")
+	b.WriteString("package rawsock\n\nimport \"golang.org/x/sys/unix\"\n\n")
+	b.WriteString("// Constants re-exported from golang.org/x/sys/unix under the names C and Python use.\nconst (\n")
+	for _, n := range names {
+		fmt.Fprintf(&b, "\t%s = unix.%s\n", n, n)
+	}
+	b.WriteString(")\n\n")
+
+	for _, t := range tables {
+		var tn []string
+		for _, n := range names {
+			if strings.HasPrefix(n, t.prefix) && (t.skip == nil || !t.skip.MatchString(n)) {
+				if _, err := parseInt(values[n]); err == nil {
+					tn = append(tn, n)
+				}
+			}
+		}
+		sort.SliceStable(tn, func(i, j int) bool { return rank(tn[i]) < rank(tn[j]) })
+		reportCollisions(t.name, tn, values)
+		fmt.Fprintf(&b, "// %s lists %s names, preferred alias first.\nvar %s = []constName{\n", t.name, t.prefix, t.name)
+		for _, n := range tn {
+			fmt.Fprintf(&b, "\t{unix.%s, %q},\n", n, n)
+		}
+		b.WriteString("}\n\n")
+	}
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		log.Fatalf("gofmt: %v", err)
+	}
+	if err := os.WriteFile("zconsts_linux.go", src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// rank orders aliases: preferred first, then plain names before _OLD/_NEW
+// variants, then the shorter name, then alphabetical.
+func rank(n string) string {
+	p := "1"
+	if v, ok := preferred[n]; ok {
+		if v {
+			p = "0"
+		} else {
+			p = "2"
+		}
+	}
+	if strings.HasSuffix(n, "_OLD") || strings.HasSuffix(n, "_NEW") {
+		p = "3"
+	}
+	return fmt.Sprintf("%s%03d%s", p, len(n), n)
+}
+
+func reportCollisions(table string, names []string, values map[string]string) {
+	seen := map[int64]string{}
+	for _, n := range names {
+		v, _ := parseInt(values[n])
+		if w, ok := seen[v]; ok {
+			fmt.Fprintf(os.Stderr, "%s: %s shadowed by %s (%d)\n", table, n, w, v)
+			continue
+		}
+		seen[v] = n
+	}
+}
+
+func parseInt(s string) (int64, error) { return strconv.ParseInt(s, 0, 64) }
+
+func readConsts(path string, into map[string]string) {
+	f, err := os.Open(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if m := constLine.FindStringSubmatch(sc.Text()); m != nil {
+			into[m[1]] = m[2]
+		}
+	}
+}

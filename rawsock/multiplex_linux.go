@@ -1,0 +1,191 @@
+package rawsock
+
+import (
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// EpollEvent is epoll(7)'s struct epoll_event.
+type EpollEvent = unix.EpollEvent
+
+func selectFds(r, w, x []int, timeout time.Duration) (rr, wr, xr []int, err error) {
+	var sets [3]unix.FdSet
+	nfd := 0
+	for i, list := range [3][]int{r, w, x} {
+		for _, fd := range list {
+			if fd < 0 || fd >= unix.FD_SETSIZE {
+				return nil, nil, nil, os.NewSyscallError(sysSelect, &hintError{unix.EINVAL,
+					"fd " + itoa(fd) + " is outside 0.." + itoa(unix.FD_SETSIZE-1) + " (FD_SETSIZE); use Poll or Epoll"})
+			}
+			sets[i].Set(fd)
+			nfd = max(nfd, fd+1)
+		}
+	}
+	in := sets
+	deadline := time.Now().Add(timeout)
+	for {
+		var tv *unix.Timeval
+		if timeout >= 0 {
+			left := max(time.Until(deadline), 0)
+			t := unix.NsecToTimeval(left.Nanoseconds())
+			tv = &t
+		}
+		sets = in
+		var n int
+		n, err = unix.Select(nfd, &sets[0], &sets[1], &sets[2], tv)
+		if t := traceOut.Load(); t != nil {
+			t.printf("select(%d, [%d read], [%d write], [%d except], %s)%s", nfd, len(r), len(w), len(x), timeoutString(timeout), traceRet(n, err))
+		}
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, nil, os.NewSyscallError(sysSelect, err)
+	}
+	pick := func(list []int, s *unix.FdSet) (out []int) {
+		for _, fd := range list {
+			if s.IsSet(fd) {
+				out = append(out, fd)
+			}
+		}
+		return out
+	}
+	return pick(r, &sets[0]), pick(w, &sets[1]), pick(x, &sets[2]), nil
+}
+
+func timeoutString(d time.Duration) string {
+	if d < 0 {
+		return "NULL"
+	}
+	return d.String()
+}
+
+func poll(fds []PollFd, timeout time.Duration) (int, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		ms := -1
+		if timeout >= 0 {
+			// Round up, so that a wait never ends before its time.
+			ms = int((max(time.Until(deadline), 0) + time.Millisecond - 1) / time.Millisecond)
+		}
+		n, err := unix.Poll(fds, ms)
+		if t := traceOut.Load(); t != nil {
+			t.printf("poll([%d fds], %d)%s", len(fds), ms, traceRet(n, err))
+		}
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, os.NewSyscallError(sysPoll, err)
+		}
+		return n, nil
+	}
+}
+
+func epollCreate1(flags int) (*Epoll, error) {
+	fd, err := unix.EpollCreate1(flags | unix.EPOLL_CLOEXEC)
+	if t := traceOut.Load(); t != nil {
+		t.printf("epoll_create1(EPOLL_CLOEXEC)%s", traceRet(fd, err))
+	}
+	if err != nil {
+		return nil, os.NewSyscallError(sysEpollCreate, err)
+	}
+	return &Epoll{fd: fd}, nil
+}
+
+func (e *Epoll) ctl(op, fd int, ev *EpollEvent) error {
+	if e.closed.Load() {
+		return os.NewSyscallError(sysEpollCtl, unix.EBADF)
+	}
+	err := unix.EpollCtl(e.fd, op, fd, ev)
+	if t := traceOut.Load(); t != nil {
+		evs := ""
+		if ev != nil {
+			evs = ", " + epollEventsString(ev.Events)
+		}
+		t.printf("epoll_ctl(%d, %s, %d%s)%s", e.fd, epollOpName(op), fd, evs, traceRet(0, err))
+	}
+	return wrapErr(sysEpollCtl, err)
+}
+
+func (e *Epoll) wait(events []EpollEvent, msec int) (int, error) {
+	if e.closed.Load() {
+		return 0, os.NewSyscallError(sysEpollWait, unix.EBADF)
+	}
+	deadline := time.Now().Add(time.Duration(msec) * time.Millisecond)
+	for {
+		n, err := unix.EpollWait(e.fd, events, msec)
+		if t := traceOut.Load(); t != nil {
+			t.printf("epoll_wait(%d, %d, %d)%s", e.fd, len(events), msec, traceRet(n, err))
+		}
+		if err == unix.EINTR {
+			if msec > 0 {
+				msec = int((max(time.Until(deadline), 0) + time.Millisecond - 1) / time.Millisecond)
+			}
+			continue
+		}
+		return n, wrapErr(sysEpollWait, err)
+	}
+}
+
+func (e *Epoll) close() error {
+	if !e.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	err := unix.Close(e.fd)
+	if t := traceOut.Load(); t != nil {
+		t.printf("close(%d)%s", e.fd, traceRet(0, err))
+	}
+	return wrapErr(sysClose, err)
+}
+
+func epollOpName(op int) string {
+	switch op {
+	case unix.EPOLL_CTL_ADD:
+		return "EPOLL_CTL_ADD"
+	case unix.EPOLL_CTL_MOD:
+		return "EPOLL_CTL_MOD"
+	case unix.EPOLL_CTL_DEL:
+		return "EPOLL_CTL_DEL"
+	}
+	return itoa(op)
+}
+
+func epollEventsString(ev uint32) string {
+	names := []struct {
+		v uint32
+		n string
+	}{{unix.EPOLLIN, "EPOLLIN"}, {unix.EPOLLOUT, "EPOLLOUT"}, {unix.EPOLLRDHUP, "EPOLLRDHUP"},
+		{unix.EPOLLPRI, "EPOLLPRI"}, {unix.EPOLLERR, "EPOLLERR"}, {unix.EPOLLHUP, "EPOLLHUP"},
+		{unix.EPOLLET, "EPOLLET"}, {unix.EPOLLONESHOT, "EPOLLONESHOT"}}
+	s := ""
+	for _, n := range names {
+		if ev&n.v != 0 {
+			if s != "" {
+				s += "|"
+			}
+			s += n.n
+			ev &^= n.v
+		}
+	}
+	if ev != 0 || s == "" {
+		if s != "" {
+			s += "|"
+		}
+		s += "0x" + hex32(ev)
+	}
+	return s
+}
+
+func hex32(v uint32) string {
+	const digits = "0123456789abcdef"
+	var b [8]byte
+	for i := 7; i >= 0; i-- {
+		b[i] = digits[v&15]
+		v >>= 4
+	}
+	return string(b[:])
+}

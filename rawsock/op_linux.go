@@ -1,0 +1,432 @@
+package rawsock
+
+import (
+	"context"
+	"os"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// opKind is the syscall an op makes.
+type opKind uint8
+
+const (
+	opRecvfrom opKind = iota
+	opRecvmsg
+	opRecvmmsg
+	opAccept
+	opSendto
+	opSendmsg
+	opSendmmsg
+	opConnect
+	opSendfile
+)
+
+// op is the state of one blocking call, kept in the Conn (one for reads,
+// one for writes) so that the function handed to syscall.RawConn is bound
+// once, at socket creation, and a call allocates nothing.
+type op struct {
+	c    *Conn
+	fn   func(uintptr) bool // o.run, bound once
+	kind opKind
+
+	nonblock bool // return EAGAIN rather than wait
+	wantAddr bool // decode the source address
+	phase2   bool // connect issued; now reading its outcome
+
+	b, oob []byte
+	flags  int
+	sa     unix.Sockaddr // destination x/sys/unix encodes (unknown families)
+
+	n, oobn, rflags int
+	errno           syscall.Errno
+
+	rsa    unix.RawSockaddrAny // source on receive, destination on send
+	rsalen uint32
+	msg    unix.Msghdr
+	iov    unix.Iovec
+
+	mm    *mmsgBuf
+	nmsgs int
+
+	infd  int // sendfile
+	off   int64
+	count int
+
+	// Context cancellation: gen changes when a call ends, so a late
+	// AfterFunc finds it is no longer wanted.
+	gen  uint64
+	stop func() bool
+}
+
+func (o *op) init(c *Conn) {
+	o.c = c
+	o.fn = o.run
+}
+
+func (k opKind) write() bool { return k >= opSendto }
+
+// run makes the syscall once, as RawConn calls it: true ends the call,
+// false parks the goroutine on the runtime poller until the fd is ready,
+// then run is called again.
+func (o *op) run(uintptr) bool {
+	for {
+		o.do()
+		if o.errno != unix.EINTR {
+			break
+		}
+	}
+	t := traceOut.Load()
+	if t != nil {
+		o.trace(t)
+	}
+	wait := o.errno == unix.EAGAIN
+	if o.kind == opConnect && (o.errno == unix.EINPROGRESS || o.errno == unix.EALREADY) {
+		wait = true
+		o.phase2 = true
+	}
+	if wait && !o.nonblock {
+		if t != nil {
+			t.traceWait(o.c.fd, o.kind.write())
+		}
+		return false
+	}
+	return true
+}
+
+// do makes the syscall o.kind names and records its result.
+func (o *op) do() {
+	fd := uintptr(o.c.fd)
+	var r uintptr
+	var e syscall.Errno
+	switch o.kind {
+	case opRecvfrom:
+		var from, fromlen uintptr
+		if o.wantAddr {
+			o.rsalen = unix.SizeofSockaddrAny
+			from, fromlen = uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&o.rsalen))
+		}
+		r, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), from, fromlen)
+	case opRecvmsg, opSendmsg:
+		o.setMsg(o.kind == opRecvmsg)
+		if o.kind == opRecvmsg {
+			r, _, e = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&o.msg)), uintptr(o.flags))
+			if e == 0 {
+				o.oobn = int(o.msg.Controllen)
+				o.rflags = int(o.msg.Flags)
+				o.rsalen = o.msg.Namelen
+			}
+		} else {
+			r, _, e = unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&o.msg)), uintptr(o.flags))
+		}
+	case opAccept:
+		o.rsalen = unix.SizeofSockaddrAny
+		r, _, e = unix.Syscall6(unix.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&o.rsalen)),
+			unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0, 0)
+	case opSendto:
+		if o.sa != nil {
+			// A family encodeSockaddr does not know: x/sys/unix encodes it.
+			err := unix.Sendto(o.c.fd, o.b, o.flags, o.sa)
+			o.n, o.errno = len(o.b), errnoOf(err)
+			return
+		}
+		var to uintptr
+		if o.rsalen != 0 {
+			to = uintptr(unsafe.Pointer(&o.rsa))
+		}
+		r, _, e = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), to, uintptr(o.rsalen))
+	case opRecvmmsg, opSendmmsg:
+		nr := uintptr(unix.SYS_RECVMMSG)
+		if o.kind == opSendmmsg {
+			nr = unix.SYS_SENDMMSG
+		}
+		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[0])), uintptr(o.nmsgs), uintptr(o.flags), 0, 0)
+	case opConnect:
+		o.doConnect()
+		return
+	case opSendfile:
+		r, _, e = unix.Syscall6(unix.SYS_SENDFILE, fd, uintptr(o.infd), uintptr(unsafe.Pointer(&o.off)), uintptr(o.count), 0, 0)
+	}
+	o.n, o.errno = int(r), e
+	if e != 0 {
+		o.n = -1
+	}
+}
+
+// doConnect issues connect(2) once; when the poller wakes the call it reads
+// the outcome with getsockopt(SO_ERROR), and confirms a success with
+// getpeername(2), since the poller can report a fresh socket writable
+// before the handshake ends.
+func (o *op) doConnect() {
+	fd := o.c.fd
+	if !o.phase2 {
+		o.errno = errnoOf(unix.Connect(fd, o.sa))
+		return
+	}
+	t := traceOut.Load()
+	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if t != nil {
+		t.printf("getsockopt(%d, SOL_SOCKET, SO_ERROR)%s%s", fd, traceRet(0, err), soErrorNote(v, err))
+	}
+	if err != nil {
+		o.errno = errnoOf(err)
+		return
+	}
+	o.errno = syscall.Errno(v)
+	if v != 0 {
+		return
+	}
+	o.rsalen = unix.SizeofSockaddrAny
+	_, _, e := unix.RawSyscall(unix.SYS_GETPEERNAME, uintptr(fd), uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&o.rsalen)))
+	if t != nil {
+		if e == 0 {
+			t.printf("getpeername(%d) = 0%s", fd, traceAddr(decodeSockaddr(&o.rsa, o.rsalen)))
+		} else {
+			t.printf("getpeername(%d)%s", fd, traceRet(0, e))
+		}
+	}
+	if e == unix.ENOTCONN {
+		o.errno = unix.EINPROGRESS // woken early: wait again
+	}
+}
+
+func soErrorNote(v int, err error) string {
+	if err != nil {
+		return ""
+	}
+	if v == 0 {
+		return " [0]"
+	}
+	return " [" + unix.ErrnoName(syscall.Errno(v)) + "]"
+}
+
+// setMsg points o.msg at o's buffers.
+func (o *op) setMsg(recv bool) {
+	o.msg = unix.Msghdr{}
+	if recv || o.rsalen != 0 {
+		if recv {
+			o.rsalen = unix.SizeofSockaddrAny
+		}
+		o.msg.Name = (*byte)(unsafe.Pointer(&o.rsa))
+		o.msg.Namelen = o.rsalen
+	}
+	if len(o.b) > 0 {
+		o.iov.Base = &o.b[0]
+		o.iov.SetLen(len(o.b))
+		o.msg.Iov = &o.iov
+		o.msg.SetIovlen(1)
+	}
+	if len(o.oob) > 0 {
+		o.msg.Control = &o.oob[0]
+		o.msg.SetControllen(len(o.oob))
+	}
+}
+
+// release drops o's references to the caller's memory once a call ends.
+func (o *op) release() {
+	o.b, o.oob, o.sa = nil, nil, nil
+	o.iov = unix.Iovec{}
+	o.msg = unix.Msghdr{}
+	o.rsalen = 0
+	o.phase2 = false
+}
+
+func bufPtr(b []byte) unsafe.Pointer {
+	if len(b) == 0 {
+		return unsafe.Pointer(&zeroByte)
+	}
+	return unsafe.Pointer(&b[0])
+}
+
+var zeroByte byte
+
+// errnoOf extracts the errno x/sys/unix returned.
+func errnoOf(err error) syscall.Errno {
+	if err == nil {
+		return 0
+	}
+	if e, ok := err.(syscall.Errno); ok {
+		return e
+	}
+	return unix.EINVAL
+}
+
+// start prepares a blocking call: Python's mode, the deadline, and the
+// context's cancellation. It is called with the op's mutex held.
+func (c *Conn) start(o *op, ctx context.Context) error {
+	o.nonblock = c.timeout.Load() == modeNonblock
+	write := o.kind.write()
+	if ctx == nil {
+		c.arm(write, time.Time{})
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	dl, _ := ctx.Deadline()
+	c.arm(write, dl)
+	if ctx.Done() != nil {
+		gen := o.gen
+		o.stop = context.AfterFunc(ctx, func() {
+			c.dlmu.Lock()
+			defer c.dlmu.Unlock()
+			if o.gen != gen || c.state.Load() != stateOpen {
+				return
+			}
+			if write {
+				c.file.SetWriteDeadline(aLongTimeAgo)
+				c.warmed = true
+			} else {
+				c.file.SetReadDeadline(aLongTimeAgo)
+				c.rarmed = true
+			}
+		})
+	}
+	return nil
+}
+
+// finish ends a call begun with start and maps a deadline the context
+// caused to the context's error.
+func (c *Conn) finish(o *op, ctx context.Context, err error) error {
+	if o.stop != nil {
+		o.stop()
+		o.stop = nil
+		c.dlmu.Lock()
+		o.gen++
+		c.dlmu.Unlock()
+	}
+	if err != nil && ctx != nil && ctx.Err() != nil && isTimeout(err) {
+		return wrapErr(opName(o.kind), ctx.Err())
+	}
+	return err
+}
+
+func isTimeout(err error) bool {
+	se, ok := err.(*os.SyscallError)
+	return ok && se.Err == os.ErrDeadlineExceeded
+}
+
+// wait runs o through the runtime poller and returns the call's error.
+func (c *Conn) wait(o *op) error {
+	var err error
+	if o.kind.write() {
+		err = c.rc.Write(o.fn)
+	} else {
+		err = c.rc.Read(o.fn)
+	}
+	name := opName(o.kind)
+	if err != nil {
+		err = c.mapPollErr(name, err)
+		if t := traceOut.Load(); t != nil {
+			t.traceWake(c.fd, err)
+		}
+		return err
+	}
+	if o.errno != 0 {
+		return errnoErr(name, o.errno)
+	}
+	return nil
+}
+
+func opName(k opKind) string {
+	switch k {
+	case opRecvfrom:
+		return sysRecvfrom
+	case opRecvmsg:
+		return sysRecvmsg
+	case opRecvmmsg:
+		return sysRecvmmsg
+	case opAccept:
+		return sysAccept4
+	case opSendto:
+		return sysSendto
+	case opSendmsg:
+		return sysSendmsg
+	case opSendmmsg:
+		return sysSendmmsg
+	case opConnect:
+		return sysConnect
+	}
+	return sysSendfile
+}
+
+// eagain holds one EAGAIN error per call, so that an event loop polling a
+// non-blocking socket does not allocate each time it finds nothing.
+var eagain = func() map[string]error {
+	m := map[string]error{}
+	for k := opRecvfrom; k <= opSendfile; k++ {
+		m[opName(k)] = os.NewSyscallError(opName(k), unix.EAGAIN)
+	}
+	return m
+}()
+
+func errnoErr(name string, e syscall.Errno) error {
+	if e == unix.EAGAIN {
+		if err, ok := eagain[name]; ok {
+			return err
+		}
+	}
+	return os.NewSyscallError(name, e)
+}
+
+// trace prints the syscall o just made.
+func (o *op) trace(t *tracer) {
+	fd := o.c.fd
+	var err error
+	if o.errno != 0 {
+		err = o.errno
+	}
+	switch o.kind {
+	case opRecvfrom:
+		addr := ""
+		if o.wantAddr && err == nil {
+			addr = traceAddr(decodeSockaddr(&o.rsa, o.rsalen))
+		}
+		t.printf("recvfrom(%d, %d%s)%s%s", fd, len(o.b), traceFlags(o.flags), traceRet(o.n, err), addr)
+	case opRecvmsg:
+		extra := ""
+		if err == nil {
+			extra = traceAddr(decodeSockaddr(&o.rsa, o.rsalen))
+			if o.oobn > 0 {
+				extra += " cmsg " + itoa(o.oobn)
+			}
+			if o.rflags != 0 {
+				extra += " [" + MsgFlagsString(o.rflags) + "]"
+			}
+		}
+		t.printf("recvmsg(%d, %d, oob %d%s)%s%s", fd, len(o.b), len(o.oob), traceFlags(o.flags), traceRet(o.n, err), extra)
+	case opAccept:
+		addr := ""
+		if err == nil {
+			addr = traceAddr(decodeSockaddr(&o.rsa, o.rsalen))
+		}
+		t.printf("accept4(%d)%s%s", fd, traceRet(o.n, err), addr)
+	case opSendto:
+		t.printf("sendto(%d, %d%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
+	case opSendmsg:
+		t.printf("sendmsg(%d, %d, oob %d%s%s)%s", fd, len(o.b), len(o.oob), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
+	case opRecvmmsg:
+		t.printf("recvmmsg(%d, %d msgs%s)%s", fd, o.nmsgs, traceFlags(o.flags), traceRet(o.n, err))
+	case opSendmmsg:
+		t.printf("sendmmsg(%d, %d msgs%s)%s", fd, o.nmsgs, traceFlags(o.flags), traceRet(o.n, err))
+	case opConnect:
+		if !o.phase2 {
+			t.printf("connect(%d, {%s})%s", fd, SockaddrString(o.sa), traceRet(0, err))
+		}
+	case opSendfile:
+		t.printf("sendfile(%d, %d, [%d], %d)%s", fd, o.infd, o.off, o.count, traceRet(o.n, err))
+	}
+}
+
+func (o *op) traceDest() string {
+	if o.sa != nil {
+		return ", {" + SockaddrString(o.sa) + "}"
+	}
+	if o.rsalen != 0 {
+		return ", {" + SockaddrString(decodeSockaddr(&o.rsa, o.rsalen)) + "}"
+	}
+	return ""
+}
