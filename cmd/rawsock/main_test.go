@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+// envRunMain makes the test binary act as the rawsock command itself, so a
+// test can run a subcommand in a child process (for instance under another
+// uid): RAWSOCK_TEST_MAIN=1 ./x.test tour runs "rawsock tour".
+const envRunMain = "RAWSOCK_TEST_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(envRunMain) == "1" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func TestRunUnknownCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"no-such-command"}, &stdout, &stderr); code != 2 {
+		t.Errorf("exit status %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), `unknown command "no-such-command"`) {
+		t.Errorf("stderr %q does not name the unknown command", stderr.String())
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{nil, 2},
+		{[]string{"help"}, 0},
+		{[]string{"-h"}, 0},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(tc.args, &stdout, &stderr); code != tc.code {
+			t.Errorf("run(%q): exit status %d, want %d", tc.args, code, tc.code)
+		}
+		if !strings.Contains(stderr.String(), "usage: rawsock COMMAND") || !strings.Contains(stderr.String(), "tour ") {
+			t.Errorf("run(%q): usage does not list the tour:\n%s", tc.args, stderr.String())
+		}
+	}
+}

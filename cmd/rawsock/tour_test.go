@@ -1,0 +1,499 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock"
+	"golang.org/x/sys/unix"
+)
+
+// mustMatch fails the test unless out has a match for each pattern, and
+// returns the submatches of the last.
+func mustMatch(t *testing.T, out string, patterns ...string) []string {
+	t.Helper()
+	var m []string
+	for _, p := range patterns {
+		m = regexp.MustCompile(p).FindStringSubmatch(out)
+		if m == nil {
+			t.Errorf("tour output has no line matching %s", p)
+		}
+	}
+	return m
+}
+
+// checkTimestampReply checks a reply of the tutorial's server: ctime() of
+// about now, then the data.
+func checkTimestampReply(t *testing.T, out, data string) {
+	t.Helper()
+	m := mustMatch(t, out, `client got "(.{24})`+regexp.QuoteMeta(data)+`"`)
+	if m == nil {
+		return
+	}
+	ts, err := time.ParseInLocation(ctimeLayout, m[1], time.Local)
+	if err != nil {
+		t.Errorf("reply %q does not start with ctime(): %v", m[0], err)
+		return
+	}
+	if d := time.Since(ts); d < -time.Minute || d > time.Minute {
+		t.Errorf("reply's ctime %q is %v away from now", m[1], d)
+	}
+}
+
+func TestTour(t *testing.T) {
+	var buf bytes.Buffer
+	err := tour(&buf, tourOptions{CallTimeout: 5 * time.Second, StepTimeout: 20 * time.Second})
+	out := buf.String()
+	if err != nil {
+		t.Errorf("tour: %v", err)
+	}
+	defer func() {
+		if t.Failed() || testing.Verbose() {
+			t.Logf("tour output:\n%s", out)
+		}
+	}()
+	if strings.Contains(out, "FAILED") {
+		t.Errorf("a step failed")
+	}
+	if rawsock.Tracing() && os.Getenv("RAWSOCK_TRACE") == "" {
+		t.Errorf("the tour left the trace on")
+	}
+
+	// The matrix and the privileges section.
+	mustMatch(t, out,
+		`(?m)^  AF_INET +0 +TCP +UDP +SCTP +ICMP +RAW$`,
+		`(?m)^  SOCK_STREAM +ok +ok +EPROTONOSUPPORT `,
+		`(?m)^  AF_UNIX +0$`,
+		`CAP_NET_RAW: (NOT )?effective \(CapEff [0-9a-f]{16} in /proc/self/status`,
+		`(?m)^    to grant it without root: .*sudo setcap cap_net_raw\+ep \./rawsock`,
+		`(?m)^    to admit every group: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"$`,
+		`ping_group_range: "\d+ \d+" admits`,
+	)
+
+	// TCP: the tutorial's exchange, each call traced under its Python line.
+	tcp := section(t, out, "TCP: the tutorial's timestamp exchange")
+	mustMatch(t, tcp,
+		`(?m)^  \[server\] tcpSerSock = socket\(AF_INET, SOCK_STREAM\)\n      socket\(AF_INET, SOCK_STREAM\|SOCK_CLOEXEC\|SOCK_NONBLOCK, IPPROTO_IP\) = \d+$`,
+		`(?m)^      bind\(\d+, \{AF_INET, 127\.0\.0\.1:0\}\) = 0$`,
+		`(?m)^      listen\(\d+, 5\) = 0$`,
+		`(?m)^      connect\(\d+, \{AF_INET, 127\.0\.0\.1:\d+\}\) = `,
+		`(?m)^      accept4\(\d+\) = \d+ \{AF_INET, 127\.0\.0\.1:\d+\}$`,
+		`(?m)^      sendto\(\d+, 5\) = 5$`,
+		`(?m)^      recvfrom\(\d+, 1024\) = 5$`,
+		`(?m)^      sendto\(\d+, 29\) = 29$`,
+		`(?m)^      recvfrom\(\d+, 1024\) = 29$`,
+		`(?m)^      recvfrom\(\d+, 1024\) = 0$`,
+	)
+	checkTimestampReply(t, tcp, "hello")
+
+	udp := section(t, out, "UDP: the same exchange in datagrams")
+	mustMatch(t, udp,
+		`(?m)^      socket\(AF_INET, SOCK_DGRAM\|SOCK_CLOEXEC\|SOCK_NONBLOCK, IPPROTO_IP\) = \d+$`,
+		`(?m)^      sendto\(\d+, 9, \{AF_INET, 127\.0\.0\.1:\d+\}\) = 9$`,
+		`(?m)^      recvfrom\(\d+, 1024\) = 9 \{AF_INET, 127\.0\.0\.1:\d+\}$`,
+		`server got "hello udp" from 127\.0\.0\.1:\d+`,
+		`(?m)^      recvfrom\(\d+, 1024\) = 33 \{AF_INET, 127\.0\.0\.1:\d+\}$`,
+	)
+	checkTimestampReply(t, udp, "hello udp")
+
+	// SEQPACKET: two sends, two messages, in two recvs.
+	seq := section(t, out, "AF_UNIX SOCK_SEQPACKET: message boundaries kept")
+	mustMatch(t, seq,
+		`(?m)^      socket\(AF_UNIX, SOCK_SEQPACKET\|SOCK_CLOEXEC\|SOCK_NONBLOCK, 0\) = \d+$`,
+		`(?m)^      recvfrom\(\d+, 1024\) = 5\n  => SOCK_SEQPACKET recv 1: "first"\n      recvfrom\(\d+, 1024\) = 6\n  => SOCK_SEQPACKET recv 2: "second"$`,
+		`(?m)^      recvmsg\(\d+, 8, oob 0, MSG_CMSG_CLOEXEC\) = 8 \[MSG_TRUNC`,
+		`SOCK_SEQPACKET recvmsg got "a longer" with MSG_TRUNC`,
+		`SOCK_STREAM: 2 sends, \d recv: "firstsecond"`,
+	)
+
+	// SCM_RIGHTS: the pipe's contents read through the fd that came over
+	// the socket.
+	scm := section(t, out, "socketpair and SCM_RIGHTS: passing an open fd")
+	m := mustMatch(t, scm,
+		`(?m)^      sendmsg\(\d+, 2, oob 24\) = 2$`,
+		`(?m)^      recvmsg\(\d+, 1024, oob 24, MSG_CMSG_CLOEXEC\) = 2 cmsg 24`,
+		`=> b got "fd" and \[SOL_SOCKET/SCM_RIGHTS \(4 bytes\)\]: fd (\d+), the kernel's copy of fd (\d+)`,
+	)
+	if m != nil && m[1] == m[2] {
+		t.Errorf("the received fd %s has the sent fd's number: it cannot be the kernel's copy", m[1])
+	}
+	mustMatch(t, scm, `=> read "this was written into a pipe; its read end went through the socket"`)
+
+	raw := section(t, out, "Raw socket: ICMP echo to 127.0.0.1")
+	if err := rawErr(); err != nil {
+		t.Logf("no raw sockets here (%v): checking that the raw step says why it is skipped", err)
+		mustMatch(t, raw, `(?m)^  skipped: this process has no effective CAP_NET_RAW \(CapEff [0-9a-f]{16}, bit 13 clear; uid \d+\): run as root, or: .*setcap cap_net_raw\+ep`)
+	} else if echoIgnored() {
+		mustMatch(t, raw, `(?m)^  skipped: net.ipv4.icmp_echo_ignore_all is`)
+	} else {
+		mustMatch(t, raw,
+			`(?m)^      socket\(AF_INET, SOCK_RAW\|SOCK_CLOEXEC\|SOCK_NONBLOCK, IPPROTO_ICMP\) = \d+$`,
+			`(?m)^      sendto\(\d+, \d+, \{AF_INET, 127\.0\.0\.1:0\}\) = \d+$`,
+			`=> IPv4 127\.0\.0\.1 > 127\.0\.0\.1 ttl=\d+, 20-byte header, then ICMP echo reply id=\d+ seq=1`,
+			`=> echo reply from 127\.0\.0\.1: icmp_seq=1 ttl=\d+ time=\d+\.\d{3} ms`,
+		)
+	}
+	mustMatch(t, out, `(?m)^== Done: 7 steps, \d ran, [01] skipped, 0 failed ==$`)
+}
+
+// rawErr probes for CAP_NET_RAW the way rawsock's socktest does (which cmd
+// cannot import): nil when a raw socket opens.
+func rawErr() error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err
+}
+
+func echoIgnored() bool {
+	b, err := os.ReadFile(procEchoIgnored)
+	return err == nil && strings.TrimSpace(string(b)) != "0"
+}
+
+// section returns the text of the tour's section with the given title.
+func section(t *testing.T, out, title string) string {
+	t.Helper()
+	re := regexp.MustCompile(`(?ms)^== \d+\. ` + regexp.QuoteMeta(title) + ` ==\n(.*?)(?:^== |\z)`)
+	m := re.FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("tour output has no section %q", title)
+		return ""
+	}
+	return m[1]
+}
+
+// TestTourMatrixMatchesKernel checks each cell of the matrix against a
+// socket(2) made straight through x/sys/unix.
+func TestTourMatrixMatchesKernel(t *testing.T) {
+	cells := probeMatrix()
+	n := 0
+	for _, f := range matrixFamilies {
+		n += len(matrixTypes) * len(f.protos)
+	}
+	if len(cells) != n {
+		t.Fatalf("%d cells, want %d", len(cells), n)
+	}
+	for _, c := range cells {
+		var want unix.Errno
+		fd, err := unix.Socket(c.family, c.typ|unix.SOCK_CLOEXEC, c.proto)
+		if err == nil {
+			unix.Close(fd)
+		} else {
+			want = err.(unix.Errno)
+		}
+		var got unix.Errno
+		if c.err != nil && !errors.As(c.err, &got) {
+			t.Errorf("%s: error %v carries no errno", tripleName(c), c.err)
+		}
+		if got != want {
+			t.Errorf("%s: matrix says %q, the kernel says %q", tripleName(c), c.text(), cellText(want))
+		}
+	}
+	// Cells every Linux kernel agrees on.
+	for _, want := range []struct {
+		family, typ, proto int
+		text               string
+	}{
+		{unix.AF_INET, unix.SOCK_STREAM, 0, "ok"},
+		{unix.AF_INET, unix.SOCK_STREAM, unix.IPPROTO_UDP, "EPROTONOSUPPORT"},
+		{unix.AF_INET, unix.SOCK_DGRAM, unix.IPPROTO_UDP, "ok"},
+		{unix.AF_UNIX, unix.SOCK_SEQPACKET, 0, "ok"},
+		{unix.AF_UNIX, unix.SOCK_RAW, 0, "ok*"}, // AF_UNIX makes it SOCK_DGRAM
+		{unix.AF_UNIX, unix.SOCK_RDM, 0, "ESOCKTNOSUPPORT"},
+	} {
+		found := false
+		for _, c := range cells {
+			if c.family == want.family && c.typ == want.typ && c.proto == want.proto {
+				found = true
+				if c.text() != want.text {
+					t.Errorf("%s: %q, want %q", tripleName(c), c.text(), want.text)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("matrix lacks socket(%d, %d, %d)", want.family, want.typ, want.proto)
+		}
+	}
+}
+
+func tripleName(c matrixCell) string {
+	return fmt.Sprintf("socket(%s, %s, %s)", rawsock.FamilyName(c.family), rawsock.TypeName(c.typ), rawsock.ProtoName(c.family, c.proto))
+}
+
+func cellText(errno unix.Errno) string {
+	if errno == 0 {
+		return "ok"
+	}
+	return unix.ErrnoName(errno)
+}
+
+// TestTourUnprivileged runs "rawsock tour" as nobody, without capabilities,
+// in a child process: the command exits 0, the exchanges still run, and the
+// raw step is skipped with the reason. As a normal user TestTour checks the
+// same skip in-process.
+func TestTourUnprivileged(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start a child as uid 65534; TestTour checks the unprivileged tour in this process")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The test binary sits in a directory only root may enter: copy it
+	// where nobody can run it.
+	dir, err := os.MkdirTemp("", "rawsock-tour-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "rawsock.test")
+	if err := copyFile(bin, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(bin, "tour")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			t.Skipf("uid 65534 cannot run %s here: %v", bin, err)
+		}
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("the unprivileged tour did not end within a minute; output so far:\n%s", stdout.String())
+	}
+	out := stdout.String()
+	if err != nil {
+		t.Fatalf("unprivileged rawsock tour: %v\nstderr: %s\nstdout:\n%s", err, stderr.String(), out)
+	}
+	mustMatch(t, out,
+		`(?m)^  process: uid 65534, euid 65534, egid 65534, groups \[\]$`,
+		`CAP_NET_RAW: NOT effective \(CapEff 0000000000000000`,
+		// The protocol is looked up before the capability is checked.
+		`(?m)^  SOCK_RAW +EPROTONOSUPPORT +EPERM +EPERM +EPERM +EPERM +EPERM$`,
+		`(?m)^  skipped: this process has no effective CAP_NET_RAW \(CapEff 0000000000000000, bit 13 clear; uid 65534\): run as root, or: go build -o rawsock \./cmd/rawsock && sudo setcap cap_net_raw\+ep \./rawsock`,
+		`(?m)^== Done: 7 steps, 6 ran, 1 skipped, 0 failed ==$`,
+	)
+	checkTimestampReply(t, section(t, out, "TCP: the tutorial's timestamp exchange"), "hello")
+	if t.Failed() {
+		t.Logf("unprivileged tour output:\n%s", out)
+	}
+}
+
+func copyFile(dst, src string, perm os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// TestRunStepsFailures checks that a failing, a panicking and a hanging
+// step each cost one line and the tour goes on, and that the result says
+// which failed.
+func TestRunStepsFailures(t *testing.T) {
+	var blockedErr error
+	steps := []tourStep{
+		{title: "fails", run: func(s *stepRun) error {
+			_, err := s.socket(rawsock.AF_INET, rawsock.SOCK_SEQPACKET, 0)
+			return err
+		}},
+		{title: "panics", run: func(s *stepRun) error { panic("oops") }},
+		{title: "hangs", run: func(s *stepRun) error {
+			a, _, err := rawsock.Socketpair(rawsock.AF_UNIX, rawsock.SOCK_STREAM, 0)
+			if err != nil {
+				return err
+			}
+			s.track(a)
+			a.SetTimeout(0) // wait without limit: only the step's watchdog ends it
+			_, blockedErr = a.Recv(make([]byte, 1), 0)
+			return blockedErr
+		}},
+		{title: "skips", run: func(s *stepRun) error { return skip("not here") }},
+		{title: "raw", needRaw: true, run: func(s *stepRun) error {
+			s.result("raw ran")
+			return nil
+		}},
+		{title: "works", run: func(s *stepRun) error {
+			s.result("still running")
+			return nil
+		}},
+	}
+	var buf bytes.Buffer
+	start := time.Now()
+	err := runSteps(&buf, tourOptions{CallTimeout: time.Hour, StepTimeout: 200 * time.Millisecond}, steps)
+	out := buf.String()
+	t.Logf("output:\n%s", out)
+	if err == nil || !strings.Contains(err.Error(), "3 of 6 steps failed: fails; panics; hangs") {
+		t.Errorf("runSteps error %v, want the three failed steps named", err)
+	}
+	if time.Since(start) > 30*time.Second {
+		t.Errorf("the hanging step was not stopped")
+	}
+	if !errors.Is(blockedErr, net.ErrClosed) {
+		t.Errorf("the blocked recv ended with %v, want net.ErrClosed (closed by the watchdog)", blockedErr)
+	}
+	mustMatch(t, out,
+		`(?m)^== 1\. fails ==\n  FAILED: socket\(AF_INET, SOCK_SEQPACKET, 0\): socket type not supported$`,
+		`(?m)^== 2\. panics ==\n  FAILED: step panicked: oops$`,
+		`(?m)^== 3\. hangs ==\n  FAILED: step took longer than 200ms and was stopped: recvfrom: use of closed network connection$`,
+		`(?m)^== 4\. skips ==\n  skipped: not here$`,
+		`(?m)^== 6\. works ==\n  => still running$`,
+	)
+	if readPrivileges().netRaw {
+		mustMatch(t, out, `(?m)^== 5\. raw ==\n  => raw ran$`)
+	} else {
+		mustMatch(t, out, `(?m)^== 5\. raw ==\n  skipped: this process has no effective CAP_NET_RAW`)
+	}
+	mustMatch(t, out, `(?m)^== Done: 6 steps, [12] ran, [12] skipped, 3 failed ==$`)
+}
+
+func TestRunTourArgs(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"tour", "extra"}, &stdout, &stderr); code != 2 {
+		t.Errorf("tour extra: exit status %d, want 2", code)
+	}
+	if !strings.Contains(stderr.String(), `takes no arguments, got ["extra"]`) {
+		t.Errorf("tour extra: stderr %q", stderr.String())
+	}
+	stderr.Reset()
+	if code := run([]string{"tour", "-h"}, &stdout, &stderr); code != 0 {
+		t.Errorf("tour -h: exit status %d, want 0", code)
+	}
+	if !strings.Contains(stderr.String(), "go run ./cmd/rawsock tour") {
+		t.Errorf("tour -h: usage lacks the example: %q", stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("tour with bad arguments wrote to stdout: %q", stdout.String())
+	}
+}
+
+func TestReadCapEff(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		status string
+		mask   uint64
+		err    string
+	}{
+		{"Name:\tx\nCapInh:\t0000000000000000\nCapEff:\t000001fffeffffff\n", 0x1fffeffffff, ""},
+		{"CapEff:\t0000000000002000\n", 1 << unix.CAP_NET_RAW, ""},
+		{"CapEff:\tzz\n", 0, `CapEff "zz"`},
+		{"Name:\tx\n", 0, "no CapEff line"},
+	} {
+		p := filepath.Join(dir, "status")
+		if err := os.WriteFile(p, []byte(tc.status), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		mask, err := readCapEff(p)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: error %v, want one saying %q", tc.status, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || mask != tc.mask {
+			t.Errorf("%q: %x, %v; want %x", tc.status, mask, err, tc.mask)
+		}
+	}
+	if _, err := readCapEff(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestPingGroupRange(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "range")
+	for _, tc := range []struct {
+		text   string
+		lo, hi int
+		bad    bool
+	}{
+		{"1\t0\n", 1, 0, false},
+		{"0\t2147483647\n", 0, 2147483647, false},
+		{"100 200", 100, 200, false},
+		{"1", 0, 0, true},
+		{"a b", 0, 0, true},
+	} {
+		os.WriteFile(p, []byte(tc.text), 0o600)
+		lo, hi, err := readPingGroupRange(p)
+		if (err != nil) != tc.bad || lo != tc.lo || hi != tc.hi {
+			t.Errorf("%q: %d %d %v", tc.text, lo, hi, err)
+		}
+	}
+	for _, tc := range []struct {
+		lo, hi, egid int
+		groups       []int
+		want         int
+	}{
+		{1, 0, 0, nil, -1}, // the default admits nobody, not even root
+		{0, 2147483647, 65534, nil, 65534},
+		{100, 200, 1000, []int{5, 150, 160}, 150},
+		{100, 200, 150, []int{160}, 150}, // the egid comes first, as in ping_init_sock
+		{100, 200, 1000, []int{5}, -1},
+	} {
+		if got := groupInRange(tc.lo, tc.hi, tc.egid, tc.groups); got != tc.want {
+			t.Errorf("groupInRange(%d, %d, %d, %v) = %d, want %d", tc.lo, tc.hi, tc.egid, tc.groups, got, tc.want)
+		}
+	}
+}
+
+func TestCtimeLayout(t *testing.T) {
+	for _, tc := range []struct {
+		t    time.Time
+		want string
+	}{
+		{time.Date(2016, 9, 13, 19, 11, 20, 0, time.UTC), "Tue Sep 13 19:11:20 2016"}, // the tutorial's
+		{time.Date(2016, 9, 3, 9, 1, 2, 0, time.UTC), "Sat Sep  3 09:01:02 2016"},     // C pads the day with a space
+	} {
+		if got := tc.t.Format(ctimeLayout); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.t, got, tc.want)
+		}
+	}
+}
+
+func TestPrefixWriter(t *testing.T) {
+	var buf bytes.Buffer
+	p := &prefixWriter{w: &buf, prefix: "> "}
+	for _, s := range []string{"one\ntw", "o\n", "", "three\nfour\n"} {
+		if n, err := p.Write([]byte(s)); n != len(s) || err != nil {
+			t.Errorf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if want := "> one\n> two\n> three\n> four\n"; buf.String() != want {
+		t.Errorf("got %q, want %q", buf.String(), want)
+	}
+}
