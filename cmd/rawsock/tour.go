@@ -31,7 +31,7 @@ failed, 2 on bad usage.
 
 Examples:
   go run ./cmd/rawsock tour
-  go build -o rawsock ./cmd/rawsock && sudo setcap cap_net_raw+ep ./rawsock && ./rawsock tour
+  go build -o rawsock-bin ./cmd/rawsock && sudo setcap cap_net_raw+ep ./rawsock-bin && ./rawsock-bin tour
 `
 
 func runTour(args []string, stdout, stderr io.Writer) int {

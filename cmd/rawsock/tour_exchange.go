@@ -11,8 +11,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ctimeLayout is C's ctime(3) without its newline: "Tue Sep 13 19:11:20 2016".
-const ctimeLayout = "Mon Jan _2 15:04:05 2006"
+// ctimeLayout is C's ctime(3) without its newline, "Tue Sep 13 19:11:20
+// 2016": Go calls it ANSIC.
+const ctimeLayout = time.ANSIC
 
 // bufsiz is the tutorial's BUFSIZ.
 const bufsiz = 1024

@@ -19,9 +19,12 @@ const (
 	procEchoIgnored = "/proc/sys/net/ipv4/icmp_echo_ignore_all"
 )
 
-// The commands that change what the process may do, printed verbatim.
+// The commands that change what the process may do, printed verbatim. The
+// binary is built as rawsock-bin (which .gitignore lists) because ./rawsock
+// is the library's directory, and inside the checkout because file
+// capabilities do nothing on a nosuid mount, which /tmp often is.
 const (
-	setcapCommand = "go build -o rawsock ./cmd/rawsock && sudo setcap cap_net_raw+ep ./rawsock && ./rawsock tour"
+	setcapCommand = "go build -o rawsock-bin ./cmd/rawsock && sudo setcap cap_net_raw+ep ./rawsock-bin && ./rawsock-bin tour"
 	sysctlCommand = `sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"`
 )
 

@@ -76,7 +76,7 @@ func TestTour(t *testing.T) {
 		`(?m)^  SOCK_STREAM +ok +ok +EPROTONOSUPPORT `,
 		`(?m)^  AF_UNIX +0$`,
 		`CAP_NET_RAW: (NOT )?effective \(CapEff [0-9a-f]{16} in /proc/self/status`,
-		`(?m)^    to grant it without root: .*sudo setcap cap_net_raw\+ep \./rawsock`,
+		`(?m)^    to grant it without root: .*sudo setcap cap_net_raw\+ep \./rawsock-bin && \./rawsock-bin tour$`,
 		`(?m)^    to admit every group: sudo sysctl -w net.ipv4.ping_group_range="0 2147483647"$`,
 		`ping_group_range: "\d+ \d+" admits`,
 	)
@@ -296,7 +296,7 @@ func TestTourUnprivileged(t *testing.T) {
 		`CAP_NET_RAW: NOT effective \(CapEff 0000000000000000`,
 		// The protocol is looked up before the capability is checked.
 		`(?m)^  SOCK_RAW +EPROTONOSUPPORT +EPERM +EPERM +EPERM +EPERM +EPERM$`,
-		`(?m)^  skipped: this process has no effective CAP_NET_RAW \(CapEff 0000000000000000, bit 13 clear; uid 65534\): run as root, or: go build -o rawsock \./cmd/rawsock && sudo setcap cap_net_raw\+ep \./rawsock`,
+		`(?m)^  skipped: this process has no effective CAP_NET_RAW \(CapEff 0000000000000000, bit 13 clear; uid 65534\): run as root, or: go build -o rawsock-bin \./cmd/rawsock && sudo setcap cap_net_raw\+ep \./rawsock-bin && \./rawsock-bin tour$`,
 		`(?m)^== Done: 7 steps, 6 ran, 1 skipped, 0 failed ==$`,
 	)
 	checkTimestampReply(t, section(t, out, "TCP: the tutorial's timestamp exchange"), "hello")
