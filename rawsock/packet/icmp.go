@@ -358,35 +358,48 @@ var (
 )
 
 // icmpDescribe names a message type, and its code where the code has a name:
-// "destination unreachable (port unreachable)". Type names are x/net's.
+// "destination unreachable (port unreachable)".
 func icmpDescribe(proto int, typ, code uint8) string {
+	if c := icmpCodeName(proto, typ, code); c != "" {
+		return icmpTypeName(proto, typ) + " (" + c + ")"
+	}
+	return icmpTypeName(proto, typ)
+}
+
+// icmpTypeName names a message type as x/net does, but for an unknown type
+// (x/net says "<nil>") and ICMPv4 type 8 (x/net says "echo", after RFC 792).
+func icmpTypeName(proto int, typ uint8) string {
 	var name string
-	var codes []string
 	if proto == ProtoICMPv6 {
 		name = ipv6.ICMPType(typ).String()
-		switch typ {
-		case ICMPv6DestUnreach:
-			codes = icmpv6UnreachCodes
-		case ICMPv6TimeExceeded:
-			codes = icmpv6TimeCodes
-		}
 	} else {
 		name = ipv4.ICMPType(typ).String()
-		switch typ {
-		case ICMPv4DestUnreach:
-			codes = icmpv4UnreachCodes
-		case ICMPv4TimeExceeded:
-			codes = icmpv4TimeCodes
-		}
 	}
 	switch {
-	case name == "<nil>": // x/net's name for a type it does not know
-		name = fmt.Sprintf("type %d", typ)
+	case name == "<nil>":
+		return fmt.Sprintf("type %d", typ)
 	case proto == ProtoICMP && typ == ICMPv4EchoRequest:
-		name = "echo request" // x/net says "echo", after RFC 792
-	}
-	if int(code) < len(codes) {
-		return name + " (" + codes[code] + ")"
+		return "echo request"
 	}
 	return name
+}
+
+// icmpCodeName names the code of a destination unreachable or time exceeded
+// message, and returns "" for others.
+func icmpCodeName(proto int, typ, code uint8) string {
+	var codes []string
+	switch {
+	case proto == ProtoICMPv6 && typ == ICMPv6DestUnreach:
+		codes = icmpv6UnreachCodes
+	case proto == ProtoICMPv6 && typ == ICMPv6TimeExceeded:
+		codes = icmpv6TimeCodes
+	case proto == ProtoICMP && typ == ICMPv4DestUnreach:
+		codes = icmpv4UnreachCodes
+	case proto == ProtoICMP && typ == ICMPv4TimeExceeded:
+		codes = icmpv4TimeCodes
+	}
+	if int(code) < len(codes) {
+		return codes[code]
+	}
+	return ""
 }
