@@ -19,42 +19,57 @@ func Checksum(b []byte) uint16 {
 // not yet folded or complemented. Chain it over pieces (a pseudo-header,
 // then a segment); every piece but the last must have even length, as each
 // is summed from a 16-bit boundary.
-//
-// The words are added eight bytes at a time with the carry folded back in
-// (RFC 1071 section 2: the sum is independent of word size and byte order,
-// so 64-bit big-endian words folded to 16 bits give the 16-bit sum).
 func Sum(s uint32, b []byte) uint32 {
-	acc := uint64(s)
-	var c uint64
+	// RFC 1071 section 2: the sum does not depend on the word size or the
+	// byte order. So add little-endian 32-bit words (a plain load on the
+	// common CPUs) into four 64-bit accumulators that cannot overflow
+	// between folds and do not wait on each other's carries, fold to 16
+	// bits, and swap the two bytes back to network order at the end: several
+	// times as fast as the 16-bit loop (BenchmarkChecksumReference).
+	var acc uint64
+	for len(b) > 0 {
+		// 2^27 bytes per round keeps each accumulator below 2^60.
+		n := min(len(b), 1<<27)
+		acc += sumLE(b[:n])
+		acc = acc>>32 + acc&0xffffffff
+		b = b[n:]
+	}
+	acc = acc>>32 + acc&0xffffffff
+	acc = acc>>16 + acc&0xffff
+	acc = acc>>16 + acc&0xffff
+	acc = acc>>16 + acc&0xffff
+	be := uint32(bits.ReverseBytes16(uint16(acc)))
+	s = s>>16 + s&0xffff
+	return s + be
+}
+
+// sumLE returns the sum of b as little-endian 32-bit words, an odd tail
+// padded with zeros on the right (so at the high-address end).
+func sumLE(b []byte) uint64 {
+	var s0, s1, s2, s3 uint64
 	for len(b) >= 32 {
-		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b[0:8]), c)
-		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b[8:16]), c)
-		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b[16:24]), c)
-		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b[24:32]), c)
+		s0 += uint64(binary.LittleEndian.Uint32(b[0:4]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[4:8]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[8:12]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[12:16]))
+		s0 += uint64(binary.LittleEndian.Uint32(b[16:20]))
+		s1 += uint64(binary.LittleEndian.Uint32(b[20:24]))
+		s2 += uint64(binary.LittleEndian.Uint32(b[24:28]))
+		s3 += uint64(binary.LittleEndian.Uint32(b[28:32]))
 		b = b[32:]
 	}
-	for len(b) >= 8 {
-		acc, c = bits.Add64(acc, binary.BigEndian.Uint64(b), c)
-		b = b[8:]
-	}
-	if len(b) >= 4 {
-		acc, c = bits.Add64(acc, uint64(binary.BigEndian.Uint32(b)), c)
+	for len(b) >= 4 {
+		s0 += uint64(binary.LittleEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		acc, c = bits.Add64(acc, uint64(binary.BigEndian.Uint16(b)), c)
+		s1 += uint64(binary.LittleEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		acc, c = bits.Add64(acc, uint64(b[0])<<8, c)
+		s2 += uint64(b[0])
 	}
-	// End-around carry, then fold 64 -> 32 bits; neither step can lose a
-	// carry (each addition's result fits after the previous fold).
-	acc, c = bits.Add64(acc, c, 0)
-	acc += c
-	acc = acc>>32 + acc&0xffffffff
-	acc = acc>>32 + acc&0xffffffff
-	return uint32(acc)
+	return s0 + s1 + s2 + s3
 }
 
 // Fold folds a running sum from Sum to 16 bits and complements it: the
