@@ -11,7 +11,7 @@ import (
 )
 
 // InetAddr builds the AF_INET address Python writes as (host, port): host ""
-// is INADDR_ANY (Python's ''), "<broadcast>" is INADDR_BROADCAST, a dotted
+// is INADDR_ANY (Python's empty string), "<broadcast>" is INADDR_BROADCAST, a dotted
 // quad is taken as is, and a name is resolved (from /etc/hosts or DNS) to
 // its first IPv4 address.
 func InetAddr(host string, port int) (unix.Sockaddr, error) {

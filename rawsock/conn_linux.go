@@ -204,8 +204,12 @@ func (c *Conn) shutdown(how int) error {
 	})
 }
 
-func (c *Conn) getsockname() (unix.Sockaddr, error) { return c.sockname(sysGetsockname, unix.SYS_GETSOCKNAME) }
-func (c *Conn) getpeername() (unix.Sockaddr, error) { return c.sockname(sysGetpeername, unix.SYS_GETPEERNAME) }
+func (c *Conn) getsockname() (unix.Sockaddr, error) {
+	return c.sockname(sysGetsockname, unix.SYS_GETSOCKNAME)
+}
+func (c *Conn) getpeername() (unix.Sockaddr, error) {
+	return c.sockname(sysGetpeername, unix.SYS_GETPEERNAME)
+}
 
 // sockname decodes the address itself: unix.Getsockname would add a
 // getsockopt(SO_PROTOCOL) for AF_INET.
@@ -385,11 +389,21 @@ func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, 
 		err = c.finish(o, ctx, c.wait(o))
 	}
 	if err == nil {
-		n, oobn, recvflags = o.n, o.oobn, o.rflags
+		n, oobn, recvflags = o.n, o.oobn, o.rflags&^cloexecAdded(flags)
 		from = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
 	return n, oobn, recvflags, from, wrapErr(sysRecvmsg, err)
+}
+
+// cloexecAdded is the MSG_CMSG_CLOEXEC the package added to a caller's
+// recvmsg flags: the kernel echoes it in msg_flags, where the caller, who
+// did not ask for it, must not see it.
+func cloexecAdded(flags int) int {
+	if flags&unix.MSG_CMSG_CLOEXEC != 0 {
+		return 0
+	}
+	return unix.MSG_CMSG_CLOEXEC
 }
 
 // setDest puts the destination in o: encoded in place where the family is

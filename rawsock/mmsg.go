@@ -21,7 +21,8 @@ type Message struct {
 // syscall and returns how many it filled. It waits, as Recv does, for the
 // first datagram; add MSG_WAITFORONE to return with what is queued after
 // that rather than wait for the whole batch. Addresses are decoded for
-// AF_INET and AF_INET6 without allocating.
+// AF_INET and AF_INET6 without allocating. As with Recvmsg,
+// MSG_CMSG_CLOEXEC is always added.
 func (c *Conn) Recvmmsg(msgs []Message, flags int) (int, error) { return c.recvmmsg(msgs, flags, nil) }
 
 // Sendmmsg wraps sendmmsg(2): it sends up to len(msgs) datagrams in one

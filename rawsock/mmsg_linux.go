@@ -54,7 +54,7 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		setIov(h, &m.iovs[i], msgs[i].Buf)
 		setControl(h, msgs[i].OOB)
 	}
-	o.kind, o.flags, o.nmsgs = opRecvmmsg, flags, len(msgs)
+	o.kind, o.flags, o.nmsgs = opRecvmmsg, flags|unix.MSG_CMSG_CLOEXEC, len(msgs)
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
@@ -66,7 +66,7 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 			h := &m.hdrs[i]
 			msgs[i].N = int(h.Len)
 			msgs[i].NN = int(h.Hdr.Controllen)
-			msgs[i].Flags = int(h.Hdr.Flags)
+			msgs[i].Flags = int(h.Hdr.Flags) &^ cloexecAdded(flags)
 			msgs[i].Addr = decodeAddrPort(&m.addrs[i], h.Hdr.Namelen)
 		}
 	}
