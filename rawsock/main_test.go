@@ -1,0 +1,142 @@
+package rawsock_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock"
+	"golang.org/x/sys/unix"
+)
+
+// childEnv switches the test binary into a helper process: the strace test
+// and the unprivileged test re-execute it with this set, so that no second
+// program has to be built.
+const childEnv = "RAWSOCK_TEST_CHILD"
+
+func TestMain(m *testing.M) {
+	if mode := os.Getenv(childEnv); mode != "" {
+		os.Exit(runChild(mode))
+	}
+	os.Exit(m.Run())
+}
+
+func runChild(mode string) int {
+	var err error
+	switch mode {
+	case "exchange":
+		rawsock.SetTrace(os.Stderr)
+		err = tcpExchange()
+	case "unprivileged":
+		err = unprivilegedChild()
+	default:
+		err = fmt.Errorf("unknown %s=%q", childEnv, mode)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "child:", err)
+		return 1
+	}
+	return 0
+}
+
+// traceBuf collects trace lines. Tests that call startTrace never call
+// t.Parallel: the trace writer is global, and sequential tests never run
+// beside parallel ones.
+type traceBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *traceBuf) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *traceBuf) Lines() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := strings.TrimSuffix(w.b.String(), "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// waitFor polls the trace until a line contains sub, for at most 5s.
+func (w *traceBuf) waitFor(t *testing.T, sub string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, l := range w.Lines() {
+			if strings.Contains(l, sub) {
+				return
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatalf("no trace line contains %q in 5s; trace:\n%s", sub, strings.Join(w.Lines(), "\n"))
+}
+
+func startTrace(t *testing.T) *traceBuf {
+	w := &traceBuf{}
+	rawsock.SetTrace(w)
+	t.Cleanup(func() { rawsock.SetTrace(nil) })
+	return w
+}
+
+// slack bounds how long a call that should end "at once" or "after its
+// timeout" may take beyond that, on a loaded 2-core machine.
+const slack = 5 * time.Second
+
+// within checks that a wait lasted at least min and ended within slack
+// after it: generous bounds, no timing assertion beyond them.
+func within(t *testing.T, what string, start time.Time, min time.Duration) {
+	t.Helper()
+	if d := time.Since(start); d < min || d > min+slack {
+		t.Errorf("%s returned after %v, want between %v and %v", what, d, min, min+slack)
+	}
+}
+
+// fillSendBuffer shrinks c's send buffer and writes until the kernel
+// refuses more, so that the next send on c blocks until the peer reads.
+// It returns how many bytes are queued.
+func fillSendBuffer(t *testing.T, c *rawsock.Conn) int {
+	t.Helper()
+	if err := c.SetsockoptInt(rawsock.SOL_SOCKET, rawsock.SO_SNDBUF, 4096); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetBlocking(false); err != nil {
+		t.Fatal(err)
+	}
+	defer c.SetBlocking(true)
+	buf := make([]byte, 64<<10)
+	total := 0
+	for i := 0; i < 10000; i++ {
+		n, err := c.Send(buf, 0)
+		if errors.Is(err, unix.EAGAIN) {
+			return total
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	t.Fatalf("send buffer still not full after %d bytes", total)
+	return 0
+}
+
+// pattern returns n bytes that differ by position, so that a lost or
+// reordered chunk shows.
+func pattern(n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}
