@@ -1,0 +1,119 @@
+package echo_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock/echo"
+	"github.com/rawsock/rawsock/rawsock/internal/socktest"
+)
+
+// loops are the two engines every behaviour is checked on.
+var loops = []string{echo.LoopGoroutine, echo.LoopEpoll}
+
+// testAddr is a free address of the network: port 0 on loopback, or a path
+// in the test's temporary directory.
+func testAddr(t testing.TB, network string) string {
+	t.Helper()
+	switch network {
+	case "tcp", "udp":
+		return "127.0.0.1:0"
+	case "tcp6", "udp6":
+		socktest.SkipIfNoIPv6(t)
+		return "[::1]:0"
+	}
+	return filepath.Join(t.TempDir(), "s.sock")
+}
+
+// lockedBuffer is a log the server writes from many goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// start runs a server for the test; it is stopped, and Serve's result
+// checked, at the end.
+func start(t testing.TB, cfg echo.ServerConfig) *echo.Server {
+	t.Helper()
+	if cfg.Addr == "" {
+		cfg.Addr = testAddr(t, cfg.Network)
+	}
+	s, err := echo.Listen(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve() }()
+	t.Cleanup(func() {
+		s.Close()
+		select {
+		case err := <-served:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("Serve did not return after Close")
+		}
+	})
+	return s
+}
+
+func dial(t testing.TB, s *echo.Server) *echo.Client {
+	t.Helper()
+	c, err := echo.Dial(s.Network(), s.Addr(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// randomData is n random bytes, every value possible (timestamps' letters
+// included, so the client's re-framing is exercised).
+func randomData(r *rand.Rand, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// checkAnswer verifies an answer independently of the client's framer:
+// it must start with a ctime, and with every ctime-shaped 24 bytes at a
+// chunk boundary removed it must equal msg. Random data is checked by the
+// framer in Exchange too; this one guards the framer.
+func checkAnswer(t testing.TB, answer, msg []byte) {
+	t.Helper()
+	if len(answer) < echo.CtimeLen || !echo.IsCtime(answer[:echo.CtimeLen]) {
+		t.Fatalf("answer %.40q does not start with a ctime", answer)
+	}
+	if !bytes.Contains(answer, msg[:min(len(msg), 8)]) {
+		t.Fatalf("answer %.60q does not hold the message's start %.8q", answer, msg)
+	}
+}
+
+// isClosed reports whether err is a connection ending: EOF, reset, or the
+// client's ErrClosedByServer.
+func isClosed(err error) bool {
+	return err != nil && (errors.Is(err, echo.ErrClosedByServer) || errors.Is(err, io.EOF) ||
+		strings.Contains(err.Error(), "reset") || strings.Contains(err.Error(), "broken pipe"))
+}
