@@ -79,7 +79,7 @@ func runEcho(b *testing.B, cl echoClient, serve func() error, stop func()) {
 	b.ResetTimer()
 
 	var epoch uint64 = 1
-	sent, echoed, lost, inflight, stalls, reads := 0, 0, 0, 0, 0, 0
+	sent, echoed, lost, inflight, stalls, reads, calls := 0, 0, 0, 0, 0, 0, 0
 	fill := func() {
 		k := min(echoWindow-inflight, b.N-sent)
 		if k <= 0 {
@@ -102,6 +102,7 @@ func runEcho(b *testing.B, cl echoClient, serve func() error, stop func()) {
 			}
 		}
 		reads++
+		calls++
 		n, err := cl.recv()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			stalls++
@@ -131,6 +132,8 @@ func runEcho(b *testing.B, cl echoClient, serve func() error, stop func()) {
 	b.StopTimer()
 	b.ReportMetric(float64(echoed)/b.Elapsed().Seconds(), "datagrams/s")
 	b.ReportMetric(float64(lost)/float64(b.N), "lost/op")
+	// How full the client's batches were: 1 for net, up to echoWindow.
+	b.ReportMetric(float64(echoed+lost)/float64(calls), "dgrams/read")
 
 	stop()
 	waitDone(b, done)
