@@ -40,7 +40,9 @@ func recvAll(c *rawsock.Conn, want int) ([]byte, error) {
 	return buf, nil
 }
 
-var loopback4, _ = rawsock.InetAddr("127.0.0.1", 0)
+// loopback4 is ('127.0.0.1', 0). A fresh one each time: x/sys/unix writes
+// into a Sockaddr while it encodes it.
+func loopback4() unix.Sockaddr { return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}} }
 
 var stepTCP = tourStep{
 	title: "TCP: the tutorial's timestamp exchange",
@@ -56,7 +58,7 @@ a call that finds nothing to do parks its goroutine on the runtime poller.`,
 			return err
 		}
 		s.say("server", "tcpSerSock.bind(('127.0.0.1', 0)); tcpSerSock.getsockname()    port 0: the kernel picks one")
-		if err := srv.Bind(loopback4); err != nil {
+		if err := srv.Bind(loopback4()); err != nil {
 			return err
 		}
 		addr, err := srv.Getsockname()
@@ -143,7 +145,7 @@ recvfrom(2) tells the server who sent it; sendto(2) answers there.`,
 			return err
 		}
 		s.say("server", "udpSerSock.bind(('127.0.0.1', 0)); udpSerSock.getsockname()")
-		if err := srv.Bind(loopback4); err != nil {
+		if err := srv.Bind(loopback4()); err != nil {
 			return err
 		}
 		addr, err := srv.Getsockname()
