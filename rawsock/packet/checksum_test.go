@@ -1,7 +1,6 @@
 package packet
 
 import (
-	"encoding/hex"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
@@ -25,15 +24,6 @@ func refSum(b []byte) uint32 {
 }
 
 func refChecksum(b []byte) uint16 { return ^uint16(refSum(b)) }
-
-func mustHex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestChecksumKnownVectors(t *testing.T) {
 	tests := []struct {

@@ -197,7 +197,11 @@ func VerifyICMPChecksum(proto int, src, dst netip.Addr, b []byte) error {
 	default:
 		return errorf(ErrMalformed, "icmp: protocol %d is neither ICMP (1) nor ICMPv6 (58)", proto)
 	}
-	return verifyAt(icmpName(proto)+":", ps, b, 2)
+	what := "icmp:" // a constant: concatenating would allocate
+	if proto == ProtoICMPv6 {
+		what = "icmpv6:"
+	}
+	return verifyAt(what, ps, b, 2)
 }
 
 // Quoted is the original datagram an ICMP error carries (RFC 792: its IP
