@@ -224,3 +224,19 @@ func Session(t testing.TB, bin string, lines []string, perLine int, quit bool, a
 	}
 	CheckSession(t, out, lines, perLine)
 }
+
+// BuildC compiles ../epoll-echo-c/server.c with the system's cc, as the
+// benchmark does, or skips the test saying why it cannot.
+func BuildC(t testing.TB) string {
+	t.Helper()
+	cc, err := exec.LookPath("cc")
+	if err != nil {
+		t.Skipf("no C compiler (cc) in PATH to build epoll-echo-c: %v", err)
+	}
+	bin := filepath.Join(t.TempDir(), "epoll-echo-c")
+	cmd := exec.Command(cc, "-O2", "-Wall", "-o", bin, filepath.Join("..", "epoll-echo-c", "server.c"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("cc epoll-echo-c/server.c: %v\n%s", err, out)
+	}
+	return bin
+}
