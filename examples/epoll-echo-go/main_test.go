@@ -6,16 +6,18 @@ import (
 	"github.com/rawsock/rawsock/examples/internal/extest"
 )
 
-// TestServers puts the C epoll server and its Go port through the same
-// checks: what one does, the other must.
+// servers are the C epoll server and its Go port: what one does, the other
+// must.
+var servers = []struct {
+	name  string
+	build func(testing.TB) string
+}{
+	{"go", func(t testing.TB) string { return extest.Build(t, "epoll-echo-go") }},
+	{"c", extest.BuildC},
+}
+
 func TestServers(t *testing.T) {
-	for _, tt := range []struct {
-		name  string
-		build func(testing.TB) string
-	}{
-		{"go", func(t testing.TB) string { return extest.Build(t, "epoll-echo-go") }},
-		{"c", extest.BuildC},
-	} {
+	for _, tt := range servers {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := extest.Start(t, tt.build(t), "-b", "127.0.0.1", "-p", "0")
 			extest.CheckEchoServer(t, srv.Addr)
@@ -25,13 +27,7 @@ func TestServers(t *testing.T) {
 
 // TestBadAddress: both refuse a bad address in one line, exit status 2.
 func TestBadAddress(t *testing.T) {
-	for _, tt := range []struct {
-		name  string
-		build func(testing.TB) string
-	}{
-		{"go", func(t testing.TB) string { return extest.Build(t, "epoll-echo-go") }},
-		{"c", extest.BuildC},
-	} {
+	for _, tt := range servers {
 		t.Run(tt.name, func(t *testing.T) {
 			_, errs, code := extest.Run(t, tt.build(t), "", "-p", "70000")
 			if code != 2 {
