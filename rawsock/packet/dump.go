@@ -56,6 +56,9 @@ func Dump(b []byte, first Layer) string {
 	var sb strings.Builder
 	d := dumper{w: &sb, b: b}
 	d.layer(first, 0, len(b), ipContext{complete: true})
+	if sb.Len() == 0 {
+		return "no bytes\n"
+	}
 	return sb.String()
 }
 
@@ -186,11 +189,10 @@ func printable(p []byte) string {
 }
 
 func (d *dumper) layer(l Layer, off, end int, ctx ipContext) {
-	if l == LayerIP && off < end {
-		switch d.b[off] >> 4 {
-		case 4:
-			l = LayerIPv4
-		case 6:
+	if l == LayerIP {
+		// Anything but version 6 is shown as IPv4, which flags a bad version.
+		l = LayerIPv4
+		if off < end && d.b[off]>>4 == 6 {
 			l = LayerIPv6
 		}
 	}
