@@ -35,11 +35,13 @@ type Conn struct {
 	timeout atomic.Int64
 
 	// dlmu guards the deadlines set on file, so that Detach, context
-	// cancellation and per-call timeouts never undo each other.
+	// cancellation and per-call timeouts never undo each other. The armed
+	// flags are written under dlmu but read without it on the fast path,
+	// so they are atomic.
 	dlmu     sync.Mutex
-	rdl, wdl time.Time // deadlines the user set, zero for none
-	rarmed   bool      // file's read deadline is a per-call one
-	warmed   bool
+	rdl, wdl time.Time   // deadlines the user set, zero for none
+	rarmed   atomic.Bool // file's read deadline is a per-call one
+	warmed   atomic.Bool
 
 	rmu, wmu sync.Mutex
 	rop, wop op // the read and write call in flight, under rmu and wmu
@@ -291,10 +293,12 @@ func (c *Conn) setDeadline(write bool, t time.Time) error {
 	}
 	var err error
 	if write {
-		c.wdl, c.warmed = t, false
+		c.wdl = t
+		c.warmed.Store(false)
 		err = c.file.SetWriteDeadline(t)
 	} else {
-		c.rdl, c.rarmed = t, false
+		c.rdl = t
+		c.rarmed.Store(false)
 		err = c.file.SetReadDeadline(t)
 	}
 	return err
@@ -309,7 +313,7 @@ func (c *Conn) arm(write bool, extra time.Time) {
 	if write {
 		armed = &c.warmed
 	}
-	if t <= 0 && extra.IsZero() && !*armed {
+	if t <= 0 && extra.IsZero() && !armed.Load() {
 		return
 	}
 	c.dlmu.Lock()
@@ -330,7 +334,7 @@ func (c *Conn) arm(write bool, extra time.Time) {
 	if !extra.IsZero() && (eff.IsZero() || extra.Before(eff)) {
 		eff = extra
 	}
-	*armed = !eff.Equal(dl)
+	armed.Store(!eff.Equal(dl))
 	if write {
 		c.file.SetWriteDeadline(eff)
 	} else {

@@ -278,10 +278,10 @@ func (c *Conn) start(o *op, ctx context.Context) error {
 			}
 			if write {
 				c.file.SetWriteDeadline(aLongTimeAgo)
-				c.warmed = true
+				c.warmed.Store(true)
 			} else {
 				c.file.SetReadDeadline(aLongTimeAgo)
-				c.rarmed = true
+				c.rarmed.Store(true)
 			}
 		})
 	}
