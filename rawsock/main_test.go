@@ -104,8 +104,12 @@ func within(t *testing.T, what string, start time.Time, min time.Duration) {
 }
 
 // fillSendBuffer shrinks c's send buffer and writes until the kernel
-// refuses more, so that the next send on c blocks until the peer reads.
-// It returns how many bytes are queued.
+// refuses more, so that the next send on c blocks until the peer reads. On
+// TCP the first EAGAIN is not the end: the peer's kernel opens its window
+// again some tens of milliseconds later (after collapsing its queue), so it
+// writes until ten rounds 10ms apart make no progress, down to single
+// bytes. AF_UNIX stream pairs, whose sender is charged until the peer
+// reads, fill at once and for good. It returns how many bytes are queued.
 func fillSendBuffer(t *testing.T, c *rawsock.Conn) int {
 	t.Helper()
 	if err := c.SetsockoptInt(rawsock.SOL_SOCKET, rawsock.SO_SNDBUF, 4096); err != nil {
@@ -116,19 +120,35 @@ func fillSendBuffer(t *testing.T, c *rawsock.Conn) int {
 	}
 	defer c.SetBlocking(true)
 	buf := make([]byte, 64<<10)
-	total := 0
-	for i := 0; i < 10000; i++ {
-		n, err := c.Send(buf, 0)
-		if errors.Is(err, unix.EAGAIN) {
-			return total
+	total, idle := 0, 0
+	for round := 0; round < 1000 && idle < 10; round++ {
+		progress := false
+		// Smaller and smaller writes: a short one can still fit in the
+		// unsent tail of the queue after a long one is refused.
+		for size := len(buf); size > 0; size /= 16 {
+			for {
+				n, err := c.Send(buf[:size], 0)
+				if errors.Is(err, unix.EAGAIN) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				total += n
+				progress = true
+			}
 		}
-		if err != nil {
-			t.Fatal(err)
+		if progress {
+			idle = 0
+		} else {
+			idle++
 		}
-		total += n
+		time.Sleep(10 * time.Millisecond)
 	}
-	t.Fatalf("send buffer still not full after %d bytes", total)
-	return 0
+	if idle < 10 {
+		t.Fatalf("send buffer still not full after %d bytes", total)
+	}
+	return total
 }
 
 // pattern returns n bytes that differ by position, so that a lost or
