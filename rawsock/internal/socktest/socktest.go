@@ -124,12 +124,11 @@ func Pair(t testing.TB, typ int) (a, b *rawsock.Conn) {
 // RawErr is nil when this process may open raw sockets, or the error that
 // says why not.
 func RawErr() error {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_ICMP)
+	c, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_RAW, rawsock.IPPROTO_ICMP)
 	if err != nil {
 		return err
 	}
-	unix.Close(fd)
-	return nil
+	return c.Close()
 }
 
 // NeedRaw skips the test, with the reason, unless a raw socket opens: the
@@ -144,10 +143,10 @@ func NeedRaw(t testing.TB) {
 // SkipIfNoIPv6 skips when the host has no IPv6 loopback.
 func SkipIfNoIPv6(t testing.TB) {
 	t.Helper()
-	fd, err := unix.Socket(unix.AF_INET6, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	c, err := rawsock.Socket(rawsock.AF_INET6, rawsock.SOCK_DGRAM, 0)
 	if err == nil {
-		err = unix.Bind(fd, &unix.SockaddrInet6{Addr: [16]byte{15: 1}})
-		unix.Close(fd)
+		err = c.Bind(&unix.SockaddrInet6{Addr: [16]byte{15: 1}})
+		c.Close()
 	}
 	if err != nil {
 		t.Skipf("no IPv6 loopback here: %v", err)
