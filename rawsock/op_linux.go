@@ -289,7 +289,8 @@ func (c *Conn) start(o *op, ctx context.Context) error {
 }
 
 // finish ends a call begun with start and maps a deadline the context
-// caused to the context's error.
+// caused to the context's error, even when the poller saw the deadline
+// first.
 func (c *Conn) finish(o *op, ctx context.Context, err error) error {
 	if o.stop != nil {
 		o.stop()
@@ -298,8 +299,15 @@ func (c *Conn) finish(o *op, ctx context.Context, err error) error {
 		o.gen++
 		c.dlmu.Unlock()
 	}
-	if err != nil && ctx != nil && ctx.Err() != nil && isTimeout(err) {
-		return wrapErr(opName(o.kind), ctx.Err())
+	if err != nil && ctx != nil && isTimeout(err) {
+		if cerr := ctx.Err(); cerr != nil {
+			return wrapErr(opName(o.kind), cerr)
+		}
+		// The poller's deadline, armed from the context's, can fire
+		// before the context's own timer has marked it done.
+		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+			return wrapErr(opName(o.kind), context.DeadlineExceeded)
+		}
 	}
 	return err
 }
