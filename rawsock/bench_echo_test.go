@@ -77,6 +77,7 @@ func runEcho(b *testing.B, cl echoClient, serve func() error, stop func()) {
 	go func() { done <- serve() }()
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpuStop := cpuMeter(b)
 
 	var epoch uint64 = 1
 	sent, echoed, lost, inflight, stalls, reads, calls := 0, 0, 0, 0, 0, 0, 0
@@ -130,6 +131,7 @@ func runEcho(b *testing.B, cl echoClient, serve func() error, stop func()) {
 		fill()
 	}
 	b.StopTimer()
+	cpuStop()
 	b.ReportMetric(float64(echoed)/b.Elapsed().Seconds(), "datagrams/s")
 	b.ReportMetric(float64(lost)/float64(b.N), "lost/op")
 	// How full the client's batches were: 1 for net, up to echoWindow.

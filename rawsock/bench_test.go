@@ -77,6 +77,24 @@ func benchTCPRawsock(b *testing.B, size int) {
 	}
 }
 
+// cpuMeter starts counting the process's CPU time (user and system, all
+// threads, from getrusage(2)); the func it returns reports it as cpu-ns/op
+// over b.N ops: for the echo, the CPU both ends spend per datagram.
+func cpuMeter(b *testing.B) (stop func()) {
+	start := cpuNow(b)
+	return func() {
+		b.ReportMetric(float64(cpuNow(b)-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+func cpuNow(b *testing.B) time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		b.Fatalf("getrusage: %v", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // benchBufs is a message and a receive buffer of size bytes; it sets the
 // benchmark's byte count and turns on allocation counts.
 func benchBufs(b *testing.B, size int) (msg, buf []byte) {
