@@ -84,7 +84,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, exe, "bench", "echo", "--duration", "100ms", "--warmup", "0s", "--conns", "1,4", "--big", "50", "--big-duration", "100ms")
+	cmd := exec.CommandContext(ctx, exe, "bench", "echo", "--duration", "100ms", "--rounds", "2", "--warmup", "0s", "--conns", "1,4", "--big", "50", "--big-duration", "100ms")
 	cmd.Env = append(os.Environ(), envRunMain+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
