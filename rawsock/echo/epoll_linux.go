@@ -421,6 +421,16 @@ func (l *eloop) beginStop() {
 		return
 	}
 	l.listen(false)
+	// Clients connected in the backlog have sent messages too: accept
+	// them, over MaxConns if need be, to answer and half-close them like
+	// the others instead of resetting them with the listener's close.
+	for range backlog {
+		c, sa, err := l.s.ln.Accept()
+		if err != nil {
+			break
+		}
+		l.add(c, sa)
+	}
 	l.s.closeListener()
 	for _, e := range l.conns {
 		if e != nil && e.state == stOpen {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -63,6 +64,13 @@ func start(t testing.TB, cfg echo.ServerConfig) *echo.Server {
 	}
 	served := make(chan error, 1)
 	go func() { served <- s.Serve() }()
+	// One exchange: Serve is running (in epoll mode its fds are open) and
+	// the time zone is loaded before a test counts fds.
+	c := dial(t, s)
+	if _, err := c.Exchange([]byte("warm-up")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 	t.Cleanup(func() {
 		s.Close()
 		select {
@@ -116,4 +124,13 @@ func checkAnswer(t testing.TB, answer, msg []byte) {
 func isClosed(err error) bool {
 	return err != nil && (errors.Is(err, echo.ErrClosedByServer) || errors.Is(err, io.EOF) ||
 		strings.Contains(err.Error(), "reset") || strings.Contains(err.Error(), "broken pipe"))
+}
+
+func mustAddrPort(t testing.TB, s string) netip.AddrPort {
+	t.Helper()
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ap
 }

@@ -292,7 +292,8 @@ func (s *Server) Serve() error {
 	return s.serveDgram()
 }
 
-// Shutdown stops the server gracefully: it stops accepting (closing the
+// Shutdown stops the server gracefully: it stops accepting (it accepts the
+// clients already connected in the listen backlog, then closes the
 // listening socket, so new clients are refused), answers every message a
 // client has already sent, half-closes each connection (shutdown(SHUT_WR),
 // so the client reads all its answers and then EOF), waits up to a second
@@ -346,8 +347,8 @@ func (s *Server) stop() bool {
 		s.loop.wake()
 		return serving
 	}
-	if s.nw.connected() {
-		s.closeListener()
+	if !serving {
+		return false
 	}
 	s.pokeAll()
 	return serving

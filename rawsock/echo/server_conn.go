@@ -18,6 +18,7 @@ import (
 type sconn struct {
 	c    *rawsock.Conn
 	peer string
+	slot bool // holds a MaxConns token
 	// finishing is set, under Server.mu, once the connection's goroutine
 	// has taken over its own stop; pokeAll leaves it alone from then on.
 	finishing bool
@@ -34,6 +35,7 @@ func (s *Server) serveConns() error {
 			select {
 			case s.sem <- struct{}{}:
 			case <-s.quit:
+				s.acceptBacklog()
 				return nil
 			}
 		}
@@ -41,7 +43,11 @@ func (s *Server) serveConns() error {
 		c, sa, err := s.ln.Accept()
 		if err != nil {
 			s.releaseSlot()
-			if s.stopping.Load() || errors.Is(err, net.ErrClosed) {
+			if s.stopping.Load() {
+				s.acceptBacklog()
+				return nil
+			}
+			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			// Out of fds or memory: the pending client stays in the
@@ -57,27 +63,55 @@ func (s *Server) serveConns() error {
 			case <-t.C:
 			case <-s.quit:
 				t.Stop()
-				return nil
 			}
 			continue
 		}
 		backoff = 0
-		sc := &sconn{c: c, peer: rawsock.AddrString(sa)}
-		s.logf("...connected from: %s", sc.peer)
-		s.n.accepted.Add(1)
-		s.n.active.Add(1)
-		s.mu.Lock()
-		s.conns[sc] = struct{}{}
-		s.mu.Unlock()
-		s.wg.Add(1)
-		go s.serveConn(sc)
+		s.spawn(c, sa, true)
 	}
 }
 
-func (s *Server) releaseSlot() {
-	if s.sem != nil {
-		<-s.sem
+// spawn starts a connection's goroutine; slot says it holds a MaxConns
+// token.
+func (s *Server) spawn(c *rawsock.Conn, sa unix.Sockaddr, slot bool) {
+	sc := &sconn{c: c, peer: rawsock.AddrString(sa), slot: slot}
+	s.logf("...connected from: %s", sc.peer)
+	s.n.accepted.Add(1)
+	s.n.active.Add(1)
+	s.mu.Lock()
+	s.conns[sc] = struct{}{}
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go s.serveConn(sc)
+}
+
+// acceptBacklog is the accept loop's part of a graceful stop: the clients
+// the kernel has connected but the server not yet accepted have sent
+// messages too; accept them (over MaxConns if need be) so that they are
+// answered and half-closed like the others, rather than reset by the
+// listener's close. Then close the listener.
+func (s *Server) acceptBacklog() {
+	s.mu.Lock()
+	s.lnFinishing = true
+	s.mu.Unlock()
+	s.ln.SetReadDeadline(time.Time{}) // undo pokeAll's
+	s.ln.SetBlocking(false)
+	for range backlog {
+		c, sa, err := s.ln.Accept()
+		if err != nil {
+			break
+		}
+		slot := false
+		if s.sem != nil {
+			select {
+			case s.sem <- struct{}{}:
+				slot = true
+			default:
+			}
+		}
+		s.spawn(c, sa, slot)
 	}
+	s.closeListener()
 }
 
 // serveConn answers one client until it leaves, fails, idles, or the
@@ -205,23 +239,29 @@ func (s *Server) endConn(sc *sconn) {
 	s.mu.Unlock()
 	s.n.active.Add(-1)
 	s.n.closed.Add(1)
-	s.releaseSlot()
+	if sc.slot {
+		s.releaseSlot()
+	}
 	s.wg.Done()
 }
 
-// pokeAll wakes every goroutine blocked in Recv, so that it sees the stop.
+// pokeAll wakes every goroutine blocked in Accept or Recv, so that it sees
+// the stop.
 func (s *Server) pokeAll() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.nw.connected() {
-		if !s.lnFinishing {
-			s.ln.SetReadDeadline(aLongTimeAgo)
-		}
-		return
+	if !s.lnFinishing {
+		s.ln.SetReadDeadline(aLongTimeAgo)
 	}
 	for sc := range s.conns {
 		if !sc.finishing {
 			sc.c.SetReadDeadline(aLongTimeAgo)
 		}
+	}
+}
+
+func (s *Server) releaseSlot() {
+	if s.sem != nil {
+		<-s.sem
 	}
 }
