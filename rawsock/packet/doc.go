@@ -27,15 +27,17 @@
 //   - Identification: filled in when zero.
 //   - Source address: filled in when zero (0.0.0.0), from the route.
 //
-// Only when the IHL is at least 5; the kernel refuses (EINVAL) a header whose
-// IHL runs past the buffer or a buffer under 20 bytes, and does not fragment:
-// a packet over the MTU fails with EMSGSIZE (raw(7), BUGS). It never touches
+// It does so only when the IHL is at least 5. It refuses (EINVAL) a buffer
+// under 20 bytes or a header whose IHL runs past the buffer, and does not
+// fragment: a packet over the MTU fails with EMSGSIZE (raw(7), BUGS). It never touches
 // the UDP or TCP checksum, whose pseudo-header includes the source address:
 // a program that leaves the source for the kernel cannot compute them
 // (UDP.Append then sends no checksum, which IPv4 allows; TCP.Append refuses).
 // IPv6 (IPV6_HDRINCL) fills in nothing. Receiving, a raw IPv4 socket always
 // delivers the IP header; a raw ICMPv6 socket and the ICMP datagram ("ping")
-// sockets deliver the ICMP message alone.
+// sockets deliver the ICMP message alone. On a ping socket the kernel also
+// computes the ICMP checksum and replaces the echo identifier with the
+// socket's local port (icmp(7)).
 //
 // x/net's ipv4.Header is supported through IPv4.ToHeader and
 // IPv4.FromHeader; this package does not use its Marshal, which allocates,

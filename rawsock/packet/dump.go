@@ -149,7 +149,11 @@ func (d *dumper) fields(ctx ipContext, off, end int, fs []field) bool {
 			for _, g := range fs[i+1:] {
 				names = append(names, g.name)
 			}
-			d.title(ctx, "      missing: %s", strings.Join(names, ", "))
+			what := "missing"
+			if ctx.quoted {
+				what = "not quoted" // cut short on purpose: not an error
+			}
+			d.title(ctx, "      %s: %s", what, strings.Join(names, ", "))
 			return false
 		}
 		d.line(ctx, off, d.b[off:off+f.n], f.desc(d.b[off:off+f.n]))
@@ -588,7 +592,11 @@ func (d *dumper) ipv6(off, end int, ctx ipContext) {
 				{1, "fragment reserved", func(p []byte) string { return "reserved" }},
 				{2, "fragment offset", func(p []byte) string {
 					fo = u16(p) >> 3
-					return fmt.Sprintf("fragment offset %d (%d bytes), more fragments %v", fo, fo*8, p[1]&1 == 1)
+					more := "no more fragments"
+					if p[1]&1 == 1 {
+						more = "more fragments follow"
+					}
+					return fmt.Sprintf("fragment offset %d (%d bytes), %s", fo, fo*8, more)
 				}},
 				{4, "fragment identification", func(p []byte) string {
 					return fmt.Sprintf("identification 0x%08x", binary.BigEndian.Uint32(p))
