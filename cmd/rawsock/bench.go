@@ -404,6 +404,7 @@ type benchCell struct {
 	server string
 	conns  int
 	res    echo.LoadResult
+	cpu    time.Duration // server CPU time per round trip, 0 if unknown
 	err    error
 }
 
@@ -515,11 +516,48 @@ func benchMeasure(r *benchRunning, lc echo.LoadConfig) benchCell {
 	if c.err = r.alive(); c.err != nil {
 		return c
 	}
+	if lc.Warmup > 0 {
+		warm := lc
+		warm.Duration, warm.Warmup = lc.Warmup, 0
+		if _, c.err = echo.Load(context.Background(), warm); c.err != nil {
+			return c
+		}
+		lc.Warmup = 0
+	}
+	cpu0 := benchCPUTime(r.cmd.Process.Pid)
 	c.res, c.err = echo.Load(context.Background(), lc)
+	if cpu1 := benchCPUTime(r.cmd.Process.Pid); cpu0 >= 0 && cpu1 >= 0 && c.res.RoundTrips > 0 {
+		c.cpu = (cpu1 - cpu0) / time.Duration(c.res.RoundTrips)
+	}
 	if err := r.alive(); err != nil && c.err == nil {
 		c.err = err
 	}
 	return c
+}
+
+// benchCPUTime returns the CPU time (user and system, all threads) the
+// process has used, from /proc/PID/stat, or -1. The kernel counts it in
+// USER_HZ ticks, 100 a second.
+func benchCPUTime(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// The fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return -1
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return -1
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // benchRate returns the round trips/s of server at conns, 0 if none.
@@ -555,16 +593,20 @@ var (
 )
 
 func benchPrintTable(w io.Writer, cells []benchCell) {
-	fmt.Fprintln(w, "| server | conns | round trips/s | p50 | p99 | vs net | vs C |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | conns | round trips/s | p50 | p99 | vs net | vs C | server CPU per round trip |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cells {
 		if c.err != nil {
-			fmt.Fprintf(w, "| %s | %d | failed: %s | | | | |\n", c.server, c.conns, benchOneLine(c.err))
+			fmt.Fprintf(w, "| %s | %d | failed: %s | | | | | |\n", c.server, c.conns, benchOneLine(c.err))
 			continue
 		}
 		r := c.res.Rate()
-		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %s | %s |\n", c.server, c.conns, r, benchDur(c.res.P50), benchDur(c.res.P99),
-			benchRatio(r, benchRate(cells, benchNetName, c.conns)), benchRatio(r, benchRate(cells, benchCName, c.conns)))
+		cpu := "-"
+		if c.cpu > 0 {
+			cpu = benchDur(c.cpu)
+		}
+		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %s | %s | %s |\n", c.server, c.conns, r, benchDur(c.res.P50), benchDur(c.res.P99),
+			benchRatio(r, benchRate(cells, benchNetName, c.conns)), benchRatio(r, benchRate(cells, benchCName, c.conns)), cpu)
 	}
 }
 

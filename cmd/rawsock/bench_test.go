@@ -48,7 +48,7 @@ func TestBenchTable(t *testing.T) {
 		{server: epName, conns: 1, res: res(1700)},
 		{server: benchNetName, conns: 16, res: res(1000)},
 		{server: benchCName, conns: 16, res: res(1000)},
-		{server: goName, conns: 16, res: res(1150)},
+		{server: goName, conns: 16, res: res(1150), cpu: 3 * time.Microsecond},
 		{server: epName, conns: 16, err: context.DeadlineExceeded},
 	}
 	var b bytes.Buffer
@@ -56,8 +56,8 @@ func TestBenchTable(t *testing.T) {
 	benchPrintTargets(&b, cells, []int{1, 16})
 	out := b.String()
 	for _, want := range []string{
-		"| " + epName + " | 1 | 1700 | 10.0 µs | 2.00 ms | 1.70 | 0.85 |",
-		"| " + goName + " | 16 | 1150 | 10.0 µs | 2.00 ms | 1.15 | 1.15 |",
+		"| " + epName + " | 1 | 1700 | 10.0 µs | 2.00 ms | 1.70 | 0.85 | - |",
+		"| " + goName + " | 16 | 1150 | 10.0 µs | 2.00 ms | 1.15 | 1.15 | 3.0 µs |",
 		"| " + epName + " | 16 | failed: context deadline exceeded |",
 		"target at 1 conns: " + epName + " 1700/s; vs net 1.70x (want >= 1.20: met); vs C 0.85x (want >= 0.80: met)",
 		"target at 16 conns: " + goName + " 1150/s; vs net 1.15x (want >= 1.20: MISSED); vs C 1.15x (want >= 0.80: met)",
@@ -119,4 +119,22 @@ func TestBenchSmoke(t *testing.T) {
 func haveCC() bool {
 	_, err := exec.LookPath("cc")
 	return err == nil
+}
+
+// TestBenchCPUTime: the /proc reading grows as this process burns CPU.
+func TestBenchCPUTime(t *testing.T) {
+	t0 := benchCPUTime(os.Getpid())
+	if t0 < 0 {
+		t.Skip("no /proc/PID/stat here")
+	}
+	x := 0
+	for start := time.Now(); time.Since(start) < 100*time.Millisecond; {
+		x++
+	}
+	if t1 := benchCPUTime(os.Getpid()); t1 < t0+50*time.Millisecond {
+		t.Errorf("CPU time went from %v to %v over 100ms of spinning (%d turns)", t0, t1, x)
+	}
+	if benchCPUTime(-1) != -1 {
+		t.Error("no process -1, yet a CPU time")
+	}
 }
