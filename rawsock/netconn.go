@@ -73,11 +73,17 @@ func (p *netPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func (p *netPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
-	sa, err := sockaddrFromNetAddr(addr)
-	if err != nil {
-		return 0, p.opErr("write", err)
+	var err error
+	if ap, ok := addrPortFromNetAddr(addr); ok {
+		// SendtoInet fits the address to the socket's family: net hands
+		// out IPv4 addresses as 16-byte, v4-mapped, slices.
+		err = p.c.SendtoInet(b, 0, ap)
+	} else if u, ok := addr.(*net.UnixAddr); ok && u != nil {
+		err = p.c.Sendto(b, 0, UnixAddr(u.Name))
+	} else {
+		err = wrapErr(sysSendto, unix.EAFNOSUPPORT)
 	}
-	if err := p.c.Sendto(b, 0, sa); err != nil {
+	if err != nil {
 		return 0, p.opErr("write", err)
 	}
 	return len(b), nil
@@ -131,29 +137,24 @@ func (c *Conn) netAddr(sa unix.Sockaddr, err error) net.Addr {
 	return nil
 }
 
-// sockaddrFromNetAddr converts the net.Addr types a PacketConn's caller
+// addrPortFromNetAddr converts the IP address types a PacketConn's caller
 // passes.
-func sockaddrFromNetAddr(a net.Addr) (unix.Sockaddr, error) {
+func addrPortFromNetAddr(a net.Addr) (netip.AddrPort, bool) {
 	switch v := a.(type) {
 	case *net.UDPAddr:
 		if v != nil {
-			return SockaddrFromAddrPort(v.AddrPort()), nil
+			return v.AddrPort(), true
 		}
 	case *net.TCPAddr:
 		if v != nil {
-			return SockaddrFromAddrPort(v.AddrPort()), nil
+			return v.AddrPort(), true
 		}
 	case *net.IPAddr:
 		if v != nil {
-			ip, ok := netip.AddrFromSlice(v.IP)
-			if ok {
-				return SockaddrFromAddrPort(netip.AddrPortFrom(ip.Unmap().WithZone(v.Zone), 0)), nil
+			if ip, ok := netip.AddrFromSlice(v.IP); ok {
+				return netip.AddrPortFrom(ip.WithZone(v.Zone), 0), true
 			}
 		}
-	case *net.UnixAddr:
-		if v != nil {
-			return UnixAddr(v.Name), nil
-		}
 	}
-	return nil, unix.EAFNOSUPPORT
+	return netip.AddrPort{}, false
 }
