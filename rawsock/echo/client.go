@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/rawsock/rawsock/rawsock"
@@ -19,6 +20,10 @@ type Client struct {
 	buf  []byte
 	f    framer
 }
+
+// ambiguityWait is how long Exchange waits for more of an answer whose data
+// ends like the start of a stamp.
+const ambiguityWait = 50 * time.Millisecond
 
 // maxDatagram is the largest answer a datagram or SOCK_SEQPACKET server
 // can send: a 64 KiB message plus the stamp.
@@ -103,7 +108,19 @@ func (c *Client) Exchange(msg []byte) ([]byte, error) {
 		if cap(c.buf)-len(c.buf) < 4096 {
 			c.buf = append(c.buf, make([]byte, 4096+len(msg)+CtimeLen)...)[:len(c.buf)]
 		}
+		if c.f.maybeDone {
+			// The message ends like the start of a stamp: the answer is
+			// complete unless more arrives at once (a stamp comes whole
+			// in the server's one send with its chunk).
+			c.c.SetReadDeadline(time.Now().Add(ambiguityWait))
+		}
 		n, err := c.c.Recv(c.buf[len(c.buf):cap(c.buf)], 0)
+		if c.f.maybeDone {
+			c.c.SetReadDeadline(time.Time{})
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return c.buf, nil
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -153,11 +170,16 @@ type framer struct {
 	// stamped is set after a stamp, until its chunk's first byte: a
 	// chunk is never empty.
 	stamped bool
+	// maybeDone is set when what is left of want has come back but could
+	// also be the start of a stamp (the message ends like "...Tue Se"):
+	// only more bytes, or their absence, can tell.
+	maybeDone bool
 }
 
 // feed consumes what it can decide of answer[f.p:] (answer grows between
 // calls) and reports whether all of want has come back.
 func (f *framer) feed(answer []byte) (done bool, err error) {
+	f.maybeDone = false
 	for f.p < len(answer) {
 		r := answer[f.p:]
 		if f.q == len(f.want) {
@@ -171,16 +193,21 @@ func (f *framer) feed(answer []byte) (done bool, err error) {
 			f.stamped = false
 			continue
 		case f.chunks > 0 && c == f.want[f.q]:
-			// Data or a stamp: decide on the next 24 bytes.
-			if len(r) < CtimeLen {
-				rest := f.want[f.q:]
-				if len(r) == len(rest) && bytes.Equal(r, rest) {
-					f.p, f.q = len(answer), len(f.want)
-					return true, nil
+			// Data, or a stamp that starts with the same letter.
+			isData := f.stamped // a chunk is never empty
+			if !isData && len(r) < CtimeLen {
+				if isCtimePrefix(r) {
+					rest := f.want[f.q:]
+					f.maybeDone = len(r) == len(rest) && bytes.Equal(r, rest)
+					return false, nil
 				}
-				return false, nil
+				isData = true
 			}
-			if f.stamped || !IsCtime(r[:CtimeLen]) || len(f.want)-f.q >= CtimeLen && bytes.Equal(r[:CtimeLen], f.want[f.q:f.q+CtimeLen]) {
+			if !isData {
+				isData = !IsCtime(r[:CtimeLen]) ||
+					len(f.want)-f.q >= CtimeLen && bytes.Equal(r[:CtimeLen], f.want[f.q:f.q+CtimeLen])
+			}
+			if isData {
 				f.p++
 				f.q++
 				f.stamped = false
@@ -191,16 +218,13 @@ func (f *framer) feed(answer []byte) (done bool, err error) {
 		if f.stamped {
 			return false, fmt.Errorf("answer differs from the message at data byte %d: got %q, want %q", f.q, r[:1], f.want[f.q:f.q+1])
 		}
-		if len(r) < CtimeLen {
-			return false, nil
-		}
-		if !IsCtime(r[:CtimeLen]) {
+		if !isCtimePrefix(r[:min(len(r), CtimeLen)]) {
 			if f.chunks == 0 {
-				return false, fmt.Errorf("answer does not start with a ctime: %q", r[:CtimeLen])
+				return false, fmt.Errorf("answer does not start with a ctime: %q", r[:min(len(r), CtimeLen)])
 			}
 			return false, fmt.Errorf("answer differs from the message at data byte %d: got %q, want %q", f.q, r[:1], f.want[f.q:f.q+1])
 		}
-		if len(r) == CtimeLen {
+		if len(r) <= CtimeLen {
 			return false, nil // a stamp is always followed by its chunk
 		}
 		f.p += CtimeLen

@@ -79,6 +79,32 @@ func isName(b []byte, list string) bool {
 	return false
 }
 
+// isCtimePrefix reports whether b could be the first len(b) bytes of a
+// ctime.
+func isCtimePrefix(b []byte) bool {
+	if len(b) >= CtimeLen {
+		return IsCtime(b[:CtimeLen])
+	}
+	var full [CtimeLen]byte
+	copy(full[:], "Sun Jan  1 00:00:00 2000")
+	n := copy(full[:], b)
+	// Complete a partial weekday or month with a name it could begin.
+	for _, f := range [2]struct {
+		at   int
+		list string
+	}{{0, "SunMonTueWedThuFriSat"}, {4, "JanFebMarAprMayJunJulAugSepOctNovDec"}} {
+		if n > f.at && n < f.at+3 {
+			for i := 0; i < len(f.list); i += 3 {
+				if string(full[f.at:n]) == f.list[i:i+n-f.at] {
+					copy(full[f.at:f.at+3], f.list[i:i+3])
+					break
+				}
+			}
+		}
+	}
+	return IsCtime(full[:])
+}
+
 // maybeCtimeStart reports whether a ctime could begin with c: every
 // weekday's name starts with one of these letters.
 func maybeCtimeStart(c byte) bool {

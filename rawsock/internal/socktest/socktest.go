@@ -69,6 +69,39 @@ func TCPPair(t testing.TB, family int) (server, client *rawsock.Conn) {
 	t.Helper()
 	l, sa := Listener(t, family)
 	client = MustSocket(t, family, rawsock.SOCK_STREAM, 0)
+	return connectPair(t, l, sa, client)
+}
+
+// SmallTCPPair is TCPPair with the smallest buffers the kernel allows: the
+// listener's SO_RCVBUF (which the accepted socket inherits, and which sets
+// the window scale) and the client's SO_SNDBUF. A full send buffer then
+// stays full, where the peer of an ordinary pair reopens its window some
+// tens of milliseconds later.
+func SmallTCPPair(t testing.TB, family int) (server, client *rawsock.Conn) {
+	t.Helper()
+	l := MustSocket(t, family, rawsock.SOCK_STREAM, 0)
+	if err := l.SetsockoptInt(rawsock.SOL_SOCKET, rawsock.SO_RCVBUF, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Bind(Loopback(t, family)); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(1); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := l.Getsockname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client = MustSocket(t, family, rawsock.SOCK_STREAM, 0)
+	if err := client.SetsockoptInt(rawsock.SOL_SOCKET, rawsock.SO_SNDBUF, 1); err != nil {
+		t.Fatal(err)
+	}
+	return connectPair(t, l, sa, client)
+}
+
+func connectPair(t testing.TB, l *rawsock.Conn, sa unix.Sockaddr, client *rawsock.Conn) (server, _ *rawsock.Conn) {
+	t.Helper()
 	if err := client.Connect(sa); err != nil {
 		t.Fatal(err)
 	}

@@ -39,28 +39,18 @@ func stalledListener(t *testing.T, family int) unix.Sockaddr {
 	return la
 }
 
-// smallTCPPair is a loopback TCP connection with the smallest buffers the
-// kernel allows, so that a full send buffer stays full.
-func smallTCPPair(t *testing.T) (server, client *rawsock.Conn) {
-	t.Helper()
-	l := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
-	l.SetsockoptInt(rawsock.SOL_SOCKET, rawsock.SO_RCVBUF, 1) // inherited, and sets the window scale
-	if err := l.Bind(socktest.Loopback(t, rawsock.AF_INET)); err != nil {
-		t.Fatal(err)
-	}
-	l.Listen(1)
-	la, _ := l.Getsockname()
-	client = socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
-	client.SetsockoptInt(rawsock.SOL_SOCKET, rawsock.SO_SNDBUF, 1)
-	if err := client.Connect(la); err != nil {
-		t.Fatal(err)
-	}
-	server, _, err := l.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { server.Close() })
-	return server, client
+// udpReceiver is a bound, connected UDP socket that nothing is sent to.
+func udpReceiver(t *testing.T) *rawsock.Conn {
+	_, b := socktest.UDPPair(t, rawsock.AF_INET)
+	return b
+}
+
+// fullUnixSender is an AF_UNIX stream socket whose send buffer is full,
+// its peer never reading.
+func fullUnixSender(t *testing.T) *rawsock.Conn {
+	_, c := socktest.Pair(t, rawsock.SOCK_STREAM)
+	fillSendBuffer(t, c)
+	return c
 }
 
 // blockingCall is one call that blocks until its peer acts. setup makes
@@ -72,15 +62,7 @@ type blockingCall struct {
 }
 
 func blockingCalls() []blockingCall {
-	recvSide := func(t *testing.T) *rawsock.Conn {
-		_, b := socktest.UDPPair(t, rawsock.AF_INET)
-		return b
-	}
-	fullSender := func(t *testing.T) *rawsock.Conn {
-		_, c := socktest.Pair(t, rawsock.SOCK_STREAM)
-		fillSendBuffer(t, c)
-		return c
-	}
+	recvSide, fullSender := udpReceiver, fullUnixSender
 	buf := func() []byte { return make([]byte, 64) }
 	return []blockingCall{
 		{"recvfrom", func(t *testing.T) (*rawsock.Conn, func() error) {
@@ -119,7 +101,7 @@ func blockingCalls() []blockingCall {
 			return c, func() error { return c.Sendall(make([]byte, 1<<20), 0) }
 		}},
 		{"sendto", func(t *testing.T) (*rawsock.Conn, func() error) {
-			_, c := smallTCPPair(t)
+			_, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
 			fillSendBuffer(t, c)
 			to, _ := c.Getpeername()
 			ap, _ := rawsock.AddrPortFromSockaddr(to)
@@ -325,7 +307,7 @@ func TestDeadlines(t *testing.T) {
 	syscallIs(t, err, "recvfrom", os.ErrDeadlineExceeded)
 
 	// Write side.
-	_, c := smallTCPPair(t)
+	_, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
 	fillSendBuffer(t, c)
 	c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
 	start = time.Now()

@@ -21,19 +21,11 @@ type ctxCall struct {
 }
 
 func ctxCalls() []ctxCall {
-	recvSide := func(t *testing.T) *rawsock.Conn {
-		_, b := socktest.UDPPair(t, rawsock.AF_INET)
-		return b
-	}
-	fullUnix := func(t *testing.T) *rawsock.Conn {
-		_, c := socktest.Pair(t, rawsock.SOCK_STREAM)
-		fillSendBuffer(t, c)
-		return c
-	}
+	recvSide, fullUnix := udpReceiver, fullUnixSender
 	// Sendto with an address needs a socket that takes one while
 	// connected: TCP ignores it.
 	fullTCP := func(t *testing.T) (*rawsock.Conn, rawsock.Message) {
-		_, c := smallTCPPair(t)
+		_, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
 		fillSendBuffer(t, c)
 		peer, _ := c.Getpeername()
 		ap, _ := rawsock.AddrPortFromSockaddr(peer)
