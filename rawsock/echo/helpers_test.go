@@ -99,8 +99,12 @@ func dial(t testing.TB, s *echo.Server) *echo.Client {
 // included, so the client's re-framing is exercised).
 func randomData(r *rand.Rand, n int) []byte {
 	b := make([]byte, n)
-	for i := range b {
-		b[i] = byte(r.Uint32())
+	for i := 0; i < n; i += 8 {
+		v := r.Uint64()
+		for j := i; j < min(i+8, n); j++ {
+			b[j] = byte(v)
+			v >>= 8
+		}
 	}
 	return b
 }
