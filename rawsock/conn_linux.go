@@ -175,13 +175,32 @@ func (c *Conn) bind(sa unix.Sockaddr) error {
 	return c.control(sysBind, func(fd int) error {
 		err := checkSockaddr(sa)
 		if err == nil {
-			err = unix.Bind(fd, sa)
+			var rsa unix.RawSockaddrAny
+			err = sockaddrCall(unix.SYS_BIND, fd, sa, &rsa)
 		}
 		if t := traceOut.Load(); t != nil {
 			t.printf("bind(%d, {%s})%s", fd, SockaddrString(sa), traceRet(0, err))
 		}
 		return err
 	})
+}
+
+// sockaddrCall makes bind(2) or connect(2) (nr) with sa encoded into rsa,
+// which belongs to the call: x/sys/unix's Bind and Connect encode into
+// the Sockaddr value itself, a data race when goroutines share one
+// address. Families encodeSockaddr does not know still go through x/sys.
+func sockaddrCall(nr uintptr, fd int, sa unix.Sockaddr, rsa *unix.RawSockaddrAny) error {
+	n, ok, err := encodeSockaddr(sa, rsa)
+	switch {
+	case err != nil:
+		return err
+	case !ok && nr == unix.SYS_BIND:
+		return unix.Bind(fd, sa)
+	case !ok:
+		return unix.Connect(fd, sa)
+	}
+	_, _, e := unix.Syscall(nr, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(n))
+	return errOrNil(e)
 }
 
 func (c *Conn) listen(backlog int) error {

@@ -163,7 +163,7 @@ func (o *op) do() {
 func (o *op) doConnect() {
 	fd := o.c.fd
 	if !o.phase2 {
-		o.errno = errnoOf(unix.Connect(fd, o.sa))
+		o.errno = errnoOf(sockaddrCall(unix.SYS_CONNECT, fd, o.sa, &o.rsa))
 		return
 	}
 	t := traceOut.Load()

@@ -143,8 +143,9 @@ func encodeSockaddr(sa unix.Sockaddr, rsa *unix.RawSockaddrAny) (n uint32, ok bo
 		for i := 0; i < len(name); i++ {
 			p.Path[i] = int8(name[i])
 		}
-		if len(name) > 0 && name[0] == '@' {
-			// Abstract namespace: a leading NUL, no trailing one.
+		if len(name) > 0 && (name[0] == '@' || name[0] == 0) {
+			// Abstract namespace, written "@name" or "\x00name" as
+			// x/sys/unix takes it: a leading NUL, no trailing one.
 			p.Path[0] = 0
 			return uint32(2 + len(name)), true, nil
 		}
