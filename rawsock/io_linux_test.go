@@ -444,3 +444,56 @@ func TestSendfile(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedSockaddr: goroutines may bind and connect with one shared
+// Sockaddr value, as a server's clients do with its address (go test -race
+// catches an encoder that writes into the value).
+func TestSharedSockaddr(t *testing.T) {
+	l, la := socktest.Listener(t, rawsock.AF_INET)
+	wild := socktest.Loopback(t, rawsock.AF_INET)
+	abstract := rawsock.UnixAddr("\x00rawsock-shared-" + time.Now().Format("150405.000000000"))
+	u := socktest.MustSocket(t, rawsock.AF_UNIX, rawsock.SOCK_DGRAM, 0)
+	if err := u.Bind(abstract); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := u.Getsockname(); rawsock.AddrString(got) != "@"+abstract.(*unix.SockaddrUnix).Name[1:] {
+		t.Errorf("bound to %q, want the abstract name given with a leading NUL", rawsock.AddrString(got))
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*n)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			errs <- c.Bind(wild)
+			errs <- c.Connect(la)
+			d, err := rawsock.Socket(rawsock.AF_UNIX, rawsock.SOCK_DGRAM, 0)
+			if err == nil {
+				err = d.Connect(abstract)
+				d.Close()
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for i := 0; i < n; i++ {
+		s, _, err := l.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+	}
+}
