@@ -1,0 +1,386 @@
+package ping
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+)
+
+// bitset has a bit per 16-bit sequence number, as iputils' rcvd_tbl.
+type bitset [1 << 16 / 64]uint64
+
+func (b *bitset) has(seq uint16) bool { return b[seq>>6]&(1<<(seq&63)) != 0 }
+func (b *bitset) set(seq uint16)      { b[seq>>6] |= 1 << (seq & 63) }
+func (b *bitset) clear(seq uint16)    { b[seq>>6] &^= 1 << (seq & 63) }
+
+// state is what Run keeps between packets. Requests are numbered by
+// index, 1 for the first, and carry uint16(index) as their sequence.
+type state struct {
+	cancelled atomic.Bool
+	start     time.Time
+	deadline  time.Time // zero: none
+	lastSend  time.Time
+	nextSend  time.Time
+	ntx       int64 // requests sent: the index of the last one
+	acked     int64 // the highest index answered (iputils' acked)
+	pending   int64 // requests neither answered nor timed out
+
+	// sent holds the send time (since start) of the requests from index
+	// tail to ntx, those a Timeout may still concern, in a ring.
+	sent []time.Duration
+	tail int64
+
+	rcvd, answered, timedOut bitset
+	q                        queued
+}
+
+const maxRing = 1 << 16
+
+func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
+	s := &p.st
+	s.sent = make([]time.Duration, 64)
+	s.tail = 1
+	p.ev.IPv6 = p.v6
+	// Cancelling sets the flag, then pulls the read deadline into the past;
+	// recv checks the flag after it sets its own deadline, so one of the
+	// two always stops the wait.
+	stop := context.AfterFunc(ctx, func() {
+		s.cancelled.Store(true)
+		p.sys.wake()
+	})
+	defer stop()
+	cancelled := s.cancelled.Load
+
+	now := time.Now()
+	s.start, s.nextSend = now, now
+	if p.cfg.Deadline > 0 {
+		s.deadline = now.Add(p.cfg.Deadline)
+	}
+	for !cancelled() {
+		now = time.Now()
+		if !s.deadline.IsZero() && !now.Before(s.deadline) {
+			break
+		}
+		p.expire(now, fn)
+		if p.finished(now) {
+			break
+		}
+		if at, ok := p.sendAt(); ok && !now.Before(at) {
+			p.send(fn)
+			continue
+		}
+		n, err := p.sys.recv(now, p.wakeAt(), cancelled)
+		for i := range n {
+			p.handle(&p.sys.msgs[i])
+			p.flush(fn)
+		}
+		if err != nil {
+			switch {
+			case errors.Is(err, net.ErrClosed):
+				return nil
+			case socketGone(err):
+				return err
+			case p.kind == SocketDgram:
+				// A pending ICMP error (sk_err) fails the next recv once;
+				// the error itself waits on the error queue.
+				if err := p.drainErrors(fn); err != nil {
+					return err
+				}
+			}
+			// On a raw socket a hard ICMP error sets sk_err too, while the
+			// message itself arrives as data: nothing to do.
+		}
+	}
+	return nil
+}
+
+// moreToSend reports whether the schedule still has requests to send.
+func (p *Pinger) moreToSend() bool {
+	c := &p.cfg
+	if c.Count == 0 || p.st.ntx < int64(c.Count) {
+		return true
+	}
+	if c.Deadline > 0 {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.stats.Received+p.stats.Errors < c.Count
+	}
+	return false
+}
+
+// sendAt returns when the next request is due, if one is.
+func (p *Pinger) sendAt() (time.Time, bool) {
+	s := &p.st
+	if !p.moreToSend() {
+		return time.Time{}, false
+	}
+	if s.ntx == 0 {
+		return s.start, true
+	}
+	if p.cfg.Flood {
+		if s.ntx-s.acked <= 0 { // nothing in flight
+			return s.lastSend, true
+		}
+		return s.lastSend.Add(FloodGap), true
+	}
+	return s.nextSend, true
+}
+
+// finished applies iputils' exit rules: Count answered (replies plus
+// errors), an error under a deadline, or everything sent and then either
+// every request settled or the linger over: twice the longest round trip
+// (at least the interval) once something answered, else the timeout.
+func (p *Pinger) finished(now time.Time) bool {
+	c := &p.cfg
+	p.mu.Lock()
+	st := p.stats
+	p.mu.Unlock()
+	if c.Count > 0 && st.Received+st.Errors >= c.Count {
+		return true
+	}
+	if c.Deadline > 0 && st.Errors > 0 {
+		return true
+	}
+	if p.moreToSend() {
+		return false
+	}
+	if p.st.pending == 0 {
+		return true
+	}
+	return !now.Before(p.lingerEnd(&st))
+}
+
+func (p *Pinger) lingerEnd(st *Statistics) time.Time {
+	linger := p.timeout
+	if st.Received > 0 {
+		linger = 2 * st.Max
+		if !p.cfg.Flood && linger < p.interval {
+			linger = p.interval
+		}
+	}
+	return p.st.lastSend.Add(linger)
+}
+
+// wakeAt returns when the loop must look again without a packet: the next
+// send, the next timeout, the deadline, the end of the linger.
+func (p *Pinger) wakeAt() time.Time {
+	s := &p.st
+	var w time.Time
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (w.IsZero() || t.Before(w)) {
+			w = t
+		}
+	}
+	if at, ok := p.sendAt(); ok {
+		earliest(at)
+	} else {
+		st := p.Statistics()
+		earliest(p.lingerEnd(&st))
+	}
+	if s.tail <= s.ntx {
+		earliest(s.start.Add(s.sent[s.tail&int64(len(s.sent)-1)] + p.timeout))
+	}
+	earliest(s.deadline)
+	return w
+}
+
+// send sends the next request and schedules the one after.
+func (p *Pinger) send(fn func(*Event)) {
+	s := &p.st
+	idx := s.ntx + 1
+	for idx-s.tail >= int64(len(s.sent)) {
+		if len(s.sent) < maxRing {
+			p.growRing()
+		} else {
+			p.timeOut(s.tail, fn) // 65536 in flight: the oldest gives up its slot
+			s.tail++
+		}
+	}
+	seq := uint16(idx)
+	s.rcvd.clear(seq)
+	s.answered.clear(seq)
+	s.timedOut.clear(seq)
+	now := time.Now()
+	err := p.sys.send(seq, p.Timed(), now)
+	s.ntx = idx
+	s.pending++
+	s.sent[idx&int64(len(s.sent)-1)] = now.Sub(s.start)
+	s.lastSend = now
+	if s.ntx-s.acked > 0x7fff { // iputils: acked is stale once seq wraps past it
+		s.acked = s.ntx - 1
+	}
+	if !p.cfg.Flood {
+		s.nextSend = s.nextSend.Add(p.interval)
+		if s.nextSend.Before(now) { // late: catch up by one, never burst
+			s.nextSend = now
+		}
+	}
+	p.mu.Lock()
+	p.stats.Transmitted++
+	p.stats.Time = now.Sub(s.start)
+	p.mu.Unlock()
+
+	e := p.event(EventSent, seq, now)
+	if err != nil {
+		e.Kind, e.Err = EventSendError, err
+	}
+	fn(e)
+}
+
+func (p *Pinger) growRing() {
+	s := &p.st
+	n := make([]time.Duration, 2*len(s.sent))
+	for i := s.tail; i <= s.ntx; i++ {
+		n[i&int64(len(n)-1)] = s.sent[i&int64(len(s.sent)-1)]
+	}
+	s.sent = n
+}
+
+// expire reports the requests whose timeout has passed unanswered, and
+// forgets the answered ones at the head of the ring.
+func (p *Pinger) expire(now time.Time, fn func(*Event)) {
+	s := &p.st
+	since := now.Sub(s.start)
+	for s.tail <= s.ntx {
+		if !s.answered.has(uint16(s.tail)) {
+			if since < s.sent[s.tail&int64(len(s.sent)-1)]+p.timeout {
+				return
+			}
+			p.timeOut(s.tail, fn)
+		}
+		s.tail++
+	}
+}
+
+func (p *Pinger) timeOut(idx int64, fn func(*Event)) {
+	s := &p.st
+	seq := uint16(idx)
+	if s.answered.has(seq) || s.timedOut.has(seq) {
+		return
+	}
+	s.timedOut.set(seq)
+	s.pending--
+	p.mu.Lock()
+	p.stats.Timeouts++
+	p.mu.Unlock()
+	fn(p.event(EventTimeout, seq, time.Now()))
+}
+
+// index maps a sequence number back to the latest request that carried it.
+func (s *state) index(seq uint16) int64 {
+	return s.ntx - int64(uint16(s.ntx)-seq)
+}
+
+// settle marks request seq answered (by a reply or an error) and updates
+// iputils' acked and pipe.
+func (p *Pinger) settle(seq uint16) {
+	s := &p.st
+	if !s.answered.has(seq) {
+		s.answered.set(seq)
+		if !s.timedOut.has(seq) {
+			s.pending--
+		}
+	}
+	idx := s.index(seq)
+	if diff := s.ntx - idx; diff >= 0 && diff <= 0x7fff {
+		if int(diff)+1 > p.stats.Pipe {
+			p.stats.Pipe = int(diff) + 1
+		}
+		if idx > s.acked {
+			s.acked = idx
+		}
+	}
+}
+
+// event resets the reused Event for a new report.
+func (p *Pinger) event(kind EventKind, seq uint16, t time.Time) *Event {
+	e := &p.ev
+	*e = Event{Kind: kind, Seq: seq, Time: t, IPv6: p.v6, TTL: -1}
+	return e
+}
+
+// reply counts an echo reply to request seq; data is its payload.
+func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time, data []byte) {
+	s := &p.st
+	e := p.event(EventReply, seq, rx)
+	e.From, e.TTL, e.Size = from, ttl, size
+	e.Dup = s.rcvd.has(seq)
+	e.Late = s.timedOut.has(seq)
+	if p.Timed() && len(data) >= TimestampLen {
+		sec := int64(binary.NativeEndian.Uint64(data[0:]))
+		nsec := int64(binary.NativeEndian.Uint64(data[8:]))
+		e.RTT = rx.Sub(time.Unix(sec, nsec))
+		if e.RTT < 0 || nsec >= 1e9 {
+			// The wall clock stepped back (or the data lies): use the
+			// monotonic send time while we still hold it, as iputils
+			// falls back to its own clock.
+			e.RTT = 0
+			if idx := s.index(seq); idx >= s.tail && idx <= s.ntx {
+				e.RTT = time.Since(s.start) - s.sent[idx&int64(len(s.sent)-1)]
+			}
+		}
+		e.Timed = true
+	}
+	p.mu.Lock()
+	if e.Dup {
+		p.stats.Duplicates++
+	} else {
+		p.stats.Received++
+		s.rcvd.set(seq)
+	}
+	if e.Timed {
+		p.stats.addRTT(e.RTT)
+	}
+	p.settle(seq)
+	p.mu.Unlock()
+	p.pendingEv = true
+}
+
+// icmpError counts an ICMP error about request seq.
+func (p *Pinger) icmpError(seq uint16, from netip.Addr, ttl int, rx time.Time, typ, code uint8, info uint32) {
+	e := p.event(EventError, seq, rx)
+	e.From, e.TTL, e.Type, e.Code, e.Info = from, ttl, typ, code, info
+	p.mu.Lock()
+	p.stats.Errors++
+	p.settle(seq)
+	p.mu.Unlock()
+	p.pendingEv = true
+}
+
+func (p *Pinger) ignored() {
+	p.mu.Lock()
+	p.stats.Ignored++
+	p.mu.Unlock()
+}
+
+// flush delivers the event handle prepared, if any.
+func (p *Pinger) flush(fn func(*Event)) {
+	if p.pendingEv {
+		p.pendingEv = false
+		fn(&p.ev)
+	}
+}
+
+// drainErrors reads the error queue of a datagram socket empty.
+func (p *Pinger) drainErrors(fn func(*Event)) error {
+	q := &p.st.q
+	for range 1024 {
+		ok, err := p.sys.readErrQueue(q)
+		if err != nil {
+			if socketGone(err) || errors.Is(err, net.ErrClosed) {
+				return err
+			}
+			return nil
+		}
+		if !ok {
+			return nil
+		}
+		p.queuedError(q)
+		p.flush(fn)
+	}
+	return nil
+}
