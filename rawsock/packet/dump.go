@@ -565,21 +565,27 @@ func (d *dumper) ipv6(off, end int, ctx ipContext) {
 		return
 	}
 	start := off + IPv6HeaderLen
-	pend := min(start+pl, end)
-	complete := start+pl <= end
-	for i := 0; i < 16; i++ {
+	inner := ipContext{src: src, dst: dst, complete: start+pl <= end, quoted: ctx.quoted, depth: ctx.depth}
+	d.ipv6Payload(next, start, min(start+pl, end), inner)
+	d.tail(ctx, start+pl, end, start+pl-end)
+}
+
+// ipv6Payload dumps the extension headers in [start, end), the first named
+// by next, then the upper layer.
+func (d *dumper) ipv6Payload(next uint8, start, end int, ctx ipContext) {
+	for range 16 {
 		switch next {
 		case ipv6HopByHop, ipv6Routing, ipv6DestOptions:
 			var n int
 			name := protoNames[next]
-			if !d.fields(ctx, start, pend, []field{{2, name, func(p []byte) string {
+			if !d.fields(ctx, start, end, []field{{2, name, func(p []byte) string {
 				n = (int(p[1]) + 1) * 8
 				return fmt.Sprintf("%s: next header %s, %d bytes", name, protoName(p[0]), n)
 			}}}) {
 				return
 			}
-			if start+n > pend {
-				d.data(ctx, start+2, pend, name+": truncated")
+			if start+n > end {
+				d.data(ctx, start+2, end, name+": truncated")
 				return
 			}
 			d.line(ctx, start+2, d.b[start+2:start+n], name+" data")
@@ -587,7 +593,7 @@ func (d *dumper) ipv6(off, end int, ctx ipContext) {
 			continue
 		case ipv6Fragment:
 			var fo int
-			if !d.fields(ctx, start, pend, []field{
+			if !d.fields(ctx, start, end, []field{
 				{1, "fragment next header", func(p []byte) string { return "fragment header: next header " + protoName(p[0]) }},
 				{1, "fragment reserved", func(p []byte) string { return "reserved" }},
 				{2, "fragment offset", func(p []byte) string {
@@ -606,8 +612,7 @@ func (d *dumper) ipv6(off, end int, ctx ipContext) {
 			}
 			next, start = d.b[start], start+8
 			if fo != 0 {
-				d.data(ctx, start, pend, fmt.Sprintf("fragment at byte %d: no %s header in it", fo*8, protoName(next)))
-				d.tail(ctx, off+IPv6HeaderLen+pl, end, off+IPv6HeaderLen+pl-end)
+				d.data(ctx, start, end, fmt.Sprintf("fragment at byte %d: no %s header in it", fo*8, protoName(next)))
 				return
 			}
 			continue
@@ -615,11 +620,10 @@ func (d *dumper) ipv6(off, end int, ctx ipContext) {
 		break
 	}
 	if next == ipv6NoNext {
-		d.data(ctx, start, pend, "bytes after 'no next header'")
-	} else {
-		d.upper(next, start, pend, ipContext{src: src, dst: dst, complete: complete, quoted: ctx.quoted, depth: ctx.depth})
+		d.data(ctx, start, end, "bytes after 'no next header'")
+		return
 	}
-	d.tail(ctx, off+IPv6HeaderLen+pl, end, off+IPv6HeaderLen+pl-end)
+	d.upper(next, start, end, ctx)
 }
 
 // pseudo returns the pseudo-header sum for a transport checksum, and why it
