@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 )
 
 // A Link is a veth pair joining two namespaces. Link number i of a topology
@@ -116,7 +117,32 @@ func (tp *Topology) connect(a, b *Namespace) (*Link, error) {
 			fmt.Sprintf("neigh replace %s lladdr %s dev %s nud permanent", l.A6, macA, l.BIf),
 		})
 	}
+	if err == nil {
+		err = a.waitActive(l.AIf, 1000+2*i)
+	}
+	if err == nil {
+		err = b.waitActive(l.BIf, 1001+2*i)
+	}
 	return l, err
+}
+
+// waitActive waits until the interface can send (see linkActive).
+func (ns *Namespace) waitActive(name string, index int) error {
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ok bool
+		err := ns.Do(func() (err error) {
+			ok, err = linkActive(index)
+			return err
+		})
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s in %s: not operational after 20s", name, ns.Name)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // hostAddr returns the address of host number h in the network n.

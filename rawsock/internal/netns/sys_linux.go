@@ -1,11 +1,14 @@
 package netns
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"strconv"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -187,4 +190,47 @@ func killIn(ids map[nsID]bool, wait time.Duration) (killed, left []int) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// ifOperUp is IF_OPER_UP of RFC 2863 operstate (linux/if.h).
+const ifOperUp = 6
+
+// linkActive reports whether the interface with this index, in the calling
+// thread's namespace, is operationally up with its qdisc attached. Both are
+// done by linkwatch, a work queue, for the end of a veth pair that came up
+// before its peer: until then that end drops what it is given to send, and
+// on a busy machine (namespace teardown holds RTNL) that can take seconds.
+func linkActive(index int) (bool, error) {
+	tab, err := syscall.NetlinkRIB(syscall.RTM_GETLINK, syscall.AF_UNSPEC)
+	if err != nil {
+		return false, os.NewSyscallError("netlink RTM_GETLINK", err)
+	}
+	msgs, err := syscall.ParseNetlinkMessage(tab)
+	if err != nil {
+		return false, fmt.Errorf("netlink RTM_GETLINK: %v", err)
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		// struct ifinfomsg: family, pad, type (16 bits), index (32 bits), ...
+		if m.Header.Type != syscall.RTM_NEWLINK || len(m.Data) < syscall.SizeofIfInfomsg ||
+			int(int32(binary.NativeEndian.Uint32(m.Data[4:8]))) != index {
+			continue
+		}
+		attrs, err := syscall.ParseNetlinkRouteAttr(m)
+		if err != nil {
+			return false, fmt.Errorf("netlink RTM_GETLINK: %v", err)
+		}
+		var oper byte
+		var qdisc string
+		for _, a := range attrs {
+			switch {
+			case a.Attr.Type == unix.IFLA_OPERSTATE && len(a.Value) > 0:
+				oper = a.Value[0]
+			case a.Attr.Type == unix.IFLA_QDISC:
+				qdisc = string(bytes.TrimRight(a.Value, "\x00"))
+			}
+		}
+		return oper == ifOperUp && qdisc != "" && qdisc != "noop", nil
+	}
+	return false, fmt.Errorf("no interface with index %d", index)
 }

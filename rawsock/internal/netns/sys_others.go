@@ -18,6 +18,7 @@ func statNS(string) (nsID, error)                      { return nsID{}, errUnsup
 func setns(int) error                                  { return errUnsupported }
 func probeUnshare() error                              { return errUnsupported }
 func removeNS(string) error                            { return errUnsupported }
+func linkActive(int) (bool, error)                     { return false, errUnsupported }
 func linkUp(string) error                              { return errUnsupported }
 func pidAlive(int) bool                                { return false }
 func procsIn(map[nsID]bool) []int                      { return nil }

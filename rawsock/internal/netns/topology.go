@@ -206,3 +206,32 @@ func (tp *Topology) cleanup() {
 		tp.t.Errorf("netns: cleanup: %v", err)
 	}
 }
+
+// Dump returns, for each namespace, its links with their counters, addresses,
+// neighbours, routes, nftables ruleset and SNMP counters: what a failing test
+// should log to say where packets went.
+func (tp *Topology) Dump() string {
+	tp.mu.Lock()
+	nss := append([]*Namespace(nil), tp.nss...)
+	tp.mu.Unlock()
+	var b strings.Builder
+	for _, ns := range nss {
+		fmt.Fprintf(&b, "=== %s (%s)\n", ns.Label, ns.Name)
+		for _, args := range [][]string{
+			{"ip", "-s", "-o", "link"},
+			{"ip", "-o", "addr"},
+			{"ip", "neigh"},
+			{"ip", "route"},
+			{"ip", "-6", "route"},
+			{"nft", "list", "ruleset"},
+			{"nstat", "-asz"},
+		} {
+			out, err := ns.run("", args[0], args[1:]...)
+			if err != nil {
+				out = err.Error() + "\n"
+			}
+			fmt.Fprintf(&b, "--- %s\n%s", strings.Join(args, " "), out)
+		}
+	}
+	return b.String()
+}
