@@ -100,15 +100,24 @@ func fromFD(fd int) (*Conn, error) {
 			t.printf("getsockopt(%d, SOL_SOCKET, %s)%s [%d]", nfd, OptName(unix.SOL_SOCKET, opt), traceRet(0, err), v[i])
 		}
 		if err != nil {
-			unix.Close(nfd)
+			closeTraced(nfd)
 			return nil, os.NewSyscallError(sysGetsockopt, err)
 		}
 	}
 	if err := unix.SetNonblock(nfd, true); err != nil {
-		unix.Close(nfd)
+		closeTraced(nfd)
 		return nil, os.NewSyscallError(sysFcntl, err)
 	}
 	return newConn(nfd, v[0], v[1], v[2]), nil
+}
+
+// closeTraced closes an fd no Conn owns yet, on an error path, with its
+// trace line: strace would show the close.
+func closeTraced(fd int) {
+	err := unix.Close(fd)
+	if t := traceOut.Load(); t != nil {
+		t.printf("close(%d)%s", fd, traceRet(0, err))
+	}
 }
 
 func (c *Conn) dup() (*Conn, error) {
@@ -499,9 +508,10 @@ func (c *Conn) sendall(b []byte, flags int, ctx context.Context) error {
 	o := &c.wop
 	o.kind, o.flags = opSendto, flags
 	// One start for the whole loop: the timeout bounds the call, not each
-	// sendto.
+	// sendto. The first sendto is made even for an empty b, as Python's
+	// sendall makes it: on a datagram socket that is an empty datagram.
 	err := c.start(o, ctx)
-	for err == nil && len(b) > 0 {
+	for first := true; err == nil && (first || len(b) > 0); first = false {
 		o.b = b
 		if err = c.wait(o); err == nil {
 			b = b[o.n:]
