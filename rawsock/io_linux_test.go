@@ -497,3 +497,16 @@ func TestSharedSockaddr(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestSendallEmpty: Sendall of nothing still makes its one sendto, as
+// Python's does: on a datagram socket, an empty datagram.
+func TestSendallEmpty(t *testing.T) {
+	a, b := socktest.UDPPair(t, rawsock.AF_INET)
+	if err := a.Sendall(nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	b.SetTimeout(slack)
+	if n, err := b.Recv(make([]byte, 8), 0); n != 0 || err != nil {
+		t.Errorf("Recv of the empty datagram: %d, %v", n, err)
+	}
+}

@@ -248,6 +248,27 @@ func TestTraceDecodes(t *testing.T) {
 	expectLines(t, "refused", traceStep(w, &mark),
 		"socket(AF_INET, SOCK_SEQPACKET|SOCK_CLOEXEC|SOCK_NONBLOCK, IPPROTO_IP) = -1 ESOCKTNOSUPPORT (Socket type not supported)")
 
+	// FromFD of a pipe: the copy it made is closed, and the trace shows it.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	mark = len(w.Lines())
+	if _, err := rawsock.FromFD(int(pr.Fd())); !errors.Is(err, unix.ENOTSOCK) {
+		t.Fatalf("FromFD(pipe): %v", err)
+	}
+	got = traceStep(w, &mark)
+	var dup int
+	if len(got) > 0 {
+		fmt.Sscanf(got[0][strings.LastIndex(got[0], "= ")+2:], "%d", &dup)
+	}
+	expectLines(t, "FromFD of a pipe", got,
+		fmt.Sprintf("fcntl(%d, F_DUPFD_CLOEXEC, 0) = %d", pr.Fd(), dup),
+		fmt.Sprintf("getsockopt(%d, SOL_SOCKET, SO_DOMAIN) = -1 ENOTSOCK (Socket operation on non-socket) [0]", dup),
+		fmt.Sprintf("close(%d) = 0", dup))
+
 	u1 := socktest.BoundUDP(t, rawsock.AF_INET)
 	u2 := socktest.BoundUDP(t, rawsock.AF_INET)
 	mark = len(w.Lines())
