@@ -405,7 +405,21 @@ type benchCell struct {
 	conns  int
 	res    echo.LoadResult
 	cpu    time.Duration // server CPU time per round trip, 0 if unknown
+	ccpu   time.Duration // client (this process) CPU time per round trip
 	err    error
+}
+
+// wall is the measured round trips/s.
+func (c benchCell) wall() float64 { return c.res.Rate() }
+
+// cpuRate is round trips per CPU-second of server and client together:
+// the rate one CPU they had to themselves would give, whatever else the
+// machine ran meanwhile. 0 if unknown.
+func (c benchCell) cpuRate() float64 {
+	if c.cpu <= 0 || c.ccpu <= 0 {
+		return 0
+	}
+	return float64(time.Second) / float64(c.cpu+c.ccpu)
 }
 
 func benchEcho(cfg benchConfig, stdout, stderr io.Writer) error {
@@ -497,7 +511,11 @@ func benchEcho(cfg benchConfig, stdout, stderr io.Writer) error {
 		}
 	}
 	benchPrintTable(stdout, cells)
-	benchPrintTargets(stdout, cells, cfg.conns)
+	fmt.Fprintln(stdout)
+	benchPrintCost(stdout, cells)
+	fmt.Fprintln(stdout)
+	benchPrintTargets(stdout, cells, cfg.conns, "round trips/s", benchCell.wall)
+	benchPrintTargets(stdout, cells, cfg.conns, "per CPU-second", benchCell.cpuRate)
 
 	if cfg.big > 0 {
 		fmt.Fprintf(stdout, "\n%d connections at once, %d-byte messages, %v each, every reply byte verified:\n\n", cfg.big, cfg.size, cfg.bigDuration)
@@ -524,15 +542,25 @@ func benchMeasure(r *benchRunning, lc echo.LoadConfig) benchCell {
 		}
 		lc.Warmup = 0
 	}
-	cpu0 := benchCPUTime(r.cmd.Process.Pid)
+	cpu0, self0 := benchCPUTime(r.cmd.Process.Pid), benchSelfCPU()
 	c.res, c.err = echo.Load(context.Background(), lc)
-	if cpu1 := benchCPUTime(r.cmd.Process.Pid); cpu0 >= 0 && cpu1 >= 0 && c.res.RoundTrips > 0 {
-		c.cpu = (cpu1 - cpu0) / time.Duration(c.res.RoundTrips)
+	cpu1, self1 := benchCPUTime(r.cmd.Process.Pid), benchSelfCPU()
+	if n := time.Duration(c.res.RoundTrips); n > 0 && cpu0 >= 0 && cpu1 >= 0 {
+		c.cpu, c.ccpu = (cpu1-cpu0)/n, (self1-self0)/n
 	}
 	if err := r.alive(); err != nil && c.err == nil {
 		c.err = err
 	}
 	return c
+}
+
+// benchSelfCPU returns the CPU time this process has used, getrusage(2).
+func benchSelfCPU() time.Duration {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // benchCPUTime returns the CPU time (user and system, all threads) the
@@ -560,11 +588,11 @@ func benchCPUTime(pid int) time.Duration {
 	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
-// benchRate returns the round trips/s of server at conns, 0 if none.
-func benchRate(cells []benchCell, server string, conns int) float64 {
+// benchRate returns metric of server at conns, 0 if none.
+func benchRate(cells []benchCell, server string, conns int, metric func(benchCell) float64) float64 {
 	for _, c := range cells {
 		if c.server == server && c.conns == conns && c.err == nil {
-			return c.res.Rate()
+			return metric(c)
 		}
 	}
 	return 0
@@ -593,44 +621,54 @@ var (
 )
 
 func benchPrintTable(w io.Writer, cells []benchCell) {
-	fmt.Fprintln(w, "| server | conns | round trips/s | p50 | p99 | vs net | vs C | server CPU per round trip |")
-	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| server | conns | round trips/s | p50 | p99 | vs net | vs C |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
 	for _, c := range cells {
 		if c.err != nil {
-			fmt.Fprintf(w, "| %s | %d | failed: %s | | | | | |\n", c.server, c.conns, benchOneLine(c.err))
+			fmt.Fprintf(w, "| %s | %d | failed: %s | | | | |\n", c.server, c.conns, benchOneLine(c.err))
 			continue
 		}
-		r := c.res.Rate()
-		cpu := "-"
-		if c.cpu > 0 {
-			cpu = benchDur(c.cpu)
-		}
-		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %s | %s | %s |\n", c.server, c.conns, r, benchDur(c.res.P50), benchDur(c.res.P99),
-			benchRatio(r, benchRate(cells, benchNetName, c.conns)), benchRatio(r, benchRate(cells, benchCName, c.conns)), cpu)
+		r := c.wall()
+		fmt.Fprintf(w, "| %s | %d | %.0f | %s | %s | %s | %s |\n", c.server, c.conns, r, benchDur(c.res.P50), benchDur(c.res.P99),
+			benchRatio(r, benchRate(cells, benchNetName, c.conns, benchCell.wall)), benchRatio(r, benchRate(cells, benchCName, c.conns, benchCell.wall)))
 	}
 }
 
-// benchPrintTargets checks issue 3's targets: rawsock's faster mode at least
-// 1.2x net and 0.8x C at every connection count.
-func benchPrintTargets(w io.Writer, cells []benchCell, conns []int) {
-	fmt.Fprintln(w)
+// benchPrintCost prints what each round trip cost in CPU time: the figure
+// a loaded machine disturbs least.
+func benchPrintCost(w io.Writer, cells []benchCell) {
+	fmt.Fprintln(w, "| server | conns | server CPU per round trip | client CPU per round trip | round trips per CPU-second | vs net | vs C |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|")
+	for _, c := range cells {
+		r := c.cpuRate()
+		if c.err != nil || r == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %.0f | %s | %s |\n", c.server, c.conns, benchDur(c.cpu), benchDur(c.ccpu), r,
+			benchRatio(r, benchRate(cells, benchNetName, c.conns, benchCell.cpuRate)), benchRatio(r, benchRate(cells, benchCName, c.conns, benchCell.cpuRate)))
+	}
+}
+
+// benchPrintTargets checks issue 3's targets: rawsock's faster mode at
+// least 1.2x net and 0.8x C at every connection count, on metric.
+func benchPrintTargets(w io.Writer, cells []benchCell, conns []int, what string, metric func(benchCell) float64) {
 	for _, n := range conns {
 		best, mode := 0.0, ""
 		for _, key := range []string{"rawsock", "rawsock-epoll"} {
 			name := benchServerByKey(key).name
-			if r := benchRate(cells, name, n); r > best {
+			if r := benchRate(cells, name, n, metric); r > best {
 				best, mode = r, name
 			}
 		}
 		if best == 0 {
-			fmt.Fprintf(w, "target at %d conns: no rawsock serve figure\n", n)
+			fmt.Fprintf(w, "target at %d conns (%s): no rawsock serve figure\n", n, what)
 			continue
 		}
-		line := fmt.Sprintf("target at %d conns: %s %.0f/s", n, mode, best)
-		if net := benchRate(cells, benchNetName, n); net > 0 {
+		line := fmt.Sprintf("target at %d conns (%s): %s %.0f/s", n, what, mode, best)
+		if net := benchRate(cells, benchNetName, n, metric); net > 0 {
 			line += fmt.Sprintf("; vs net %.2fx (want >= 1.20: %s)", best/net, benchMet(best >= 1.2*net))
 		}
-		if c := benchRate(cells, benchCName, n); c > 0 {
+		if c := benchRate(cells, benchCName, n, metric); c > 0 {
 			line += fmt.Sprintf("; vs C %.2fx (want >= 0.80: %s)", best/c, benchMet(best >= 0.8*c))
 		}
 		fmt.Fprintln(w, line)

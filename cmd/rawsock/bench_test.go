@@ -40,27 +40,33 @@ func TestBenchTable(t *testing.T) {
 	res := func(rate float64) echo.LoadResult {
 		return echo.LoadResult{RoundTrips: int64(rate), Elapsed: time.Second, P50: 10 * time.Microsecond, P99: 2 * time.Millisecond, Verified: true}
 	}
+	us := time.Microsecond
 	goName, epName := benchServerByKey("rawsock").name, benchServerByKey("rawsock-epoll").name
 	cells := []benchCell{
-		{server: benchNetName, conns: 1, res: res(1000)},
-		{server: benchCName, conns: 1, res: res(2000)},
+		{server: benchNetName, conns: 1, res: res(1000), cpu: 8 * us, ccpu: 2 * us},
+		{server: benchCName, conns: 1, res: res(2000), cpu: 4 * us, ccpu: 1 * us},
 		{server: goName, conns: 1, res: res(1100)},
-		{server: epName, conns: 1, res: res(1700)},
+		{server: epName, conns: 1, res: res(1700), cpu: 6 * us, ccpu: 2 * us},
 		{server: benchNetName, conns: 16, res: res(1000)},
 		{server: benchCName, conns: 16, res: res(1000)},
-		{server: goName, conns: 16, res: res(1150), cpu: 3 * time.Microsecond},
+		{server: goName, conns: 16, res: res(1150), cpu: 3 * us, ccpu: 1 * us},
 		{server: epName, conns: 16, err: context.DeadlineExceeded},
 	}
 	var b bytes.Buffer
 	benchPrintTable(&b, cells)
-	benchPrintTargets(&b, cells, []int{1, 16})
+	benchPrintCost(&b, cells)
+	benchPrintTargets(&b, cells, []int{1, 16}, "round trips/s", benchCell.wall)
+	benchPrintTargets(&b, cells, []int{1, 16}, "per CPU-second", benchCell.cpuRate)
 	out := b.String()
 	for _, want := range []string{
-		"| " + epName + " | 1 | 1700 | 10.0 µs | 2.00 ms | 1.70 | 0.85 | - |",
-		"| " + goName + " | 16 | 1150 | 10.0 µs | 2.00 ms | 1.15 | 1.15 | 3.0 µs |",
+		"| " + epName + " | 1 | 1700 | 10.0 µs | 2.00 ms | 1.70 | 0.85 |",
+		"| " + goName + " | 16 | 1150 | 10.0 µs | 2.00 ms | 1.15 | 1.15 |",
 		"| " + epName + " | 16 | failed: context deadline exceeded |",
-		"target at 1 conns: " + epName + " 1700/s; vs net 1.70x (want >= 1.20: met); vs C 0.85x (want >= 0.80: met)",
-		"target at 16 conns: " + goName + " 1150/s; vs net 1.15x (want >= 1.20: MISSED); vs C 1.15x (want >= 0.80: met)",
+		"| " + epName + " | 1 | 6.0 µs | 2.0 µs | 125000 | 1.25 | 0.62 |",
+		"| " + goName + " | 16 | 3.0 µs | 1.0 µs | 250000 | - | - |",
+		"target at 1 conns (round trips/s): " + epName + " 1700/s; vs net 1.70x (want >= 1.20: met); vs C 0.85x (want >= 0.80: met)",
+		"target at 16 conns (round trips/s): " + goName + " 1150/s; vs net 1.15x (want >= 1.20: MISSED); vs C 1.15x (want >= 0.80: met)",
+		"target at 1 conns (per CPU-second): " + epName + " 125000/s; vs net 1.25x (want >= 1.20: met); vs C 0.62x (want >= 0.80: MISSED)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
