@@ -1,6 +1,7 @@
 package echo
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -44,7 +45,7 @@ func lookupNetwork(name string) (network, error) {
 	if v, ok := networkTable[name]; ok {
 		return network{name, v[0], v[1]}, nil
 	}
-	return network{}, fmt.Errorf("unknown network %q (want one of %s)", name, strings.Join(Networks, ", "))
+	return network{}, configErrorf("unknown network %q (want one of %s)", name, strings.Join(Networks, ", "))
 }
 
 // DefaultPort is the tutorial's PORT.
@@ -81,28 +82,28 @@ func resolve(n network, addr string) (unix.Sockaddr, error) {
 	if !n.inet() {
 		switch {
 		case addr == "" || addr == "@":
-			return nil, fmt.Errorf("malformed address %q: %s needs a socket path (or @name)", addr, n.name)
+			return nil, configErrorf("malformed address %q: %s needs a socket path (or @name)", addr, n.name)
 		case len(addr) > maxUnixPath:
-			return nil, fmt.Errorf("malformed address %q: path is %d bytes, AF_UNIX allows %d", addr, len(addr), maxUnixPath)
+			return nil, configErrorf("malformed address %q: path is %d bytes, AF_UNIX allows %d", addr, len(addr), maxUnixPath)
 		case strings.IndexByte(addr, 0) >= 0:
-			return nil, fmt.Errorf("malformed address %q: path holds a NUL byte", addr)
+			return nil, configErrorf("malformed address %q: path holds a NUL byte", addr)
 		}
 		return rawsock.UnixAddr(addr), nil
 	}
 	host, portStr, err := net.SplitHostPort(addr)
 	if err != nil {
-		return nil, fmt.Errorf("malformed address %q: want HOST:PORT for %s (%v)", addr, n.name, addrErrText(err))
+		return nil, configErrorf("malformed address %q: want HOST:PORT for %s (%v)", addr, n.name, addrErrText(err))
 	}
 	port, err := strconv.ParseUint(portStr, 10, 16)
 	if err != nil {
-		return nil, fmt.Errorf("malformed address %q: port %q is not a number from 0 to 65535", addr, portStr)
+		return nil, configErrorf("malformed address %q: port %q is not a number from 0 to 65535", addr, portStr)
 	}
 	if ip, err := netip.ParseAddr(host); err == nil {
 		if n.family == rawsock.AF_INET && !ip.Is4() {
-			return nil, fmt.Errorf("malformed address %q: %s is an IPv6 address (use %s6)", addr, host, n.name)
+			return nil, configErrorf("malformed address %q: %s is an IPv6 address (use %s6)", addr, host, n.name)
 		}
 		if n.family == rawsock.AF_INET6 && ip.Is4() {
-			return nil, fmt.Errorf("malformed address %q: %s is an IPv4 address (use %s, or ::ffff:%s)", addr, host, strings.TrimSuffix(n.name, "6"), host)
+			return nil, configErrorf("malformed address %q: %s is an IPv4 address (use %s, or ::ffff:%s)", addr, host, strings.TrimSuffix(n.name, "6"), host)
 		}
 	}
 	var sa unix.Sockaddr
@@ -112,9 +113,24 @@ func resolve(n network, addr string) (unix.Sockaddr, error) {
 		sa, err = rawsock.InetAddr(host, int(port))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("address %q: %s", addr, strings.TrimPrefix(err.Error(), "rawsock: "))
+		return nil, configErrorf("address %q: %s", addr, strings.TrimPrefix(err.Error(), "rawsock: "))
 	}
 	return sa, nil
+}
+
+// ErrConfig is matched, with errors.Is, by the errors Listen and Dial
+// return for bad input (an unknown network or loop, a malformed or
+// unresolvable address, a size out of range), as opposed to the errors of
+// the syscalls themselves.
+var ErrConfig = errors.New("echo: bad configuration")
+
+type configError struct{ msg string }
+
+func (e *configError) Error() string        { return e.msg }
+func (e *configError) Is(target error) bool { return target == ErrConfig }
+
+func configErrorf(format string, args ...any) error {
+	return &configError{fmt.Sprintf(format, args...)}
 }
 
 // addrErrText is net.SplitHostPort's reason without the repeated address.

@@ -59,6 +59,10 @@ func TestListenErrors(t *testing.T) {
 			if tc.is != nil && !errors.Is(err, tc.is) {
 				t.Errorf("error %v does not match %v", err, tc.is)
 			}
+			// Bad input is ErrConfig; a refusal by the kernel is not.
+			if errors.Is(err, echo.ErrConfig) != (tc.is == nil) {
+				t.Errorf("errors.Is(%v, ErrConfig) = %v", err, errors.Is(err, echo.ErrConfig))
+			}
 			if after := socktest.FDCount(t); after != before {
 				t.Errorf("%d fds after, %d before", after, before)
 			}

@@ -164,10 +164,10 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		return nil, err
 	}
 	if cfg.BufSize < 1 || cfg.BufSize > MaxBufSize {
-		return nil, fmt.Errorf("bufsize %d out of range 1 to %d", cfg.BufSize, MaxBufSize)
+		return nil, configErrorf("bufsize %d out of range 1 to %d", cfg.BufSize, MaxBufSize)
 	}
 	if cfg.Loop != LoopGoroutine && cfg.Loop != LoopEpoll {
-		return nil, fmt.Errorf("unknown loop %q (want %s or %s)", cfg.Loop, LoopGoroutine, LoopEpoll)
+		return nil, configErrorf("unknown loop %q (want %s or %s)", cfg.Loop, LoopGoroutine, LoopEpoll)
 	}
 	sa, err := resolve(nw, cfg.Addr)
 	if err != nil {
