@@ -49,6 +49,12 @@ func wrapErr(name string, err error) error {
 	if err == nil {
 		return nil
 	}
+	// The type assertion first: errors.As makes its target escape, an
+	// allocation on every error, and the package's own errors (the cached
+	// EAGAIN of a non-blocking poll among them) are *os.SyscallError.
+	if _, ok := err.(*os.SyscallError); ok {
+		return err
+	}
 	var se *os.SyscallError
 	if errors.As(err, &se) {
 		return err
