@@ -29,6 +29,16 @@
 // addresses work at once. Routers also get net.ipv4.ip_forward=1 and
 // net.ipv6.conf.all.forwarding=1.
 //
+// Links are made ready before Connect returns: fixed MAC addresses
+// (02:72:73:00:LINK:END) with permanent neighbour entries for the peer, so no
+// ARP or neighbour discovery delays or loses a test's first packets, and a
+// wait for the kernel's linkwatch to attach the qdisc of the end that came up
+// first (until then it drops what it is given to send).
+//
+// A panic or t.FailNow in the test goroutine still runs the cleanup; a panic
+// in another goroutine, a -timeout, or a kill does not, and the next test
+// process's Sweep removes what was left.
+//
 // Setup methods (Host, Router, Connect, Route, Sysctl, Loss, Dup, ...) must be
 // called from the test goroutine: they end the test with t.Fatalf on error.
 // Do, Start and Command may be used from any goroutine.
