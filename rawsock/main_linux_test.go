@@ -30,7 +30,11 @@ func runChild(mode string) int {
 	var err error
 	switch mode {
 	case "exchange":
-		rawsock.SetTrace(os.Stderr)
+		// The parent sets RAWSOCK_TRACE=1: the trace goes to stderr.
+		if !rawsock.Tracing() {
+			err = fmt.Errorf("RAWSOCK_TRACE=%q did not turn the trace on", os.Getenv("RAWSOCK_TRACE"))
+			break
+		}
 		err = tcpExchange()
 	case "unprivileged":
 		err = unprivilegedChild()

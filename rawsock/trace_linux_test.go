@@ -392,9 +392,10 @@ func syscallList(lines []string) []string {
 	return out
 }
 
-// TestOneCallOneSyscall runs the exchange under strace and checks that the
-// network syscalls the kernel saw are exactly those the trace printed: no
-// hidden getsockopt(SO_PROTOCOL) per accept or recvfrom.
+// TestOneCallOneSyscall runs the exchange under strace, traced through
+// RAWSOCK_TRACE=1, and checks that the network syscalls the kernel saw are
+// exactly those the trace printed: no hidden getsockopt(SO_PROTOCOL) per
+// accept or recvfrom.
 func TestOneCallOneSyscall(t *testing.T) {
 	strace, err := exec.LookPath("strace")
 	if err != nil {
@@ -409,7 +410,7 @@ func TestOneCallOneSyscall(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "strace.out")
 	cmd := exec.Command(strace, "-f", "-o", out, "-e", "trace=network,close", exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=exchange")
+	cmd.Env = append(os.Environ(), childEnv+"=exchange", "RAWSOCK_TRACE=1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
