@@ -34,8 +34,8 @@ type Statistics struct {
 	// Time runs from the first request to the last, as iputils' "time".
 	Time time.Duration
 
-	tsum, tsum2 int64 // microseconds, and their squares
-	rtt8        int64 // 8 times the EWMA, in microseconds
+	tsum, tsum2 float64 // microseconds, and their squares (doubles, as in iputils 20221126)
+	rtt8        int64   // 8 times the EWMA, in microseconds
 }
 
 // Loss returns the percentage of requests not answered:
@@ -58,8 +58,8 @@ func (s *Statistics) addRTT(rtt time.Duration) {
 		s.Max = rtt
 	}
 	s.Timed = true
-	s.tsum += us
-	s.tsum2 += us * us
+	s.tsum += float64(us)
+	s.tsum2 += float64(us * us)
 	if s.rtt8 == 0 {
 		s.rtt8 = us * 8
 	} else {
@@ -72,21 +72,24 @@ func (s *Statistics) addRTT(rtt time.Duration) {
 }
 
 // moments recomputes Avg and Mdev over total replies with iputils'
-// finish(): the "slightly clumsy computation order" that avoids integer
-// rounding errors for small times, and an integer square root.
+// finish() (Debian 12's 20221126): the "slightly clumsy computation order"
+// for small times, the variance truncated to whole microseconds², and
+// llsqrt, whose Newton iteration may end one above the floor.
 func (s *Statistics) moments(total int64) {
-	avg := s.tsum / total
+	n := float64(total)
+	avg := int64(s.tsum / n)
 	var variance int64
 	if s.tsum < math.MaxInt32 {
-		variance = (s.tsum2 - s.tsum*s.tsum/total) / total
+		variance = int64((s.tsum2 - s.tsum*s.tsum/n) / n)
 	} else {
-		variance = s.tsum2/total - avg*avg
+		variance = int64(s.tsum2/n - float64(avg*avg))
 	}
 	s.Avg = time.Duration(avg) * time.Microsecond
 	s.Mdev = time.Duration(isqrt(variance)) * time.Microsecond
 }
 
-// isqrt is iputils' llsqrt: Newton's method on integers.
+// isqrt is iputils' llsqrt: Newton's method on integers, returning the
+// last iterate (isqrt(48) is 7).
 func isqrt(a int64) int64 {
 	if a <= 0 {
 		return 0
