@@ -2,6 +2,7 @@ package rawsock_test
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"runtime"
@@ -226,4 +227,88 @@ func TestNoFDLeak(t *testing.T) {
 			t.Errorf("%s: %d fds before %d iterations, %d after", tc.name, before, n, after)
 		}
 	}
+}
+
+// TestEMFILE runs out of fds on purpose (a low RLIMIT_NOFILE, then sockets
+// until the kernel refuses): socket, socketpair, accept and FromFD each
+// fail with EMFILE, named, leak nothing, and work again once fds are free.
+// The accept's pending connection survives its refusal.
+func TestEMFILE(t *testing.T) {
+	l, la := socktest.Listener(t, rawsock.AF_INET)
+	c := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
+	if err := c.Connect(la); err != nil {
+		t.Fatal(err)
+	}
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skipf("cannot list fds: %v", err)
+	}
+	maxfd := 0
+	for _, e := range ents {
+		var fd int
+		if _, err := fmt.Sscan(e.Name(), &fd); err == nil {
+			maxfd = max(maxfd, fd)
+		}
+	}
+	// Counted before the table is full: listing /proc/self/fd needs an fd.
+	before := socktest.FDCount(t)
+	lim := old
+	lim.Cur = uint64(maxfd + 16)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skipf("cannot lower RLIMIT_NOFILE: %v", err)
+	}
+	restored := false
+	restore := func() {
+		if !restored {
+			unix.Setrlimit(unix.RLIMIT_NOFILE, &old)
+			restored = true
+		}
+	}
+	defer restore()
+	var fill []*rawsock.Conn
+	defer func() {
+		for _, f := range fill {
+			f.Close()
+		}
+	}()
+	for i := 0; i < maxfd+16; i++ {
+		f, err := rawsock.Socket(rawsock.AF_UNIX, rawsock.SOCK_DGRAM, 0)
+		if err != nil {
+			if !errors.Is(err, unix.EMFILE) || err.Error() != "socket(AF_UNIX, SOCK_DGRAM, 0): too many open files" {
+				t.Fatalf("filling the fd table: %v", err)
+			}
+			break
+		}
+		fill = append(fill, f)
+	}
+	if _, _, err := rawsock.Socketpair(rawsock.AF_UNIX, rawsock.SOCK_STREAM, 0); !errors.Is(err, unix.EMFILE) {
+		t.Errorf("Socketpair at the limit: %v", err)
+	}
+	if _, _, err := l.Accept(); !errors.Is(err, unix.EMFILE) || err.Error() != "accept4: too many open files" {
+		t.Errorf("Accept at the limit: %v", err)
+	}
+	if _, err := rawsock.FromFD(c.Fileno()); !errors.Is(err, unix.EMFILE) {
+		t.Errorf("FromFD at the limit: %v", err)
+	}
+	if _, err := c.Dup(); !errors.Is(err, unix.EMFILE) {
+		t.Errorf("Dup at the limit: %v", err)
+	}
+	for _, f := range fill {
+		f.Close()
+	}
+	fill = nil
+	restore()
+	if after := socktest.FDCount(t); after != before {
+		t.Errorf("%d fds before the refused calls, %d after", before, after)
+	}
+	l.SetTimeout(slack)
+	s, _, err := l.Accept()
+	if err != nil {
+		t.Fatalf("Accept once fds are free: %v", err)
+	}
+	s.Close()
 }
