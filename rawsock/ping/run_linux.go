@@ -40,11 +40,20 @@ type state struct {
 
 const maxRing = 1 << 16
 
-func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
+// initState readies the run's state; now is the start.
+func (p *Pinger) initState(now time.Time) {
 	s := &p.st
 	s.sent = make([]time.Duration, 64)
 	s.tail = 1
-	p.ev.IPv6 = p.v6
+	s.start, s.nextSend = now, now
+	if p.cfg.Deadline > 0 {
+		s.deadline = now.Add(p.cfg.Deadline)
+	}
+}
+
+func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
+	s := &p.st
+	p.initState(time.Now())
 	// Cancelling sets the flag, then pulls the read deadline into the past;
 	// recv checks the flag after it sets its own deadline, so one of the
 	// two always stops the wait.
@@ -54,14 +63,8 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 	})
 	defer stop()
 	cancelled := s.cancelled.Load
-
-	now := time.Now()
-	s.start, s.nextSend = now, now
-	if p.cfg.Deadline > 0 {
-		s.deadline = now.Add(p.cfg.Deadline)
-	}
 	for !cancelled() {
-		now = time.Now()
+		now := time.Now()
 		if !s.deadline.IsZero() && !now.Before(s.deadline) {
 			break
 		}

@@ -1,0 +1,428 @@
+package ping
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock/internal/netns"
+	"github.com/rawsock/rawsock/rawsock/internal/socktest"
+	"golang.org/x/sys/unix"
+)
+
+// envChild makes the test binary a small pinger, for tests that need
+// another uid or namespace: RAWSOCK_PING_CHILD="DST COUNT SOCKET" pings
+// and prints one line, "kind=SOCK_DGRAM transmitted=2 received=2", or
+// "error: ..." and exits.
+const envChild = "RAWSOCK_PING_CHILD"
+
+func TestMain(m *testing.M) {
+	if v := os.Getenv(envChild); v != "" {
+		os.Exit(child(v))
+	}
+	os.Exit(m.Run())
+}
+
+func child(spec string) int {
+	f := strings.Fields(spec)
+	if len(f) != 3 {
+		fmt.Println("error: bad", envChild, spec)
+		return 2
+	}
+	count, _ := strconv.Atoi(f[1])
+	kind := map[string]SocketKind{"auto": SocketAuto, "dgram": SocketDgram, "raw": SocketRaw}[f[2]]
+	p, err := New(Config{Dst: netip.MustParseAddr(f[0]), Count: count, Interval: 50 * time.Millisecond, Timeout: 2 * time.Second, Deadline: 10 * time.Second, Socket: kind})
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	st, err := p.Run(context.Background(), nil)
+	if err != nil {
+		fmt.Println("error:", err)
+		return 1
+	}
+	fmt.Printf("kind=%s uid=%d transmitted=%d received=%d ignored=%d\n", p.SocketKind(), os.Getuid(), st.Transmitted, st.Received, st.Ignored)
+	return 0
+}
+
+// runChild runs the child pinger as nobody inside ns (or here when ns is
+// nil) and returns its line.
+func runChild(t *testing.T, ns *netns.Namespace, spec string) string {
+	t.Helper()
+	cmd := socktest.NobodyCommand(t, "-test.run=^$")
+	cmd.Env = append(os.Environ(), envChild+"="+spec)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	var err error
+	if ns != nil {
+		err = ns.Start(cmd)
+	} else {
+		err = cmd.Start()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	return strings.TrimSpace(out.String())
+}
+
+// openIn opens a pinger inside ns (its sockets belong to ns for good), or
+// here when ns is nil.
+func openIn(t *testing.T, ns *netns.Namespace, cfg Config) *Pinger {
+	t.Helper()
+	var p *Pinger
+	open := func() (err error) {
+		p, err = New(cfg)
+		return err
+	}
+	var err error
+	if ns != nil {
+		err = ns.Do(open)
+	} else {
+		err = open()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return p
+}
+
+// pingNS returns a host namespace whose ping_group_range admits every
+// group, so that datagram ICMP sockets open in it.
+func pingNS(t *testing.T) *netns.Namespace {
+	t.Helper()
+	ns := netns.New(t).Host("h")
+	ns.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+	return ns
+}
+
+// record collects events (copies of them).
+type record struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *record) add(e *Event) {
+	r.mu.Lock()
+	r.events = append(r.events, *e)
+	r.mu.Unlock()
+}
+
+func (r *record) kind(k EventKind) []Event {
+	var out []Event
+	for _, e := range r.events {
+		if e.Kind == k {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestLoopback pings 127.0.0.1 and ::1 three times at -i 0.2 on both
+// sockets: every request answered once, in order, with the TTL and size
+// iputils shows, timed, and nothing foreign counted.
+func TestLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		dst  string
+		kind SocketKind
+	}{
+		{"127.0.0.1", SocketRaw}, {"::1", SocketRaw}, {"127.0.0.1", SocketDgram}, {"::1", SocketDgram},
+	} {
+		t.Run(tc.dst+"/"+tc.kind.String(), func(t *testing.T) {
+			var ns *netns.Namespace
+			if tc.kind == SocketRaw {
+				socktest.NeedRaw(t)
+			} else {
+				ns = pingNS(t)
+			}
+			if tc.dst == "::1" && ns == nil {
+				socktest.SkipIfNoIPv6(t)
+			}
+			dst := netip.MustParseAddr(tc.dst)
+			p := openIn(t, ns, Config{Dst: dst, Count: 3, Interval: 200 * time.Millisecond, Timeout: 2 * time.Second, Deadline: 10 * time.Second, Socket: tc.kind})
+			if p.SocketKind() != tc.kind {
+				t.Fatalf("socket %v, want %v", p.SocketKind(), tc.kind)
+			}
+			var r record
+			st, err := p.Run(context.Background(), r.add)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Transmitted != 3 || st.Received != 3 || st.Duplicates != 0 || st.Errors != 0 || st.Timeouts != 0 || st.Ignored != 0 {
+				t.Errorf("statistics %+v, want 3 sent, 3 received, nothing else", st)
+			}
+			replies := r.kind(EventReply)
+			if len(replies) != 3 || len(r.kind(EventSent)) != 3 {
+				t.Fatalf("events %+v, want 3 sent and 3 replies", r.events)
+			}
+			for i, e := range replies {
+				if int(e.Seq) != i+1 || e.From != dst || e.TTL != 64 || e.Size != 64 || !e.Timed || e.RTT <= 0 || e.Dup || e.Late {
+					t.Errorf("reply %d: %+v, want icmp_seq=%d from %v ttl=64, 64 bytes, timed", i, e, i+1, dst)
+				}
+			}
+			if !st.Timed || st.Min > st.Avg+time.Microsecond || st.Avg > st.Max || st.Min <= 0 {
+				t.Errorf("rtt min/avg/max %v/%v/%v", st.Min, st.Avg, st.Max)
+			}
+			// The schedule, not the machine's speed: 3 requests 0.2 s apart
+			// cannot span less than 0.4 s.
+			if st.Time < 400*time.Millisecond {
+				t.Errorf("time %v, want at least 400ms for -c 3 -i 0.2", st.Time)
+			}
+		})
+	}
+}
+
+// TestDgramID checks that a datagram pinger's identifier is its local port,
+// the one Linux writes into its requests.
+func TestDgramID(t *testing.T) {
+	ns := pingNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Count: 1, Socket: SocketDgram})
+	sa, err := p.sys.c.Getsockname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if port := sa.(*unix.SockaddrInet4).Port; port != int(p.ID()) || port == 0 {
+		t.Errorf("ID %d, local port %d", p.ID(), port)
+	}
+	q := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Count: 1, Socket: SocketDgram, ID: 4242})
+	if q.ID() != 4242 {
+		t.Errorf("Config.ID 4242 gave ID %d", q.ID())
+	}
+}
+
+// TestConcurrentPingers runs two pingers to 127.0.0.1 at once, B started
+// while A is running and stopped after A ends, so B's replies reach A's
+// socket throughout: each must count exactly its own. On raw sockets the
+// BPF filter keeps B's replies out of A entirely (Ignored 0); without it
+// they reach A and are only ignored, which proves the filter is what
+// keeps them out. Datagram sockets get that from the kernel's port match.
+func TestConcurrentPingers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		kind  SocketKind
+		noBPF bool
+	}{
+		{"raw", SocketRaw, false}, {"raw without BPF", SocketRaw, true}, {"dgram", SocketDgram, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var ns *netns.Namespace
+			if tc.kind == SocketRaw {
+				socktest.NeedRaw(t)
+			} else {
+				ns = pingNS(t)
+			}
+			dst := netip.MustParseAddr("127.0.0.1")
+			const n = 300
+			cfgA := Config{Dst: dst, Count: n, Interval: time.Millisecond, Timeout: 2 * time.Second, Deadline: 20 * time.Second, Socket: tc.kind}
+			cfgB := Config{Dst: dst, Interval: time.Millisecond, Timeout: 2 * time.Second, Deadline: 30 * time.Second, Socket: tc.kind}
+			if tc.kind == SocketRaw { // distinct identifiers, not left to chance
+				cfgA.ID, cfgB.ID = 1000, 2000
+			}
+			a, b := openIn(t, ns, cfgA), openIn(t, ns, cfgB)
+			a.noBPF = tc.noBPF
+			if tc.noBPF { // the filter is installed at open: reopen A without it
+				a.Close()
+				a = &Pinger{cfg: cfgA, noBPF: true}
+				if err := a.check(); err != nil {
+					t.Fatal(err)
+				}
+				if err := a.open(); err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { a.Close() })
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			first := make(chan struct{})
+			var once sync.Once
+			var bst Statistics
+			var berr error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				bst, berr = b.Run(ctx, func(e *Event) {
+					if e.Kind == EventReply {
+						once.Do(func() { close(first) })
+					}
+				})
+			}()
+			select {
+			case <-first:
+			case <-time.After(10 * time.Second):
+				t.Fatal("pinger B got no reply in 10 s")
+			}
+			ast, err := a.Run(context.Background(), nil)
+			cancel()
+			<-done
+			if err != nil || berr != nil {
+				t.Fatal(err, berr)
+			}
+			if ast.Transmitted != n || ast.Received != n || ast.Duplicates != 0 || ast.Errors != 0 {
+				t.Errorf("A: %+v, want %d sent and received, no duplicates", ast, n)
+			}
+			if bst.Received != bst.Transmitted && bst.Received != bst.Transmitted-1 { // the last may be in flight at cancel
+				t.Errorf("B: %+v, want every request answered", bst)
+			}
+			if bst.Duplicates != 0 || bst.Transmitted < 10 {
+				t.Errorf("B: %+v, want no duplicates and a run that overlapped A's", bst)
+			}
+			if tc.noBPF {
+				if ast.Ignored == 0 {
+					t.Errorf("A without its BPF filter ignored nothing of B's %d replies: the test does not overlap the two", bst.Received)
+				}
+			} else if ast.Ignored != 0 || bst.Ignored != 0 {
+				t.Errorf("foreign packets reached the pingers: A ignored %d, B %d", ast.Ignored, bst.Ignored)
+			}
+			t.Logf("A %d/%d ignored %d; B %d/%d ignored %d", ast.Received, ast.Transmitted, ast.Ignored, bst.Received, bst.Transmitted, bst.Ignored)
+		})
+	}
+}
+
+// TestSocketChoice checks iputils' choice inside namespaces whose
+// ping_group_range this test sets: root gets the datagram socket when its
+// group is inside the range and the raw one when not; nobody gets the
+// datagram socket when the range admits it, and the one-line error when
+// neither socket is allowed.
+func TestSocketChoice(t *testing.T) {
+	socktest.NeedRaw(t)
+	tp := netns.New(t)
+	open, closed := tp.Host("open"), tp.Host("closed")
+	open.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+	closed.Sysctl("net.ipv4.ping_group_range", "1 0")
+	for _, tc := range []struct {
+		ns   *netns.Namespace
+		dst  string
+		want SocketKind
+	}{
+		{open, "127.0.0.1", SocketDgram}, {open, "::1", SocketDgram},
+		{closed, "127.0.0.1", SocketRaw}, {closed, "::1", SocketRaw},
+	} {
+		p := openIn(t, tc.ns, Config{Dst: netip.MustParseAddr(tc.dst), Count: 1})
+		if p.SocketKind() != tc.want {
+			t.Errorf("root in %s, %s: %v, want %v", tc.ns.Label, tc.dst, p.SocketKind(), tc.want)
+		}
+	}
+	err := closed.Do(func() error {
+		_, err := New(Config{Dst: netip.MustParseAddr("127.0.0.1"), Socket: SocketDgram})
+		return err
+	})
+	if !errors.Is(err, unix.EACCES) {
+		t.Errorf("SocketDgram outside the range: %v, want EACCES", err)
+	}
+
+	if got := runChild(t, open, "127.0.0.1 2 auto"); !strings.HasPrefix(got, "kind=SOCK_DGRAM uid=65534 transmitted=2 received=2 ") {
+		t.Errorf("nobody, range open: %q, want two replies on SOCK_DGRAM", got)
+	}
+	got := runChild(t, closed, "127.0.0.1 2 auto")
+	for _, want := range []string{"error: ping: socket: Operation not permitted", `sysctl -w net.ipv4.ping_group_range="0 2147483647"`, "setcap cap_net_raw+ep", "or run as root"} {
+		if !strings.Contains(got, want) || strings.Count(got, "\n") != 0 {
+			t.Errorf("nobody, range closed: %q, want one line containing %q", got, want)
+		}
+	}
+}
+
+func TestNoSocketError(t *testing.T) {
+	err := error(&noSocketError{exe: "/usr/local/bin/rawsock"})
+	if !errors.Is(err, ErrNoSocket) || !errors.Is(err, unix.EPERM) {
+		t.Errorf("%v does not match ErrNoSocket and EPERM", err)
+	}
+}
+
+// TestConfigErrors checks that bad configurations fail in New with a line
+// that names the cause, before any socket is opened.
+func TestConfigErrors(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "no destination address"},
+		{Config{Dst: lo, Size: 70000}, "invalid size 70000: out of range: 0 <= value <= 65507"},
+		{Config{Dst: lo, TTL: 300}, "invalid TTL 300"},
+		{Config{Dst: lo, ID: 70000}, "invalid identifier 70000"},
+		{Config{Dst: lo, Count: -1}, "negative count"},
+		{Config{Dst: lo, Source: netip.MustParseAddr("::1")}, "is not of the family of 127.0.0.1"},
+	} {
+		p, err := New(tc.cfg)
+		if err == nil {
+			p.Close()
+			t.Errorf("New(%+v) succeeded, want %q", tc.cfg, tc.want)
+		} else if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v): %v, want %q", tc.cfg, err, tc.want)
+		}
+	}
+}
+
+// TestCancel ends an endless run with its context, as Ctrl-C does.
+func TestCancel(t *testing.T) {
+	socktest.NeedRaw(t)
+	p := openIn(t, nil, Config{Dst: netip.MustParseAddr("127.0.0.1"), Interval: 50 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	var replies int
+	st, err := p.Run(ctx, func(e *Event) {
+		if e.Kind == EventReply {
+			if replies++; replies == 3 {
+				cancel()
+			}
+		}
+	})
+	if err != nil || st.Received != 3 || st.Transmitted != 3 {
+		t.Errorf("cancelled after 3 replies: %+v, %v", st, err)
+	}
+	if _, err := p.Run(context.Background(), nil); err == nil {
+		t.Error("a second Run succeeded")
+	}
+}
+
+// TestAllocs guards the hot path: a request sent, its reply received,
+// parsed, counted and reported allocate nothing, on both sockets.
+func TestAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocation counts are skipped in -short mode")
+	}
+	for _, kind := range []SocketKind{SocketRaw, SocketDgram} {
+		t.Run(kind.String(), func(t *testing.T) {
+			var ns *netns.Namespace
+			if kind == SocketRaw {
+				socktest.NeedRaw(t)
+			} else {
+				ns = pingNS(t)
+			}
+			p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Flood: true, Socket: kind})
+			p.initState(time.Now())
+			replies := 0
+			fn := func(e *Event) {
+				if e.Kind == EventReply {
+					replies++
+				}
+			}
+			step := func() {
+				p.send(fn)
+				for want := replies + 1; replies < want; {
+					now := time.Now()
+					n, err := p.sys.recv(now, now.Add(5*time.Second), p.st.cancelled.Load)
+					if err != nil || n == 0 {
+						t.Fatal(n, err)
+					}
+					for i := range n {
+						p.handle(&p.sys.msgs[i])
+						p.flush(fn)
+					}
+				}
+			}
+			step() // the first call sets up what is reused
+			if a := testing.AllocsPerRun(500, step); a != 0 {
+				t.Errorf("%v allocations per request and reply, want 0", a)
+			}
+		})
+	}
+}
