@@ -155,6 +155,7 @@ func quotedPart(proto int, b []byte) []byte {
 // with the socket's local port.
 func (m *ICMP) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
 	var ps uint32
+	sum := m.Proto == ProtoICMP
 	switch m.Proto {
 	case ProtoICMP:
 	case ProtoICMPv6:
@@ -163,6 +164,7 @@ func (m *ICMP) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
 			if ps, err = PseudoHeaderSum(src, dst, ProtoICMPv6, ICMPHeaderLen+len(m.Data)); err != nil {
 				return nil, fmt.Errorf("icmpv6: %w", err)
 			}
+			sum = true
 		}
 	default:
 		return nil, errorf(ErrMalformed, "icmp: protocol %d is neither ICMP (1) nor ICMPv6 (58)", m.Proto)
@@ -174,7 +176,7 @@ func (m *ICMP) Append(b []byte, src, dst netip.Addr) ([]byte, error) {
 	binary.BigEndian.PutUint16(p[4:6], m.ID)
 	binary.BigEndian.PutUint16(p[6:8], m.Seq)
 	copy(p[ICMPHeaderLen:], m.Data)
-	if m.Proto == ProtoICMP || ps != 0 {
+	if sum {
 		binary.BigEndian.PutUint16(p[2:4], Fold(Sum(ps, p)))
 	}
 	return b, nil

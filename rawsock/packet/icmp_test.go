@@ -105,7 +105,7 @@ func TestICMPXNet(t *testing.T) {
 }
 
 // probe4 builds the IPv4 packet a prober sends.
-func probe4(t *testing.T, proto uint8, opts []byte, transport []byte) []byte {
+func probe4(t testing.TB, proto uint8, opts []byte, transport []byte) []byte {
 	t.Helper()
 	h := IPv4{ID: 99, TTL: 1, Protocol: proto, Src: addrA4, Dst: addrB4, Options: opts}
 	b, err := h.Append(nil, transport)
@@ -115,7 +115,7 @@ func probe4(t *testing.T, proto uint8, opts []byte, transport []byte) []byte {
 	return b
 }
 
-func probe6(t *testing.T, next uint8, transport []byte) []byte {
+func probe6(t testing.TB, next uint8, transport []byte) []byte {
 	t.Helper()
 	h := IPv6{NextHeader: next, HopLimit: 1, Src: addrA6, Dst: addrB6}
 	b, err := h.Append(nil, transport)
@@ -125,7 +125,7 @@ func probe6(t *testing.T, next uint8, transport []byte) []byte {
 	return b
 }
 
-func icmpError(t *testing.T, proto int, typ, code uint8, rest uint32, quoted []byte) []byte {
+func icmpError(t testing.TB, proto int, typ, code uint8, rest uint32, quoted []byte) []byte {
 	t.Helper()
 	m := ICMP{Proto: proto, Type: typ, Code: code, ID: uint16(rest >> 16), Seq: uint16(rest), Data: quoted}
 	b, err := m.Append(nil, netip.Addr{}, netip.Addr{})
@@ -412,4 +412,46 @@ func TestICMPAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("ICMP Parse (echo, time exceeded), Append and Verify allocate %v times per run, want 0", n)
 	}
+}
+
+// BenchmarkICMPParse times the receive path of a raw-socket ping or
+// traceroute: IPv4 header, then the ICMP message and its quoted datagram.
+func BenchmarkICMPParse(b *testing.B) {
+	udp, err := (&UDP{SrcPort: 50000, DstPort: 33434}).Append(nil, addrA4, addrB4, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	echoReply := mustHex(b, echo4)
+	echoReply[0] = ICMPv4EchoReply
+	for name, msg := range map[string][]byte{
+		"echo-reply":    echoReply,
+		"time-exceeded": icmpError(b, ProtoICMP, ICMPv4TimeExceeded, 0, 0, probe4(b, ProtoUDP, nil, udp)),
+	} {
+		pkt, err := (&IPv4{TTL: 64, Protocol: ProtoICMP, Src: addrB4, Dst: addrA4}).Append(nil, msg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			var ip IPv4
+			var m ICMP
+			b.ReportAllocs()
+			for b.Loop() {
+				p, err := ip.Parse(pkt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := m.Parse(ProtoICMP, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("x/net-ParseMessage-echo-reply", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := icmp.ParseMessage(ProtoICMP, echoReply); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
