@@ -147,8 +147,7 @@ func TestAddressHelpers(t *testing.T) {
 // TestGetaddrinfo: the answers are ready for Socket and Connect, as
 // Python's getaddrinfo tuples are.
 func TestGetaddrinfo(t *testing.T) {
-	l, la := socktest.Listener(t, rawsock.AF_INET)
-	_ = l
+	_, la := socktest.Listener(t, rawsock.AF_INET)
 	port := itoaPort(t, la)
 	ais, err := rawsock.Getaddrinfo("127.0.0.1", port, rawsock.AF_INET, rawsock.SOCK_STREAM, 0, 0)
 	if err != nil || len(ais) != 1 {
