@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,7 +61,32 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func settled(t *testing.T, s *echo.Server, base int, active int64) {
 	t.Helper()
 	waitFor(t, fmt.Sprintf("the server's connections to close but %d", active), func() bool { return s.Stats().Active == active })
-	waitFor(t, fmt.Sprintf("the fd count to return to %d", base), func() bool { return socktest.FDCount(t) <= base })
+	deadline := time.Now().Add(10 * time.Second)
+	for socktest.FDCount(t) > base {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d fds, want %d: %s", socktest.FDCount(t), base, fdList())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// baseFDs counts this process's fds once the server has exactly active
+// connections: accepts and closes happen after the clients' calls return.
+func baseFDs(t *testing.T, s *echo.Server, active int64) int {
+	t.Helper()
+	waitFor(t, fmt.Sprintf("%d connections in the server", active), func() bool { return s.Stats().Active == active })
+	return socktest.FDCount(t)
+}
+
+// fdList describes this process's fds, for a failure message.
+func fdList() string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	var b strings.Builder
+	for _, e := range ents {
+		l, _ := os.Readlink("/proc/self/fd/" + e.Name())
+		fmt.Fprintf(&b, "%s=%s ", e.Name(), l)
+	}
+	return b.String()
 }
 
 // alive checks that the server still answers a new client.
@@ -87,7 +113,7 @@ func TestReset(t *testing.T) {
 			t.Run(network+"/"+loop, func(t *testing.T) {
 				s := start(t, echo.ServerConfig{Network: network, Loop: loop})
 				bystander := dial(t, s)
-				base := socktest.FDCount(t)
+				base := baseFDs(t, s, 1)
 				for i := range 40 {
 					c := rawDial(t, s)
 					size := 10 // a message cut short
@@ -123,7 +149,7 @@ func TestHalfClose(t *testing.T) {
 		for _, loop := range loops {
 			t.Run(network+"/"+loop, func(t *testing.T) {
 				s := start(t, echo.ServerConfig{Network: network, Loop: loop, BufSize: 16})
-				base := socktest.FDCount(t)
+				base := baseFDs(t, s, 0)
 				c := rawDial(t, s)
 				msg := []byte("the last message before shutdown")
 				if err := c.Sendall(msg, 0); err != nil {
@@ -171,7 +197,7 @@ func TestIdleTimeout(t *testing.T) {
 				var log lockedBuffer
 				s := start(t, echo.ServerConfig{Network: network, Loop: loop, IdleTimeout: idle, Log: &log})
 				talker := dial(t, s)
-				base := socktest.FDCount(t)
+				base := baseFDs(t, s, 1)
 				silent := rawDial(t, s)
 				began := time.Now()
 				done := make(chan time.Duration)
@@ -228,7 +254,7 @@ func TestNotReading(t *testing.T) {
 		t.Run(loop, func(t *testing.T) {
 			s := start(t, echo.ServerConfig{Network: "tcp", Loop: loop, WriteTimeout: 300 * time.Millisecond})
 			other := dial(t, s)
-			base := socktest.FDCount(t)
+			base := baseFDs(t, s, 1)
 			c := rawDial(t, s)
 			c.SetsockoptInt(rawsock.SOL_SOCKET, rawsock.SO_RCVBUF, 4096)
 			c.SetBlocking(false)

@@ -17,8 +17,18 @@ import (
 // leaves no fd open and no file behind.
 func TestListenErrors(t *testing.T) {
 	dir := t.TempDir()
-	busy := start(t, echo.ServerConfig{Network: "tcp", Addr: "127.0.0.1:0"})
-	busyUnix := start(t, echo.ServerConfig{Network: "unix", Addr: filepath.Join(dir, "busy.sock")})
+	// Busy addresses: plain listeners, which accept nothing, so that the
+	// fd counts below see only what Listen opens.
+	_, tcpSa := socktest.Listener(t, rawsock.AF_INET)
+	busyAddr := rawsock.AddrString(tcpSa)
+	busyPath := filepath.Join(dir, "busy.sock")
+	unixLn := socktest.MustSocket(t, rawsock.AF_UNIX, rawsock.SOCK_STREAM, 0)
+	if err := unixLn.Bind(rawsock.UnixAddr(busyPath)); err != nil {
+		t.Fatal(err)
+	}
+	if err := unixLn.Listen(8); err != nil {
+		t.Fatal(err)
+	}
 	file := filepath.Join(dir, "file")
 	if err := os.WriteFile(file, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -35,8 +45,8 @@ func TestListenErrors(t *testing.T) {
 		{"named port", echo.ServerConfig{Addr: ":echo"}, `port "echo" is not a number`, nil},
 		{"v6 on tcp", echo.ServerConfig{Addr: "[::1]:1"}, `::1 is an IPv6 address (use tcp6)`, nil},
 		{"v4 on udp6", echo.ServerConfig{Network: "udp6", Addr: "127.0.0.1:1"}, `127.0.0.1 is an IPv4 address (use udp, or ::ffff:127.0.0.1)`, nil},
-		{"port in use", echo.ServerConfig{Addr: busy.Addr()}, "bind: address already in use (" + busy.Addr() + ")", unix.EADDRINUSE},
-		{"path in use", echo.ServerConfig{Network: "unix", Addr: busyUnix.Addr()}, "bind: address already in use (" + busyUnix.Addr() + ")", unix.EADDRINUSE},
+		{"port in use", echo.ServerConfig{Addr: busyAddr}, "bind: address already in use (" + busyAddr + ")", unix.EADDRINUSE},
+		{"path in use", echo.ServerConfig{Network: "unix", Addr: busyPath}, "bind: address already in use (" + busyPath + ")", unix.EADDRINUSE},
 		{"not a directory", echo.ServerConfig{Network: "unix", Addr: filepath.Join(file, "s.sock")}, "bind: not a directory (" + file + "/s.sock)", unix.ENOTDIR},
 		{"no directory", echo.ServerConfig{Network: "unixpacket", Addr: filepath.Join(dir, "nope", "s.sock")}, "bind: no such file or directory", unix.ENOENT},
 		{"a file is there", echo.ServerConfig{Network: "unix", Addr: file}, "bind: address already in use", unix.EADDRINUSE},
