@@ -56,7 +56,7 @@ func TestIsqrt(t *testing.T) {
 	}
 }
 
-func TestLoss(t *testing.T) {
+func TestLossFormula(t *testing.T) {
 	for _, tc := range []struct {
 		tx, rx int
 		want   float64
