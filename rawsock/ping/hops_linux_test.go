@@ -300,7 +300,7 @@ func TestCommandAcrossHops(t *testing.T) {
 			t.Fatal(err)
 		}
 		tx, rx, dup, _, _ := parse(out)
-		dupLines := regexp.MustCompile(`(?m)^64 bytes from ` + regexp.QuoteMeta(l.B.Addr4().String()) + `: icmp_seq=\d+ ttl=63 time=[\d.]+ ms \(DUP!\)$`).FindAllString(out, -1)
+		dupLines := regexp.MustCompile(`(?m)^64 bytes from `+regexp.QuoteMeta(l.B.Addr4().String())+`: icmp_seq=\d+ ttl=63 time=[\d.]+ ms \(DUP!\)$`).FindAllString(out, -1)
 		if dup == 0 || uint64(dup) != duped || len(dupLines) != dup || rx != tx || code != 0 {
 			t.Errorf("%d (DUP!) lines, +%d duplicates, %d/%d received, exit %d; the rule duplicated %d:\n%s", len(dupLines), dup, rx, tx, code, duped, out)
 		}
