@@ -422,6 +422,15 @@ func (c benchCell) cpuRate() float64 {
 	return float64(time.Second) / float64(c.cpu+c.ccpu)
 }
 
+// serverRate is round trips per CPU-second of the server alone: what the
+// server would do if the client cost nothing. 0 if unknown.
+func (c benchCell) serverRate() float64 {
+	if c.cpu <= 0 {
+		return 0
+	}
+	return float64(time.Second) / float64(c.cpu)
+}
+
 func benchEcho(cfg benchConfig, stdout, stderr io.Writer) error {
 	src, srcErr := benchFindSrc(cfg.src)
 	cfg.src = src
@@ -516,6 +525,7 @@ func benchEcho(cfg benchConfig, stdout, stderr io.Writer) error {
 	fmt.Fprintln(stdout)
 	benchPrintTargets(stdout, cells, cfg.conns, "round trips/s", benchCell.wall)
 	benchPrintTargets(stdout, cells, cfg.conns, "per CPU-second", benchCell.cpuRate)
+	benchPrintTargets(stdout, cells, cfg.conns, "per server CPU-second", benchCell.serverRate)
 
 	if cfg.big > 0 {
 		fmt.Fprintf(stdout, "\n%d connections at once, %d-byte messages, %v each, every reply byte verified:\n\n", cfg.big, cfg.size, cfg.bigDuration)
