@@ -1,0 +1,295 @@
+package main
+
+import (
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/rawsock/rawsock/rawsock"
+	"github.com/rawsock/rawsock/rawsock/packet"
+	"github.com/rawsock/rawsock/rawsock/traceroute"
+)
+
+func init() {
+	register("send", "one hand-built IPv4 packet on a raw socket with IP_HDRINCL, dumped field by field", runSend)
+}
+
+const sendUsage = `usage: rawsock send --dst ADDR [flags]
+
+Builds one IPv4 packet from the flags, the IP header included, prints its
+annotated dump (every field with its offset, bytes and value), and sends it
+on socket(AF_INET, SOCK_RAW, IPPROTO_RAW) with IP_HDRINCL set: the kernel
+sends the header as written (raw(7)), except for the fields it fills in:
+
+  header checksum   always (computed here too, so the dump shows a value)
+  total length      always, from the length given to sendto(2)
+  identification    when 0 (--id 0, the default)
+  source address    when 0.0.0.0 (--src 0.0.0.0)
+
+It never touches the UDP or TCP checksum, whose pseudo-header holds the
+source address: so by default --src is the address the route to --dst
+leaves from, and the checksums are right. With --src 0.0.0.0 UDP goes
+without a checksum (0, which IPv4 allows) and TCP is refused. The kernel
+routes by the sendto(2) address (--dst) and does not fragment: a packet
+over the route's MTU fails with EMSGSIZE.
+
+Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary);
+--dry-run prints the dump without sending and needs nothing.
+
+Exit status: 0 sent; 1 the kernel refused the send (the sendto(2) error
+named); 2 bad flags, or no raw socket allowed.
+
+Examples:
+  sudo rawsock send --dst 127.0.0.1 --proto udp --dport 9999 --payload hello
+  sudo rawsock send --dst 127.0.0.1 --proto icmp --ttl 1 --payload-hex 6869
+  sudo rawsock send --dst 127.0.0.1 --proto tcp --dport 80 --flags S --df
+  rawsock send --dry-run --dst 192.0.2.1 --src 0.0.0.0 --id 0
+
+flags:
+`
+
+// Defaults of the header fields the flags set.
+const (
+	sendDefaultTTL    = 64
+	sendDefaultSport  = 40000
+	sendDefaultDport  = 33434 // traceroute's first port: usually closed, so a UDP probe gets port unreachable
+	sendDefaultWindow = 64240
+)
+
+// sendSpec is the packet the flags describe.
+type sendSpec struct {
+	dst, src  netip.Addr // src unspecified: the kernel fills it in
+	srcRoute  bool       // src was not given: take the route's
+	ttl, tos  uint8
+	id        uint16
+	df        bool
+	proto     uint8
+	sport     uint16
+	dport     uint16
+	flags     packet.TCPFlags
+	seq, ack  uint32
+	window    uint16
+	icmpType  uint8
+	icmpCode  uint8
+	icmpID    uint16
+	icmpSeq   uint16
+	payload   []byte
+	dryRun    bool
+	traceCall bool
+}
+
+// errHelp is -h: the usage was printed, exit 0.
+var errHelp = errors.New("help")
+
+// parseSendArgs reads the flags into a sendSpec; errors are one line
+// naming the flag.
+func parseSendArgs(args []string, stderr io.Writer) (*sendSpec, error) {
+	s := &sendSpec{srcRoute: true}
+	fs := flag.NewFlagSet("send", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by the caller
+	fs.Usage = func() {}
+	addr := func(name, usage string, p *netip.Addr, set *bool) {
+		fs.Func(name, usage, func(v string) error {
+			a, err := netip.ParseAddr(v)
+			if err != nil || !a.Unmap().Is4() {
+				return fmt.Errorf("want an IPv4 address, got %q (rawsock send builds IPv4 only)", v)
+			}
+			*p = a.Unmap()
+			if set != nil {
+				*set = false
+			}
+			return nil
+		})
+	}
+	num := func(name, usage string, bits int, dflt uint64, set func(uint64)) {
+		set(dflt)
+		fs.Func(name, fmt.Sprintf("%s (default %d)", usage, dflt), func(v string) error {
+			n, err := strconv.ParseUint(v, 0, bits)
+			if err != nil {
+				return fmt.Errorf("want a number from 0 to %d, got %q", uint64(1)<<bits-1, v)
+			}
+			set(n)
+			return nil
+		})
+	}
+	addr("dst", "destination IPv4 address (required); the packet is routed by it", &s.dst, nil)
+	addr("src", "source address (default: the one the route to --dst leaves from; 0.0.0.0: the kernel fills it in)", &s.src, &s.srcRoute)
+	num("ttl", "time to live", 8, sendDefaultTTL, func(v uint64) { s.ttl = uint8(v) })
+	num("id", "identification (0: the kernel picks one)", 16, 0, func(v uint64) { s.id = uint16(v) })
+	num("tos", "type of service byte: DSCP<<2 | ECN", 8, 0, func(v uint64) { s.tos = uint8(v) })
+	fs.BoolVar(&s.df, "df", false, "set the Don't Fragment flag")
+	proto := fs.String("proto", "udp", "udp, icmp or tcp")
+	num("sport", "UDP/TCP source port", 16, sendDefaultSport, func(v uint64) { s.sport = uint16(v) })
+	num("dport", "UDP/TCP destination port", 16, sendDefaultDport, func(v uint64) { s.dport = uint16(v) })
+	flags := fs.String("flags", "S", "TCP flags as letters FSRPAUEC (FIN SYN RST PSH ACK URG ECE CWR), e.g. S, SA, FPU")
+	num("seq", "TCP sequence number", 32, 1, func(v uint64) { s.seq = uint32(v) })
+	num("ack", "TCP acknowledgment number", 32, 0, func(v uint64) { s.ack = uint32(v) })
+	num("window", "TCP window", 16, sendDefaultWindow, func(v uint64) { s.window = uint16(v) })
+	num("icmp-type", "ICMP type (8: echo request)", 8, packet.ICMPv4EchoRequest, func(v uint64) { s.icmpType = uint8(v) })
+	num("icmp-code", "ICMP code", 8, 0, func(v uint64) { s.icmpCode = uint8(v) })
+	num("icmp-id", "ICMP echo identifier", 16, uint64(os.Getpid()&0xffff), func(v uint64) { s.icmpID = uint16(v) })
+	num("icmp-seq", "ICMP echo sequence number", 16, 1, func(v uint64) { s.icmpSeq = uint16(v) })
+	text := fs.String("payload", "", "payload as text")
+	hexText := fs.String("payload-hex", "", "payload as hex digits (spaces and colons allowed): 68 69, 68:69")
+	fs.BoolVar(&s.dryRun, "dry-run", false, "print the dump, do not send (no privilege needed)")
+	fs.BoolVar(&s.traceCall, "trace", false, "print every syscall on stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, sendUsage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
+			return nil, errHelp
+		}
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q: every field is a flag (--dst ADDR ...)", fs.Arg(0))
+	}
+	if !s.dst.IsValid() {
+		return nil, errors.New("--dst is required: the destination IPv4 address")
+	}
+	switch strings.ToLower(*proto) {
+	case "udp":
+		s.proto = packet.ProtoUDP
+	case "tcp":
+		s.proto = packet.ProtoTCP
+	case "icmp":
+		s.proto = packet.ProtoICMP
+	default:
+		return nil, fmt.Errorf("--proto %q: want udp, icmp or tcp", *proto)
+	}
+	f, err := packet.ParseTCPFlags(*flags)
+	if err != nil {
+		return nil, fmt.Errorf("--flags %q: %v", *flags, err)
+	}
+	s.flags = f
+	switch {
+	case *text != "" && *hexText != "":
+		return nil, errors.New("--payload and --payload-hex: give one of them")
+	case *hexText != "":
+		clean := strings.NewReplacer(" ", "", ":", "", "\t", "").Replace(*hexText)
+		if s.payload, err = hex.DecodeString(clean); err != nil {
+			return nil, fmt.Errorf("--payload-hex %q: %v", *hexText, err)
+		}
+	default:
+		s.payload = []byte(*text)
+	}
+	if s.srcRoute {
+		// Before the packet is built: the UDP and TCP checksums cover
+		// the source address.
+		if s.src, err = traceroute.Source(s.dst); err != nil {
+			return nil, fmt.Errorf("--dst %s: %v", s.dst, err)
+		}
+	}
+	return s, nil
+}
+
+// build writes the packet: the transport header and payload, then the IPv4
+// header in front. packet computes the lengths and checksums.
+func (s *sendSpec) build() ([]byte, error) {
+	var seg []byte
+	var err error
+	switch s.proto {
+	case packet.ProtoUDP:
+		u := packet.UDP{SrcPort: s.sport, DstPort: s.dport}
+		seg, err = u.Append(nil, s.src, s.dst, s.payload)
+	case packet.ProtoTCP:
+		if s.src.IsUnspecified() {
+			return nil, errors.New("--proto tcp with --src 0.0.0.0: the TCP checksum covers the source address, which the kernel fills in only after it is computed; give --src")
+		}
+		t := packet.TCP{SrcPort: s.sport, DstPort: s.dport, Seq: s.seq, Ack: s.ack, Flags: s.flags, Window: s.window}
+		seg, err = t.Append(nil, s.src, s.dst, s.payload)
+	case packet.ProtoICMP:
+		m := packet.ICMP{Proto: packet.ProtoICMP, Type: s.icmpType, Code: s.icmpCode, ID: s.icmpID, Seq: s.icmpSeq, Data: s.payload}
+		seg, err = m.Append(nil, netip.Addr{}, netip.Addr{})
+	}
+	if err != nil {
+		return nil, err
+	}
+	ip := packet.IPv4{TOS: s.tos, ID: s.id, TTL: s.ttl, Protocol: s.proto, Src: s.src, Dst: s.dst}
+	if s.df {
+		ip.Flags = packet.DontFragment
+	}
+	if n := ip.Len() + len(seg); n > 0xffff {
+		return nil, fmt.Errorf("packet of %d bytes: an IPv4 total length holds at most 65535", n)
+	}
+	return ip.Append(nil, seg)
+}
+
+// kernelFills says which header fields Linux will overwrite on this packet
+// (raw(7), net/ipv4/raw.c raw_send_hdrinc).
+func (s *sendSpec) kernelFills() string {
+	fields := []string{"header checksum", "total length"}
+	if s.id == 0 {
+		fields = append(fields, "identification (0)")
+	}
+	if s.src.IsUnspecified() {
+		fields = append(fields, "source address (0.0.0.0)")
+	}
+	return strings.Join(fields, ", ")
+}
+
+func runSend(args []string, stdout, stderr io.Writer) int {
+	s, err := parseSendArgs(args, stderr)
+	if errors.Is(err, errHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
+		return 2
+	}
+	pkt, err := s.build()
+	if err != nil {
+		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
+		return 2
+	}
+	if err := packet.WriteDump(stdout, pkt, packet.LayerIPv4); err != nil {
+		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "the kernel fills in: %s\n", s.kernelFills())
+	if s.dryRun {
+		fmt.Fprintf(stdout, "dry run: %d bytes not sent\n", len(pkt))
+		return 0
+	}
+	if s.traceCall {
+		rawsock.SetTrace(stderr)
+		defer rawsock.SetTrace(nil)
+	}
+	fd, err := sendHdrincl(pkt, s.dst)
+	if err != nil {
+		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
+		var se *os.SyscallError
+		if errors.As(err, &se) && se.Syscall == "sendto" {
+			return 1
+		}
+		return 2
+	}
+	fmt.Fprintf(stdout, "sendto(%d, %d, {AF_INET, %s:0}) = %d\n", fd, len(pkt), s.dst, len(pkt))
+	return 0
+}
+
+// sendHdrincl sends pkt, a whole IPv4 packet, to dst and returns the fd it
+// used (closed by then). On success sendto(2) on a raw socket has sent the
+// whole datagram: it returns len(pkt) or fails.
+func sendHdrincl(pkt []byte, dst netip.Addr) (int, error) {
+	// socket(AF_INET, SOCK_RAW, IPPROTO_RAW): a send-only raw socket;
+	// IPPROTO_RAW implies IP_HDRINCL (raw(7)).
+	c, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_RAW, rawsock.IPPROTO_RAW)
+	if err != nil {
+		return -1, err
+	}
+	defer c.Close()
+	// Set it anyway, as a program with another protocol must.
+	if err := c.SetsockoptInt(rawsock.IPPROTO_IP, rawsock.IP_HDRINCL, 1); err != nil {
+		return -1, err
+	}
+	// The port of a raw socket's address is not used: 0.
+	return c.Fileno(), c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
+}

@@ -1,0 +1,506 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/rawsock/rawsock/rawsock"
+	"github.com/rawsock/rawsock/rawsock/packet"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+)
+
+var lo4 = netip.MustParseAddr("127.0.0.1")
+
+// needRaw skips t, with the reason, without CAP_NET_RAW.
+func needRaw(t *testing.T) {
+	t.Helper()
+	if err := rawErr(); err != nil {
+		t.Skipf("needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the test binary): %v", err)
+	}
+}
+
+// runCmd runs a subcommand in this process and returns its output.
+func runCmd(args ...string) (stdout, stderr string, code int) {
+	var o, e bytes.Buffer
+	code = run(args, &o, &e)
+	return o.String(), e.String(), code
+}
+
+// udpListener is a UDP socket on 127.0.0.1, port chosen by the kernel.
+func udpListener(t *testing.T) (*rawsock.Conn, uint16) {
+	t.Helper()
+	c, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_DGRAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(lo4, 0))); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := c.Getsockname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ap, _ := rawsock.AddrPortFromSockaddr(sa)
+	return c, ap.Port()
+}
+
+func TestSendBadInput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "--dst is required"},
+		{[]string{"--dst", "::1"}, `want an IPv4 address, got "::1"`},
+		{[]string{"--dst", "example"}, `want an IPv4 address, got "example"`},
+		{[]string{"--dst", "127.0.0.1", "--ttl", "256"}, `flag -ttl: want a number from 0 to 255, got "256"`},
+		{[]string{"--dst", "127.0.0.1", "--id", "-1"}, `flag -id: want a number from 0 to 65535`},
+		{[]string{"--dst", "127.0.0.1", "--dport", "65536"}, `flag -dport: want a number from 0 to 65535`},
+		{[]string{"--dst", "127.0.0.1", "--proto", "sctp"}, `--proto "sctp": want udp, icmp or tcp`},
+		{[]string{"--dst", "127.0.0.1", "--proto", "tcp", "--flags", "SX"}, `--flags "SX"`},
+		{[]string{"--dst", "127.0.0.1", "--payload", "a", "--payload-hex", "61"}, "give one of them"},
+		{[]string{"--dst", "127.0.0.1", "--payload-hex", "6g"}, `--payload-hex "6g": encoding/hex: invalid byte`},
+		{[]string{"--dst", "127.0.0.1", "--payload-hex", "616"}, `--payload-hex "616": encoding/hex: odd length`},
+		{[]string{"--dst", "127.0.0.1", "--src", "0.0.0.0", "--proto", "tcp"}, "the TCP checksum covers the source address"},
+		{[]string{"--dst", "127.0.0.1", "--payload", strings.Repeat("x", 65535-28+1)}, "an IPv4 total length holds at most 65535"},
+		{[]string{"--dst", "127.0.0.1", "extra"}, `unexpected argument "extra"`},
+		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
+	} {
+		stdout, stderr, code := runCmd(append([]string{"send", "--dry-run"}, tc.args...)...)
+		if code != 2 {
+			t.Errorf("send %q: exit status %d, want 2", tc.args, code)
+		}
+		if !strings.HasPrefix(stderr, "rawsock send: ") || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("send %q: stderr %q, want one line containing %q", tc.args, stderr, tc.want)
+		}
+		if stdout != "" {
+			t.Errorf("send %q: printed %q before failing", tc.args, stdout)
+		}
+	}
+}
+
+func TestSendHelp(t *testing.T) {
+	_, stderr, code := runCmd("send", "-h")
+	if code != 0 {
+		t.Errorf("exit status %d, want 0", code)
+	}
+	for _, want := range []string{"IP_HDRINCL", "header checksum   always", "total length      always",
+		"identification    when 0", "source address    when 0.0.0.0", "setcap cap_net_raw+ep", "-payload-hex"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("usage does not say %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestSendBuild checks the built bytes field by field through packet's
+// parsers, checksums included, for each protocol.
+func TestSendBuild(t *testing.T) {
+	src, dst := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("198.51.100.7")
+	common := []string{"--dst", dst.String(), "--src", src.String(), "--ttl", "7", "--id", "0x1234", "--tos", "0xb8", "--df"}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		proto uint8
+		check func(t *testing.T, seg []byte)
+	}{
+		{"udp", []string{"--proto", "udp", "--sport", "1111", "--dport", "2222", "--payload", "hello"}, packet.ProtoUDP,
+			func(t *testing.T, seg []byte) {
+				var u packet.UDP
+				data, err := u.Parse(seg)
+				if err != nil || u.SrcPort != 1111 || u.DstPort != 2222 || string(data) != "hello" || u.Checksum == 0 {
+					t.Errorf("UDP %+v data %q: %v", u, data, err)
+				}
+				if err := packet.VerifyUDPChecksum(src, dst, seg); err != nil {
+					t.Error(err)
+				}
+			}},
+		{"tcp", []string{"--proto", "tcp", "--sport", "1111", "--dport", "80", "--flags", "FPU", "--seq", "4000000000", "--ack", "7", "--payload-hex", "de ad:be ef"}, packet.ProtoTCP,
+			func(t *testing.T, seg []byte) {
+				var h packet.TCP
+				data, err := h.Parse(seg)
+				if err != nil || h.SrcPort != 1111 || h.DstPort != 80 || h.Flags != packet.TCPFin|packet.TCPPsh|packet.TCPUrg ||
+					h.Seq != 4000000000 || h.Ack != 7 || h.Window != sendDefaultWindow || !bytes.Equal(data, []byte{0xde, 0xad, 0xbe, 0xef}) {
+					t.Errorf("TCP %+v data %x: %v", h, data, err)
+				}
+				if err := packet.VerifyTCPChecksum(src, dst, seg); err != nil {
+					t.Error(err)
+				}
+			}},
+		{"icmp", []string{"--proto", "icmp", "--icmp-id", "77", "--icmp-seq", "9", "--payload", "ping"}, packet.ProtoICMP,
+			func(t *testing.T, seg []byte) {
+				var m packet.ICMP
+				if err := m.Parse(packet.ProtoICMP, seg); err != nil || !m.IsEchoRequest() || m.ID != 77 || m.Seq != 9 || string(m.Data) != "ping" {
+					t.Errorf("ICMP %+v: %v", m, err)
+				}
+				if err := packet.VerifyICMPChecksum(packet.ProtoICMP, src, dst, seg); err != nil {
+					t.Error(err)
+				}
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runCmd(append(append([]string{"send", "--dry-run"}, common...), tc.args...)...)
+			if code != 0 {
+				t.Fatalf("exit status %d: %s", code, stderr)
+			}
+			s, err := parseSendArgs(append(common, tc.args...), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkt, err := s.build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := packet.Dump(pkt, packet.LayerIPv4); !strings.HasPrefix(stdout, want) {
+				t.Errorf("output does not start with the packet's dump:\n%s\nwant:\n%s", stdout, want)
+			}
+			if !strings.Contains(stdout, "the kernel fills in: header checksum, total length\n") || !strings.Contains(stdout, "dry run: ") {
+				t.Errorf("output does not say what the kernel fills in, or that nothing was sent:\n%s", stdout)
+			}
+			var ip packet.IPv4
+			seg, err := ip.Parse(pkt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ip.Src != src || ip.Dst != dst || ip.TTL != 7 || ip.ID != 0x1234 || ip.TOS != 0xb8 || ip.Flags != packet.DontFragment ||
+				ip.Protocol != tc.proto || int(ip.TotalLen) != len(pkt) {
+				t.Errorf("IPv4 header %+v", ip)
+			}
+			if err := packet.VerifyIPv4Checksum(pkt); err != nil {
+				t.Error(err)
+			}
+			tc.check(t, seg)
+		})
+	}
+}
+
+// TestSendDefaults: without --src the route's source is used (loopback's
+// is 127.0.0.1), and --src 0.0.0.0 with --id 0 leaves both to the kernel,
+// which the output says, and UDP then carries no checksum.
+func TestSendDefaults(t *testing.T) {
+	s, err := parseSendArgs([]string{"--dst", "127.0.0.1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.src != lo4 || s.ttl != sendDefaultTTL || s.id != 0 || s.proto != packet.ProtoUDP || s.dport != sendDefaultDport || s.flags != packet.TCPSyn {
+		t.Errorf("defaults %+v", s)
+	}
+	stdout, _, code := runCmd("send", "--dry-run", "--dst", "127.0.0.1", "--src", "0.0.0.0")
+	if code != 0 || !strings.Contains(stdout, "the kernel fills in: header checksum, total length, identification (0), source address (0.0.0.0)\n") ||
+		!strings.Contains(stdout, "checksum 0x0000 (none: allowed over IPv4)") {
+		t.Errorf("exit %d, output:\n%s", code, stdout)
+	}
+}
+
+// TestSendUDPReceived sends UDP datagrams through IP_HDRINCL to an
+// ordinary UDP socket on 127.0.0.1: the payload arrives from the source
+// port given. A copy with one bit of the UDP checksum flipped does not
+// arrive (the kernel verifies checksums of packets a raw socket sent, even
+// on lo), so arriving proves the checksum right.
+func TestSendUDPReceived(t *testing.T) {
+	needRaw(t)
+	l, port := udpListener(t)
+	l.SetTimeout(2 * time.Second)
+	for _, extra := range [][]string{nil, {"--src", "0.0.0.0"}, {"--df", "--id", "999", "--tos", "4"}} {
+		payload := "hello " + strconv.Itoa(len(extra))
+		args := append([]string{"send", "--dst", "127.0.0.1", "--sport", "4242", "--dport", strconv.Itoa(int(port)), "--payload", payload}, extra...)
+		stdout, stderr, code := runCmd(args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr)
+		}
+		want := "sendto(\\d+, " + strconv.Itoa(28+len(payload)) + ", {AF_INET, 127.0.0.1:0}) = " + strconv.Itoa(28+len(payload))
+		mustMatch(t, stdout, `(?m)^`+strings.NewReplacer("(", `\(`, ")", `\)`, "{", `\{`, "}", `\}`, ".", `\.`).Replace(want)+`$`)
+		buf := make([]byte, 100)
+		n, from, err := l.RecvfromInet(buf, 0)
+		if err != nil {
+			t.Fatalf("%q: nothing received: %v", args, err)
+		}
+		if string(buf[:n]) != payload || from != netip.AddrPortFrom(lo4, 4242) {
+			t.Errorf("%q: received %q from %v", args, buf[:n], from)
+		}
+	}
+
+	s, err := parseSendArgs([]string{"--dst", "127.0.0.1", "--dport", strconv.Itoa(int(port)), "--payload", "bad"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt, err := s.build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pkt[packet.IPv4HeaderLen+7] ^= 1
+	if _, err := sendHdrincl(pkt, lo4); err != nil {
+		t.Fatal(err)
+	}
+	l.SetTimeout(300 * time.Millisecond)
+	if n, _, err := l.Recvfrom(make([]byte, 100), 0); err == nil {
+		t.Errorf("a datagram with a wrong UDP checksum arrived (%d bytes): the receive test proves nothing", n)
+	}
+}
+
+// TestSendKernelFills captures what went out on a raw UDP socket: the
+// kernel filled in the identification left 0 and the source left 0.0.0.0,
+// and the header checksum it computed is right.
+func TestSendKernelFills(t *testing.T) {
+	needRaw(t)
+	capture, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_RAW, rawsock.IPPROTO_UDP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer capture.Close()
+	// Every UDP datagram of the host comes to this socket: let the kernel
+	// keep only ours, or a busy loopback fills its buffer first.
+	const sport = 4243
+	attachFilter(t, capture, []bpf.Instruction{
+		bpf.LoadAbsolute{Off: packet.IPv4HeaderLen, Size: 2}, // UDP source port, after a 20-byte header
+		bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: sport, SkipTrue: 1},
+		bpf.RetConstant{Val: 0xffff},
+		bpf.RetConstant{Val: 0},
+	})
+	_, port := udpListener(t)
+	buf := make([]byte, 1500)
+	for try := 0; ; try++ {
+		// A kernel-chosen ID is 0 once in 65536 sends: try again then.
+		_, stderr, code := runCmd("send", "--dst", "127.0.0.1", "--src", "0.0.0.0", "--id", "0", "--sport", strconv.Itoa(sport), "--dport", strconv.Itoa(int(port)), "--payload", "fill")
+		if code != 0 {
+			t.Fatal(stderr)
+		}
+		var ip packet.IPv4
+		var u packet.UDP
+		deadline := time.Now().Add(2 * time.Second)
+		for {
+			capture.SetReadDeadline(deadline)
+			n, _, err := capture.Recvfrom(buf, 0)
+			if err != nil {
+				t.Fatalf("our datagram was not captured: %v", err)
+			}
+			seg, err := ip.Parse(buf[:n])
+			if err != nil {
+				continue
+			}
+			if _, err := u.Parse(seg); err == nil && u.SrcPort == sport && u.DstPort == port {
+				break
+			}
+		}
+		if ip.Src != lo4 {
+			t.Errorf("source %v, want the kernel's 127.0.0.1", ip.Src)
+		}
+		if u.Checksum != 0 {
+			t.Errorf("UDP checksum %#04x: with the source left to the kernel none can be right, want 0", u.Checksum)
+		}
+		if err := packet.VerifyIPv4Checksum(buf); err != nil {
+			t.Error(err)
+		}
+		if ip.ID != 0 || try == 1 {
+			if ip.ID == 0 {
+				t.Error("the kernel left the identification 0 twice")
+			}
+			return
+		}
+	}
+}
+
+// TestSendAnswered sends what the kernel answers: a TCP SYN to a listening
+// port (SYN-ACK) and an ICMP echo request (echo reply). An answer proves
+// the checksums right: the kernel drops a segment whose checksum is wrong.
+func TestSendAnswered(t *testing.T) {
+	needRaw(t)
+	if echoIgnored() {
+		t.Skip("net.ipv4.icmp_echo_ignore_all is set: this kernel answers no echo request")
+	}
+	l, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(lo4, 0))); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(1); err != nil {
+		t.Fatal(err)
+	}
+	sa, _ := l.Getsockname()
+	lport, _ := rawsock.AddrPortFromSockaddr(sa)
+	const sport, icmpID = 4244, 0xbeef
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		proto  int
+		filter []bpf.Instruction // passes only the answer
+		check  func(seg []byte) error
+	}{
+		{"tcp SYN", []string{"--proto", "tcp", "--flags", "S", "--seq", "1000", "--sport", strconv.Itoa(sport), "--dport", strconv.Itoa(int(lport.Port()))},
+			rawsock.IPPROTO_TCP,
+			[]bpf.Instruction{
+				bpf.LoadAbsolute{Off: packet.IPv4HeaderLen + 2, Size: 2}, // TCP destination port
+				bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: sport, SkipTrue: 1},
+				bpf.RetConstant{Val: 0xffff},
+				bpf.RetConstant{Val: 0},
+			},
+			func(seg []byte) error {
+				var h packet.TCP
+				if _, err := h.Parse(seg); err != nil {
+					return err
+				}
+				if h.Flags != packet.TCPSyn|packet.TCPAck || h.Ack != 1001 || h.SrcPort != lport.Port() {
+					return errors.New("not the SYN-ACK to our SYN: " + h.Flags.String() + " ack " + strconv.Itoa(int(h.Ack)))
+				}
+				return nil
+			}},
+		{"icmp echo", []string{"--proto", "icmp", "--icmp-id", strconv.Itoa(icmpID), "--icmp-seq", "5", "--payload", "are you there"},
+			rawsock.IPPROTO_ICMP,
+			[]bpf.Instruction{
+				bpf.LoadAbsolute{Off: packet.IPv4HeaderLen, Size: 1}, // ICMP type
+				bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: packet.ICMPv4EchoReply, SkipTrue: 3},
+				bpf.LoadAbsolute{Off: packet.IPv4HeaderLen + 4, Size: 2}, // echo identifier
+				bpf.JumpIf{Cond: bpf.JumpNotEqual, Val: icmpID, SkipTrue: 1},
+				bpf.RetConstant{Val: 0xffff},
+				bpf.RetConstant{Val: 0},
+			},
+			func(seg []byte) error {
+				var m packet.ICMP
+				if err := m.Parse(packet.ProtoICMP, seg); err != nil {
+					return err
+				}
+				if !m.IsEchoReply() || m.Seq != 5 || string(m.Data) != "are you there" {
+					return errors.New("not the reply to our request")
+				}
+				return nil
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_RAW, tc.proto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			attachFilter(t, c, tc.filter)
+			if _, stderr, code := runCmd(append([]string{"send", "--dst", "127.0.0.1"}, tc.args...)...); code != 0 {
+				t.Fatal(stderr)
+			}
+			c.SetTimeout(2 * time.Second)
+			buf := make([]byte, 1500)
+			n, _, err := c.Recvfrom(buf, 0)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			var ip packet.IPv4
+			seg, err := ip.Parse(buf[:n])
+			if err == nil {
+				err = tc.check(seg)
+			}
+			if err != nil {
+				t.Errorf("%v:\n%s", err, packet.Dump(buf[:n], packet.LayerIPv4))
+			}
+		})
+	}
+}
+
+// TestSendNoPrivilege: without CAP_NET_RAW the error is the one line with
+// the privilege hint, exit 2. As root it runs the command as uid 65534.
+func TestSendNoPrivilege(t *testing.T) {
+	args := []string{"send", "--dst", "127.0.0.1", "--payload", "x"}
+	var stderr string
+	var code int
+	if rawErr() != nil {
+		_, stderr, code = runCmd(args...)
+	} else {
+		_, stderr, code = runUnprivileged(t, args...)
+	}
+	if code != 2 {
+		t.Errorf("exit status %d, want 2", code)
+	}
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "rawsock send: socket(AF_INET, SOCK_RAW, IPPROTO_RAW): operation not permitted") ||
+		!strings.Contains(stderr, "need CAP_NET_RAW: run as root, or grant it with `sudo setcap cap_net_raw+ep ") {
+		t.Errorf("stderr %q: want one line with the privilege hint", stderr)
+	}
+}
+
+// runUnprivileged runs "rawsock ARGS..." as uid 65534 with no capabilities:
+// the test binary, copied where that user may run it, acting as the
+// command (see TestMain). It skips t when not root.
+func runUnprivileged(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start a child as uid 65534")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not t.TempDir(): its parent is for root only.
+	dir, err := os.MkdirTemp("", "rawsock-send-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "rawsock.test")
+	if err := copyFile(bin, exe, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Start(); err != nil {
+		if errors.Is(err, os.ErrPermission) {
+			t.Skipf("uid 65534 cannot run %s here: %v", bin, err)
+		}
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(time.Minute):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("rawsock %q as uid 65534 did not end within a minute", args)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return o.String(), e.String(), code
+}
+
+// attachFilter sets a classic BPF program on c (SO_ATTACH_FILTER, socket(7))
+// and drains what was queued before it.
+func attachFilter(t *testing.T, c *rawsock.Conn, prog []bpf.Instruction) {
+	t.Helper()
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fprog := unix.SockFprog{Len: uint16(len(raw)), Filter: (*unix.SockFilter)(unsafe.Pointer(&raw[0]))}
+	err = c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, unsafe.Slice((*byte)(unsafe.Pointer(&fprog)), unsafe.Sizeof(fprog)))
+	runtime.KeepAlive(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetBlocking(false)
+	for buf := make([]byte, 1<<16); ; {
+		if _, err := c.Recv(buf, 0); err != nil {
+			break
+		}
+	}
+	c.SetBlocking(true)
+}
