@@ -186,6 +186,9 @@ func privilegeRefusals() []string {
 		{unix.AF_PACKET, unix.SOCK_RAW, int(rawsock.Htons(unix.ETH_P_ALL))},
 	} {
 		c, err := rawsock.Socket(tr[0], tr[1], tr[2])
+		if tr[0] == unix.AF_INET6 && errors.Is(err, unix.EAFNOSUPPORT) {
+			continue // no IPv6 in this kernel: nothing to refuse
+		}
 		if err == nil {
 			c.Close()
 			out = append(out, fmt.Sprintf("BAD %v opened without privilege", tr))
@@ -224,8 +227,8 @@ func TestRawRefusedUnprivileged(t *testing.T) {
 	default:
 		lines = privilegeRefusals()
 	}
-	if len(lines) != 3 {
-		t.Fatalf("want 3 refusals, got %q", lines)
+	if len(lines) < 2 {
+		t.Fatalf("want a refusal for each raw socket tried, got %q", lines)
 	}
 	for _, l := range lines {
 		if !strings.HasPrefix(l, "OK ") {

@@ -83,6 +83,9 @@ func TestErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		c, err := rawsock.Socket(tc.family, tc.typ, tc.proto)
+		if tc.family == unix.AF_INET6 && errors.Is(err, unix.EAFNOSUPPORT) {
+			continue // no IPv6 in this kernel
+		}
 		if err == nil {
 			c.Close()
 			if tc.hint == "SCTP" {

@@ -19,6 +19,9 @@ import (
 func MustSocket(t testing.TB, family, typ, proto int) *rawsock.Conn {
 	t.Helper()
 	c, err := rawsock.Socket(family, typ, proto)
+	if family == rawsock.AF_INET6 && errors.Is(err, unix.EAFNOSUPPORT) {
+		t.Skipf("no IPv6 in this kernel: %v", err)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,10 +49,10 @@ func Loopback(t testing.TB, family int) unix.Sockaddr {
 // with its address.
 func Listener(t testing.TB, family int) (*rawsock.Conn, unix.Sockaddr) {
 	t.Helper()
-	l := MustSocket(t, family, rawsock.SOCK_STREAM, 0)
 	if family == rawsock.AF_INET6 {
 		SkipIfNoIPv6(t)
 	}
+	l := MustSocket(t, family, rawsock.SOCK_STREAM, 0)
 	if err := l.Bind(Loopback(t, family)); err != nil {
 		t.Fatal(err)
 	}
@@ -173,15 +176,21 @@ func NeedRaw(t testing.TB) {
 	}
 }
 
-// SkipIfNoIPv6 skips when the host has no IPv6 loopback.
-func SkipIfNoIPv6(t testing.TB) {
-	t.Helper()
+// IPv6Err is nil when the host has an IPv6 loopback, or the error that
+// says why not (no IPv6 in the kernel, or none on lo).
+func IPv6Err() error {
 	c, err := rawsock.Socket(rawsock.AF_INET6, rawsock.SOCK_DGRAM, 0)
 	if err == nil {
 		err = c.Bind(&unix.SockaddrInet6{Addr: [16]byte{15: 1}})
 		c.Close()
 	}
-	if err != nil {
+	return err
+}
+
+// SkipIfNoIPv6 skips when the host has no IPv6 loopback.
+func SkipIfNoIPv6(t testing.TB) {
+	t.Helper()
+	if err := IPv6Err(); err != nil {
 		t.Skipf("no IPv6 loopback here: %v", err)
 	}
 }
