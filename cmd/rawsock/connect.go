@@ -58,8 +58,8 @@ func isTerminal(f *os.File) bool {
 // to prompt, as at a terminal.
 func connectMain(args []string, stdin io.Reader, tty bool, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, connectUsage); fs.PrintDefaults() }
+	// Parse errors are reported below in one line; -h prints the usage.
+	fs.SetOutput(io.Discard)
 	proto := fs.String("proto", "tcp", "network: tcp, tcp6, udp, udp6, unix, unixpacket, unixgram")
 	addr := fs.String("addr", "", "HOST:PORT, or a path for the unix networks (default 127.0.0.1:9999, or $TMPDIR/rawsock-echo-PROTO.sock)")
 	var msg *string
@@ -74,8 +74,12 @@ func connectMain(args []string, stdin io.Reader, tty bool, stdout, stderr io.Wri
 	trace := fs.Bool("trace", false, "print every syscall on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, connectUsage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return 0
 		}
+		fmt.Fprintf(stderr, "rawsock connect: %v (rawsock connect -h for help)\n", err)
 		return 2
 	}
 	if fs.NArg() > 0 {

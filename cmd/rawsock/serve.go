@@ -81,8 +81,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 // server once it is listening.
 func serveMain(args []string, stderr io.Writer, sigs <-chan os.Signal, ready func(*echo.Server)) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, serveUsage); fs.PrintDefaults() }
+	// Parse errors are reported below in one line; -h prints the usage.
+	fs.SetOutput(io.Discard)
 	proto := fs.String("proto", "tcp", "network: tcp, tcp6, udp, udp6, unix, unixpacket, unixgram")
 	addr := fs.String("addr", "", "HOST:PORT, or a path for the unix networks (default :9999, or $TMPDIR/rawsock-echo-PROTO.sock)")
 	bufsize := fs.Int("bufsize", echo.DefaultBufSize, "bytes per recv(2), so per answered chunk")
@@ -95,8 +95,12 @@ func serveMain(args []string, stderr io.Writer, sigs <-chan os.Signal, ready fun
 	trace := fs.Bool("trace", false, "print every syscall on stderr")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stderr, serveUsage)
+			fs.SetOutput(stderr)
+			fs.PrintDefaults()
 			return 0
 		}
+		fmt.Fprintf(stderr, "rawsock serve: %v (rawsock serve -h for help)\n", err)
 		return 2
 	}
 	fail := func(format string, args ...any) int {
