@@ -283,7 +283,11 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	pr := &pingPrinter{w: out, o: o, dst: dst, names: !numeric && !o.numeric && !o.flood, size: p.Size(), timed: p.Timed()}
-	pr.header(p)
+	if o.json {
+		pr.json(jsonStart{Type: "start", Host: o.host, Addr: dst.String(), Size: p.Size(), Socket: p.SocketKind().String(), ID: int(p.ID())})
+	} else {
+		pr.headerLine(p.Source())
+	}
 	out.Flush()
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -359,20 +363,17 @@ type pingPrinter struct {
 	flush time.Time // last flush in a flood
 }
 
-// header is iputils' first line: "PING host (addr) 56(84) bytes of data."
-// for IPv4, "PING host(addr) 56 data bytes" for IPv6 (iputils 20221126).
-func (pr *pingPrinter) header(p *ping.Pinger) {
-	if pr.o.json {
-		pr.json(jsonStart{Type: "start", Host: pr.o.host, Addr: pr.dst.String(), Size: pr.size, Socket: p.SocketKind().String(), ID: int(p.ID())})
-		return
-	}
+// headerLine is iputils' first line: "PING host (addr) 56(84) bytes of
+// data." for IPv4, "PING host(addr) 56 data bytes" for IPv6 (iputils
+// 20221126); with -I, "from SRC DEV: " before the sizes.
+func (pr *pingPrinter) headerLine(src netip.Addr) {
 	from := ""
 	if pr.o.iface != "" {
 		dev := ""
 		if _, err := netip.ParseAddr(pr.o.iface); err != nil {
 			dev = pr.o.iface
 		}
-		from = fmt.Sprintf("from %s %s: ", p.Source(), dev)
+		from = fmt.Sprintf("from %s %s: ", src, dev)
 	}
 	if pr.dst.Is4() {
 		fmt.Fprintf(pr.w, "PING %s (%s) %s%d(%d) bytes of data.\n", pr.o.host, pr.dst, from, pr.size, pr.size+8+20)

@@ -1,0 +1,526 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock/ping"
+	"golang.org/x/sys/unix"
+)
+
+func TestFormatRTT(t *testing.T) {
+	us := time.Microsecond
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "0.000"},
+		{45 * us, "0.045"},
+		{45*us + 999*time.Nanosecond, "0.045"}, // iputils works in whole microseconds
+		{999 * us, "0.999"},
+		{1000 * us, "1.00"},
+		{1234 * us, "1.23"},
+		{1235 * us, "1.24"},
+		{9994 * us, "9.99"},
+		{9995 * us, "10.0"}, // the 10000-5 boundary
+		{12345 * us, "12.3"},
+		{99949 * us, "99.9"},
+		{99950 * us, "100"}, // the 100000-50 boundary
+		{123456 * us, "123"},
+		{1500 * time.Millisecond, "1500"},
+	} {
+		if got := formatRTT(tc.d); got != tc.want {
+			t.Errorf("formatRTT(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+// TestStatisticsText compares the closing block with iputils' for the same
+// figures; the first three are real iputils 20221126 runs.
+func TestStatisticsText(t *testing.T) {
+	us := time.Microsecond
+	for _, tc := range []struct {
+		name  string
+		host  string
+		st    ping.Statistics
+		timed bool
+		flood bool
+		want  string
+	}{
+		{"loopback", "127.0.0.1", ping.Statistics{Transmitted: 3, Received: 3, Timed: true, Min: 24 * us, Avg: 32 * us, Max: 41 * us, Mdev: 7 * us, Time: 456 * time.Millisecond}, true, false,
+			"\n--- 127.0.0.1 ping statistics ---\n3 packets transmitted, 3 received, 0% packet loss, time 456ms\nrtt min/avg/max/mdev = 0.024/0.032/0.041/0.007 ms\n"},
+		{"errors and no reply", "10.250.0.1", ping.Statistics{Transmitted: 1, Errors: 1}, true, false,
+			"\n--- 10.250.0.1 ping statistics ---\n1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms\n\n"},
+		{"flood", "127.0.0.1", ping.Statistics{Transmitted: 100000, Received: 100000, Timed: true, Min: 1 * us, Avg: 1 * us, Max: 87 * us, Mdev: 1 * us, EWMA: 1 * us, Pipe: 2, Time: 1138 * time.Millisecond}, true, true,
+			"\n--- 127.0.0.1 ping statistics ---\n100000 packets transmitted, 100000 received, 0% packet loss, time 1138ms\nrtt min/avg/max/mdev = 0.001/0.001/0.087/0.001 ms, pipe 2, ipg/ewma 0.011/0.001 ms\n"},
+		{"untimed (-s 8)", "127.0.0.1", ping.Statistics{Transmitted: 2, Received: 2, Time: 206 * time.Millisecond}, false, false,
+			"\n--- 127.0.0.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 206ms\n\n"},
+		{"loss and duplicates", "b.example", ping.Statistics{Transmitted: 3, Received: 2, Duplicates: 2, Timed: true, Min: 1500 * us, Avg: 2 * time.Millisecond, Max: 2500 * us, Mdev: 500 * us, Time: 2000400 * us}, true, false,
+			"\n--- b.example ping statistics ---\n3 packets transmitted, 2 received, +2 duplicates, 33.3333% packet loss, time 2000ms\nrtt min/avg/max/mdev = 1.500/2.000/2.500/0.500 ms\n"},
+		{"time rounds half up", "h", ping.Statistics{Transmitted: 2, Received: 1, Timed: true, Min: us, Avg: us, Max: us, Time: 1500 * us}, true, false,
+			"\n--- h ping statistics ---\n2 packets transmitted, 1 received, 50% packet loss, time 2ms\nrtt min/avg/max/mdev = 0.001/0.001/0.001/0.000 ms\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := statisticsText(tc.host, &tc.st, tc.timed, tc.flood); got != tc.want {
+				t.Errorf("got\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPrintLines checks each line a reply, error or failed send prints,
+// and the flood's marks.
+func TestPrintLines(t *testing.T) {
+	lo4, lo6 := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")
+	router := netip.MustParseAddr("10.0.2.2")
+	us := time.Microsecond
+	for _, tc := range []struct {
+		name string
+		dst  netip.Addr
+		size int
+		e    ping.Event
+		want string
+	}{
+		{"reply", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo4, Size: 64, TTL: 64, Timed: true, RTT: 45 * us}, "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms"},
+		{"reply v6", lo6, 56, ping.Event{Kind: ping.EventReply, Seq: 2, From: lo6, Size: 64, TTL: 64, Timed: true, RTT: 12345 * us, IPv6: true}, "64 bytes from ::1: icmp_seq=2 ttl=64 time=12.3 ms"},
+		{"duplicate", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 3, From: lo4, Size: 64, TTL: 63, Timed: true, RTT: 123456 * us, Dup: true}, "64 bytes from 127.0.0.1: icmp_seq=3 ttl=63 time=123 ms (DUP!)"},
+		{"untimed, no TTL", lo4, 8, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo4, Size: 16, TTL: -1}, "16 bytes from 127.0.0.1: icmp_seq=1"},
+		{"truncated", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo4, Size: 40, TTL: 64, Timed: true, RTT: us}, "40 bytes from 127.0.0.1: icmp_seq=1 ttl=64 (truncated)"},
+		{"different address", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 1, From: router, Size: 64, TTL: 64, Timed: true, RTT: 2 * us}, "64 bytes from 10.0.2.2: icmp_seq=1 ttl=64 time=0.002 ms (DIFFERENT ADDRESS!)"},
+		{"unreachable", netip.MustParseAddr("10.9.0.1"), 56, ping.Event{Kind: ping.EventError, Seq: 1, From: router, Type: 3, Code: 1}, "From 10.0.2.2 icmp_seq=1 Destination Host Unreachable"},
+		{"ttl exceeded", netip.MustParseAddr("10.9.0.1"), 56, ping.Event{Kind: ping.EventError, Seq: 4, From: router, Type: 11}, "From 10.0.2.2 icmp_seq=4 Time to live exceeded"},
+		{"v6 no route", lo6, 56, ping.Event{Kind: ping.EventError, Seq: 1, From: netip.MustParseAddr("fd00::2"), Type: 1, IPv6: true}, "From fd00::2 icmp_seq=1 Destination unreachable: No route"},
+		{"send error", lo4, 56, ping.Event{Kind: ping.EventSendError, Seq: 1, Err: os.NewSyscallError("sendto", unix.ENETUNREACH)}, "ping: sendto: Network is unreachable"},
+		{"sent prints nothing", lo4, 56, ping.Event{Kind: ping.EventSent, Seq: 1}, ""},
+		{"timeout prints nothing", lo4, 56, ping.Event{Kind: ping.EventTimeout, Seq: 1}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pr := &pingPrinter{o: &pingOpts{}, dst: tc.dst, size: tc.size}
+			if got := pr.line(&tc.e); got != tc.want {
+				t.Errorf("got  %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+	for kind, want := range map[ping.EventKind]string{ping.EventSent: ".", ping.EventReply: "\b \b", ping.EventError: "\bE", ping.EventSendError: "E", ping.EventTimeout: ""} {
+		if got := floodMark(&ping.Event{Kind: kind}); got != want {
+			t.Errorf("flood mark of %v: %q, want %q", kind, got, want)
+		}
+	}
+}
+
+func TestParsePingArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want pingOpts
+		err  string
+	}{
+		{[]string{"127.0.0.1"}, pingOpts{host: "127.0.0.1"}, ""},
+		{[]string{"-c3", "-qn", "h"}, pingOpts{count: 3, quiet: true, numeric: true, host: "h"}, ""},
+		{[]string{"-qc", "3", "h"}, pingOpts{count: 3, quiet: true, host: "h"}, ""},
+		{[]string{"h", "-c", "3", "-i", "0.2", "-W", "1.5", "-w", "4"}, pingOpts{count: 3, interval: 200 * time.Millisecond, intervalSet: true, timeout: 1500 * time.Millisecond, deadline: 4, host: "h"}, ""},
+		{[]string{"-f", "-s", "0", "-t", "1", "-6", "-I", "eth0", "--json", "h"}, pingOpts{flood: true, size: 0, sizeSet: true, ttl: 1, family: 6, iface: "eth0", json: true, host: "h"}, ""},
+		{[]string{"--", "-h"}, pingOpts{host: "-h"}, ""},
+		{[]string{"-4", "-6", "h"}, pingOpts{}, "only one -4 or -6 option may be specified"},
+		{[]string{"-c"}, pingOpts{}, "option requires an argument -- 'c'"},
+		{[]string{"-z", "h"}, pingOpts{}, "invalid option -- 'z'"},
+		{[]string{"--bogus", "h"}, pingOpts{}, "unrecognized option '--bogus'"},
+		{[]string{"-c", "0", "h"}, pingOpts{}, "invalid argument: '0': out of range: 1 <= value <= 9223372036854775807"},
+		{[]string{"-c", "x", "h"}, pingOpts{}, "invalid argument: 'x'"},
+		{[]string{"-t", "256", "h"}, pingOpts{}, "invalid argument: '256': out of range: 0 <= value <= 255"},
+		{[]string{"-i", "-1", "h"}, pingOpts{}, "bad timing interval: -1"},
+		{[]string{"-W", "x", "h"}, pingOpts{}, "bad linger time: x"},
+		{[]string{"-c", "3"}, pingOpts{}, "usage error: Destination address required"},
+		{[]string{"a", "b"}, pingOpts{}, `only one destination, not ["a" "b"]`},
+	} {
+		got, err := parsePingArgs(tc.args)
+		switch {
+		case tc.err != "":
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%q: error %v, want %q", tc.args, err, tc.err)
+			}
+		case err != nil:
+			t.Errorf("%q: %v", tc.args, err)
+		case *got != tc.want:
+			t.Errorf("%q:\n got %+v\nwant %+v", tc.args, *got, tc.want)
+		}
+	}
+	if _, err := parsePingArgs([]string{"-h"}); err != errUsage {
+		t.Errorf("-h: %v, want the usage", err)
+	}
+}
+
+// TestPingConfig checks how the options map onto the pinger's Config, as
+// iputils reads them: -f or -i 0 flood, -f -i N keeps the interval, -s 0
+// sends no data, -I takes an address or an interface.
+func TestPingConfig(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want ping.Config
+	}{
+		{[]string{"h"}, ping.Config{}},
+		{[]string{"-f", "h"}, ping.Config{Flood: true}},
+		{[]string{"-i", "0", "h"}, ping.Config{Flood: true}},
+		{[]string{"-f", "-i", "0.5", "h"}, ping.Config{Interval: 500 * time.Millisecond}},
+		{[]string{"-s", "0", "-c", "2", "-w", "3", "-W", "0.5", "-t", "9", "h"}, ping.Config{Size: ping.EmptyPayload, Count: 2, Deadline: 3 * time.Second, Timeout: 500 * time.Millisecond, TTL: 9}},
+		{[]string{"-s", "100", "-I", "10.0.0.1", "h"}, ping.Config{Size: 100, Source: netip.MustParseAddr("10.0.0.1")}},
+		{[]string{"-I", "veth0", "h"}, ping.Config{Interface: "veth0"}},
+	} {
+		o, err := parsePingArgs(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := o.config(); got != tc.want {
+			t.Errorf("%q:\n got %+v\nwant %+v", tc.args, got, tc.want)
+		}
+	}
+}
+
+func TestPingHeader(t *testing.T) {
+	for _, tc := range []struct {
+		host, iface string
+		dst, src    string
+		size        int
+		want        string
+	}{
+		{"127.0.0.1", "", "127.0.0.1", "127.0.0.1", 56, "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\n"},
+		{"localhost", "", "127.0.0.1", "127.0.0.1", 8, "PING localhost (127.0.0.1) 8(36) bytes of data.\n"},
+		{"127.0.0.1", "lo", "127.0.0.1", "127.0.0.1", 56, "PING 127.0.0.1 (127.0.0.1) from 127.0.0.1 lo: 56(84) bytes of data.\n"},
+		{"127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1", 56, "PING 127.0.0.1 (127.0.0.1) from 127.0.0.1 : 56(84) bytes of data.\n"},
+		{"::1", "", "::1", "::1", 56, "PING ::1(::1) 56 data bytes\n"},
+	} {
+		var b bytes.Buffer
+		w := bufio.NewWriter(&b)
+		pr := &pingPrinter{w: w, o: &pingOpts{host: tc.host, iface: tc.iface}, dst: netip.MustParseAddr(tc.dst), size: tc.size}
+		pr.headerLine(netip.MustParseAddr(tc.src))
+		w.Flush()
+		if b.String() != tc.want {
+			t.Errorf("got  %q\nwant %q", b.String(), tc.want)
+		}
+	}
+}
+
+// pingChild starts "rawsock ping args" as a child process (this test
+// binary acting as the command), as root.
+func pingChild(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, append([]string{"ping"}, args...)...)
+	cmd.Env = append(append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE="), env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	return cmd, &stdout, &stderr
+}
+
+// TestPingLoopback runs the command on 127.0.0.1 and ::1 (-c 3 -i 0.2) and
+// checks every line of its output.
+func TestPingLoopback(t *testing.T) {
+	needRaw(t)
+	for _, tc := range []struct{ dst, header string }{
+		{"127.0.0.1", `PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.`},
+		{"::1", `PING ::1\(::1\) 56 data bytes`},
+	} {
+		t.Run(tc.dst, func(t *testing.T) {
+			cmd, stdout, stderr := pingChild(t, nil, "-c", "3", "-i", "0.2", "-w", "10", tc.dst)
+			err := cmd.Run()
+			if err != nil {
+				t.Fatalf("%v\nstderr: %s\nstdout:\n%s", err, stderr, stdout)
+			}
+			d := regexp.QuoteMeta(tc.dst)
+			re := regexp.MustCompile(`^` + tc.header + `
+64 bytes from ` + d + `: icmp_seq=1 ttl=64 time=\d+\.\d+ ms
+64 bytes from ` + d + `: icmp_seq=2 ttl=64 time=\d+\.\d+ ms
+64 bytes from ` + d + `: icmp_seq=3 ttl=64 time=\d+\.\d+ ms
+
+--- ` + d + ` ping statistics ---
+3 packets transmitted, 3 received, 0% packet loss, time \d+ms
+rtt min/avg/max/mdev = \d+\.\d{3}/\d+\.\d{3}/\d+\.\d{3}/\d+\.\d{3} ms
+$`)
+			if !re.MatchString(stdout.String()) || stderr.Len() != 0 {
+				t.Errorf("output:\n%s\nstderr: %s", stdout, stderr)
+			}
+		})
+	}
+}
+
+// TestPingExitStatus checks iputils' exit status in child processes: 0
+// when a reply came, 1 when -c and -w are both given and fewer than -c
+// replies came by the deadline, 2 on errors.
+func TestPingExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+		raw    bool
+	}{
+		{"replies", []string{"-c", "1", "-w", "5", "127.0.0.1"}, 0, "", true},
+		{"fewer replies than -c by -w", []string{"-c", "5", "-w", "1", "-i", "0.3", "127.0.0.1"}, 1, "", true},
+		{"bad option", []string{"-z", "127.0.0.1"}, 2, "ping: invalid option -- 'z'\nusage: rawsock ping", false},
+		{"unknown host", []string{"-c", "1", "no-such-host.invalid"}, 2, "ping: no-such-host.invalid: Name or service not known\n", false},
+		{"wrong family", []string{"-6", "-c", "1", "127.0.0.1"}, 2, "ping: 127.0.0.1: Address family for hostname not supported\n", false},
+		{"size too large", []string{"-s", "70000", "-c", "1", "127.0.0.1"}, 2, "ping: invalid size 70000: out of range: 0 <= value <= 65507\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.raw {
+				needRaw(t)
+			}
+			cmd, stdout, stderr := pingChild(t, nil, tc.args...)
+			err := cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code || !strings.HasPrefix(stderr.String(), tc.stderr) {
+				t.Errorf("exit %d, stderr %q; want %d, %q\nstdout:\n%s", code, stderr, tc.code, tc.stderr, stdout)
+			}
+		})
+	}
+}
+
+// TestPingJSON checks the --json lines: start, one per reply, summary.
+func TestPingJSON(t *testing.T) {
+	needRaw(t)
+	cmd, stdout, stderr := pingChild(t, nil, "--json", "-c", "2", "-i", "0.2", "-w", "10", "127.0.0.1")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	var types []string
+	for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		types = append(types, m["type"].(string))
+		switch m["type"] {
+		case "reply":
+			if m["from"] != "127.0.0.1" || m["ttl"] != 64.0 || m["bytes"] != 64.0 || m["time_ms"] == nil {
+				t.Errorf("reply %s", line)
+			}
+		case "summary":
+			if m["transmitted"] != 2.0 || m["received"] != 2.0 || m["loss_percent"] != 0.0 || m["rtt"] == nil {
+				t.Errorf("summary %s", line)
+			}
+		}
+	}
+	if strings.Join(types, " ") != "start reply reply summary" {
+		t.Errorf("line types %q, want start reply reply summary", types)
+	}
+}
+
+// waitLines reads r until want lines matching re have come, or fails.
+func waitLines(t *testing.T, out *lockedBuffer, re *regexp.Regexp, want int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(re.FindAllString(out.String(), -1)) < want {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %d lines matching %v in 10 s:\n%s", want, re, out)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestPingInterrupt sends SIGINT to an endless ping: it prints the
+// statistics and exits 0, as iputils does on Ctrl-C.
+func TestPingInterrupt(t *testing.T) {
+	needRaw(t)
+	cmd, _, stderr := pingChild(t, nil, "-i", "0.1", "-w", "20", "127.0.0.1")
+	var out lockedBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitLines(t, &out, regexp.MustCompile(`(?m)^64 bytes from`), 2)
+	cmd.Process.Signal(os.Interrupt)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v: %s\n%s", err, stderr, out.String())
+	}
+	if !regexp.MustCompile(`(?m)^\d+ packets transmitted, \d+ received, 0% packet loss, time \d+ms\nrtt min/avg/max/mdev = `).MatchString(out.String()) {
+		t.Errorf("no statistics after SIGINT:\n%s", out.String())
+	}
+}
+
+// readProcStatus reads the fields of /proc/PID/status (or of a thread's).
+func readProcStatus(path string) (map[string]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			m[k] = strings.Join(strings.Fields(v), " ")
+		}
+	}
+	return m, nil
+}
+
+// TestPingDropsPrivileges runs the command as root and reads
+// /proc/PID/status of the running child, every thread of it, after its
+// first reply: root is gone (nobody, or SUDO_UID/SUDO_GID) and so is every
+// capability, while the raw socket opened before still works.
+func TestPingDropsPrivileges(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the test is that root gives itself up")
+	}
+	needRaw(t)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		id   string
+	}{
+		{"nobody", []string{"SUDO_UID=", "SUDO_GID="}, "65534"},
+		{"sudo user", []string{"SUDO_UID=4321", "SUDO_GID=4322"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			uid, gid := "65534", "65534"
+			if tc.id == "" {
+				uid, gid = "4321", "4322"
+			}
+			cmd, _, stderr := pingChild(t, tc.env, "-c", "4", "-i", "0.2", "-w", "10", "127.0.0.1")
+			var out lockedBuffer
+			cmd.Stdout = &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Wait()
+			defer cmd.Process.Kill()
+			waitLines(t, &out, regexp.MustCompile(`(?m)^64 bytes from 127\.0\.0\.1: icmp_seq=1 `), 1)
+			tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/task/*/status")
+			if len(tasks) == 0 {
+				t.Fatal("no threads in /proc")
+			}
+			for _, f := range append([]string{"/proc/" + strconv.Itoa(cmd.Process.Pid) + "/status"}, tasks...) {
+				st, err := readProcStatus(f)
+				if err != nil {
+					continue // a thread that ended
+				}
+				want := map[string]string{
+					"Uid": strings.Repeat(uid+" ", 3) + uid, "Gid": strings.Repeat(gid+" ", 3) + gid, "Groups": "",
+					"CapEff": "0000000000000000", "CapPrm": "0000000000000000", "CapInh": "0000000000000000", "CapAmb": "0000000000000000",
+				}
+				for k, v := range want {
+					if st[k] != v {
+						t.Errorf("%s: %s %q, want %q", f, k, st[k], v)
+					}
+				}
+			}
+			if err := cmd.Wait(); err != nil {
+				t.Errorf("%v: %s", err, stderr)
+			}
+			if !strings.Contains(out.String(), "4 packets transmitted, 4 received") {
+				t.Errorf("the pings after the drop did not all come back:\n%s", out.String())
+			}
+		})
+	}
+}
+
+// lockedBuffer is a child's stdout that the test reads while it runs.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// nobodyBinary copies this test binary where uid 65534 may run it.
+func nobodyBinary(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start a child as uid 65534")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.MkdirTemp("", "rawsock-ping-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	b, err := os.ReadFile(exe)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "rawsock.test"), b, 0o755)
+	}
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "rawsock.test")
+}
+
+// TestPingUnprivileged runs the command as nobody: a flood, or an interval
+// below 2 ms, is refused as iputils refuses it; and the ping itself works
+// on the datagram socket when this host's ping_group_range admits nobody,
+// or fails with the one line that says what to do.
+func TestPingUnprivileged(t *testing.T) {
+	bin := nobodyBinary(t)
+	run := func(args ...string) (stdout, stderr string, code int) {
+		cmd := exec.Command(bin, append([]string{"ping"}, args...)...)
+		cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
+		var o, e bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &o, &e
+		err := cmd.Run()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return o.String(), e.String(), code
+	}
+	for _, args := range [][]string{{"-f", "-c", "1", "127.0.0.1"}, {"-i", "0.001", "-c", "1", "127.0.0.1"}, {"-i", "0", "-c", "1", "127.0.0.1"}} {
+		if _, stderr, code := run(args...); code != 2 || stderr != "ping: cannot flood; minimal interval allowed for user is 2ms\n" {
+			t.Errorf("%q as nobody: exit %d, stderr %q", args, code, stderr)
+		}
+	}
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range")
+	if err != nil {
+		t.Skipf("cannot read ping_group_range: %v", err)
+	}
+	var lo, hi int64
+	fmt.Sscan(string(b), &lo, &hi)
+	stdout, stderr, code := run("-c", "2", "-i", "0.2", "-w", "10", "127.0.0.1")
+	if lo <= 65534 && 65534 <= hi {
+		if code != 0 || !strings.Contains(stdout, "2 packets transmitted, 2 received") {
+			t.Errorf("nobody, inside ping_group_range %q: exit %d\n%s%s", strings.TrimSpace(string(b)), code, stdout, stderr)
+		}
+		return
+	}
+	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.HasPrefix(stderr, "ping: socket: Operation not permitted") ||
+		!strings.Contains(stderr, `sysctl -w net.ipv4.ping_group_range="0 2147483647"`) || !strings.Contains(stderr, "setcap cap_net_raw+ep") {
+		t.Errorf("nobody, outside ping_group_range %q: exit %d, stderr %q", strings.TrimSpace(string(b)), code, stderr)
+	}
+}
