@@ -373,12 +373,10 @@ func (c *Conn) mapPollErr(name string, err error) error {
 	if c.state.Load() != stateOpen {
 		return errClosed(name)
 	}
-	if err == os.ErrDeadlineExceeded {
-		return wrapErr(name, err)
-	}
-	// The poller's "use of closed file" and os.ErrClosed mean a Close
-	// raced with this call.
-	return errClosed(name)
+	// Close and Detach change the state before they touch the file, so
+	// with the state still open the poller's error is its own (a deadline,
+	// or a failure to wait at all) and is passed on as it is.
+	return wrapErr(name, err)
 }
 
 // closedCheck is the first thing each call does.

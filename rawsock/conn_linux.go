@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -562,11 +563,20 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	}
 	o := &c.wop
 	o.kind = opSendfile
-	o.infd = int(f.Fd())
+	// The file's fd through its RawConn, not f.Fd(): Fd would put a
+	// non-blocking file in blocking mode for good.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return 0, wrapErr(sysSendfile, err)
+	}
+	if err := rc.Control(func(fd uintptr) { o.infd = int(fd) }); err != nil {
+		return 0, wrapErr(sysSendfile, err)
+	}
+	defer runtime.KeepAlive(f)
 	o.off = offset
 	const chunk = 1 << 30
 	total := 0
-	err := c.start(o, nil)
+	err = c.start(o, nil)
 	for err == nil && (count == 0 || total < count) {
 		o.count = chunk
 		if count > 0 && count-total < chunk {
