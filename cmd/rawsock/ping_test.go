@@ -524,3 +524,97 @@ func TestPingUnprivileged(t *testing.T) {
 		t.Errorf("nobody, outside ping_group_range %q: exit %d, stderr %q", strings.TrimSpace(string(b)), code, stderr)
 	}
 }
+
+// floodRun is one flood's figures, read from its statistics.
+type floodRun struct {
+	tx       int
+	pps      float64 // requests per second over ping's own "time"
+	min, avg float64 // microseconds
+}
+
+var floodStats = regexp.MustCompile(`(\d+) packets transmitted, (\d+) received, 0% packet loss, time (\d+)ms\nrtt min/avg/max/mdev = (\d+)\.(\d{3})/(\d+)\.(\d{3})/`)
+
+// runFlood runs one flood ping and parses its statistics; stdout (the dot
+// display) goes to /dev/null in both, as a terminal would eat it.
+func runFlood(b *testing.B, name string, args ...string) floodRun {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s %q: %v\n%s", name, args, err, out.String())
+	}
+	m := floodStats.FindStringSubmatch(out.String())
+	if m == nil {
+		b.Fatalf("%s: no statistics in\n%s", name, out.String())
+	}
+	n := func(i int) float64 { v, _ := strconv.ParseFloat(m[i], 64); return v }
+	return floodRun{tx: int(n(1)), pps: n(1) / (n(3) / 1000), min: n(4)*1000 + n(5), avg: n(6)*1000 + n(7)}
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	for i := range s { // insertion sort: a handful of rounds
+		for j := i; j > 0 && s[j] < s[j-1]; j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+	return s[len(s)/2]
+}
+
+// BenchmarkPingFloodVsIputils runs iputils "ping -f -q -c N 127.0.0.1"
+// and "rawsock ping -f -q -c N 127.0.0.1" side by side, alternating which
+// goes first each round, and reports the medians: requests per second and
+// the min and avg round trip of each, and rawsock's ratios to iputils. Run
+// it as root with iputils-ping installed:
+//
+//	go test -run '^$' -bench PingFloodVsIputils -benchtime 10x ./cmd/rawsock
+//
+// RAWSOCK_PING_FLOOD_COUNT sets N (default 50000); RAWSOCK_BIN a built
+// rawsock binary to time instead of this test binary acting as one.
+func BenchmarkPingFloodVsIputils(b *testing.B) {
+	iputils, err := exec.LookPath("ping")
+	if err != nil {
+		b.Skip("iputils ping is not installed (apt-get install iputils-ping)")
+	}
+	if os.Geteuid() != 0 {
+		b.Skip("a flood needs root, for both")
+	}
+	self, _ := os.Executable()
+	bin, pre := self, []string{"ping"}
+	if p := os.Getenv("RAWSOCK_BIN"); p != "" {
+		bin = p
+	}
+	count := "50000"
+	if c := os.Getenv("RAWSOCK_PING_FLOOD_COUNT"); c != "" {
+		count = c
+	}
+	args := []string{"-f", "-q", "-c", count, "-w", "60", "127.0.0.1"}
+	var ours, theirs [3][]float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		runs := [2]floodRun{}
+		for k := range 2 {
+			if (i+k)%2 == 0 {
+				runs[0] = runFlood(b, bin, append(pre, args...)...)
+			} else {
+				runs[1] = runFlood(b, iputils, args...)
+			}
+		}
+		for j, v := range [3]float64{runs[0].pps, runs[0].min, runs[0].avg} {
+			ours[j] = append(ours[j], v)
+		}
+		for j, v := range [3]float64{runs[1].pps, runs[1].min, runs[1].avg} {
+			theirs[j] = append(theirs[j], v)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(median(ours[0]), "rawsock-pps")
+	b.ReportMetric(median(theirs[0]), "iputils-pps")
+	b.ReportMetric(median(ours[0])/median(theirs[0]), "pps-ratio")
+	b.ReportMetric(median(ours[1]), "rawsock-min-µs")
+	b.ReportMetric(median(theirs[1]), "iputils-min-µs")
+	b.ReportMetric(median(ours[2]), "rawsock-avg-µs")
+	b.ReportMetric(median(theirs[2]), "iputils-avg-µs")
+	b.ReportMetric(0, "ns/op")
+}

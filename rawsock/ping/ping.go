@@ -202,8 +202,12 @@ func (p *Pinger) Timed() bool { return p.size >= TimestampLen }
 // goroutine, during Run or after it.
 func (p *Pinger) Statistics() Statistics {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.stats
+	s := p.stats
+	p.mu.Unlock()
+	if total := int64(s.Received + s.Duplicates); total > 0 && s.Timed {
+		s.moments(total) // not per reply: the square root would cost a flood
+	}
+	return s
 }
 
 // Close closes the socket. A Run in progress returns.

@@ -66,12 +66,9 @@ func (s *Statistics) addRTT(rtt time.Duration) {
 		s.rtt8 += us - s.rtt8/8
 	}
 	s.EWMA = time.Duration(s.rtt8/8) * time.Microsecond
-	if total := int64(s.Received + s.Duplicates); total > 0 {
-		s.moments(total) // the caller counts the reply first
-	}
 }
 
-// moments recomputes Avg and Mdev over total replies with iputils'
+// moments computes Avg and Mdev over total replies with iputils'
 // finish() (Debian 12's 20221126): the "slightly clumsy computation order"
 // for small times, the variance truncated to whole microseconds², and
 // llsqrt, whose Newton iteration may end one above the floor.

@@ -38,6 +38,7 @@ func TestStatistics(t *testing.T) {
 				}
 				s.addRTT(r)
 			}
+			s.moments(int64(s.Received + s.Duplicates))
 			got := [5]time.Duration{s.Min, s.Avg, s.Max, s.Mdev, s.EWMA}
 			want := [5]time.Duration{tc.min, tc.avg, tc.max, tc.mdev, tc.ewma}
 			if got != want || !s.Timed {
