@@ -228,7 +228,7 @@ func benchGoBuild(src, name, dir string) (string, error) {
 		return "", errors.New("no source tree")
 	}
 	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", bin, "./examples/"+name)
+	cmd := exec.Command("go", "build", "-buildvcs=false", "-o", bin, "./examples/"+name)
 	cmd.Dir = src
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./examples/%s: %v: %s", name, err, benchFirstLine(out))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -85,6 +86,12 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skipf("no go command to build the examples: %v", err)
+	}
+	// The bench builds the examples with go: that must work for this user.
+	probe := exec.Command("go", "build", "-buildvcs=false", "-o", filepath.Join(t.TempDir(), "probe"), "./examples/net-echo-server")
+	probe.Dir = filepath.Join("..", "..")
+	if out, err := probe.CombinedOutput(); err != nil {
+		t.Skipf("go cannot build the examples here as uid %d, so neither can the bench: %v: %s", os.Getuid(), err, bytes.TrimSpace(out))
 	}
 	exe, err := os.Executable()
 	if err != nil {

@@ -35,3 +35,12 @@ func TestClientRefused(t *testing.T) {
 	_, errs, code := extest.Run(t, extest.Build(t, "tcp-echo-client"), "hello\n", "-port", port)
 	extest.ErrorLine(t, errs, code, "connect: connection refused")
 }
+
+// TestPythonServer: this client talks to the tutorial's own Python server.
+func TestPythonServer(t *testing.T) {
+	port := extest.FreePort(t)
+	python, server := extest.Tutorial(t, "server", port)
+	extest.StartListening(t, port, python, "-u", server)
+	lines := []string{"i", "hello to python"}
+	extest.Session(t, extest.Build(t, "tcp-echo-client"), lines, 1, true, "-port", port)
+}

@@ -26,3 +26,12 @@ func TestServerBadPort(t *testing.T) {
 	_, errs, code := extest.Run(t, extest.Build(t, "tcp-echo-server"), "", "-port", "70000")
 	extest.ErrorLine(t, errs, code, "tcp-echo-server:")
 }
+
+// TestPythonClient: the tutorial's own Python client talks to this server.
+func TestPythonClient(t *testing.T) {
+	srv := extest.Start(t, extest.Build(t, "tcp-echo-server"), "-host", "127.0.0.1", "-port", "0")
+	_, port, _ := strings.Cut(srv.Addr, ":")
+	python, client := extest.Tutorial(t, "client", port)
+	lines := []string{"i", "hello from python"}
+	extest.Session(t, python, lines, 1, true, "-u", client)
+}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rawsock/rawsock/rawsock"
 )
 
 // Wait bounds every process a test runs.
@@ -30,9 +33,14 @@ func Build(t testing.TB, name string) string {
 		t.Skipf("no go command in PATH to build %s: %v", name, err)
 	}
 	bin := filepath.Join(t.TempDir(), name)
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	cmd := exec.Command(gobin, "build", "-buildvcs=false", "-o", bin, ".")
 	cmd.Dir = filepath.Join("..", name)
 	if out, err := cmd.CombinedOutput(); err != nil {
+		if bytes.Contains(out, []byte("permission denied")) && os.Geteuid() != 0 {
+			// Typically a normal user running tests built by root: the
+			// Go build and module caches are root's.
+			t.Skipf("go build %s cannot run as uid %d here (the Go caches are not this user's): %s", name, os.Geteuid(), bytes.TrimSpace(out))
+		}
 		t.Fatalf("go build %s: %v\n%s", name, err, out)
 	}
 	return bin
@@ -239,4 +247,91 @@ func BuildC(t testing.TB) string {
 		t.Fatalf("cc epoll-echo-c/server.c: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// Tutorial returns the tutorial's Python server or client ("server" or
+// "client"), taken from ../shared/tutorial/README.md beside the repository,
+// with PORT = 9999 replaced by port, written to a file ready for python3.
+// It skips the test, saying why, where python3 or the tutorial is missing.
+func Tutorial(t testing.TB, which string, port string) (python, script string) {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skipf("no python3 to run the tutorial's %s: %v", which, err)
+	}
+	// Tests run in examples/NAME: the repository is two up, shared/ beside it.
+	readme := filepath.Join("..", "..", "..", "shared", "tutorial", "README.md")
+	b, err := os.ReadFile(readme)
+	if err != nil {
+		t.Skipf("no tutorial beside the repository to take the Python %s from: %v", which, err)
+	}
+	var code string
+	for _, block := range strings.Split(string(b), "```python\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		if strings.HasPrefix(block, "# "+which+"\n") {
+			code = block
+		}
+	}
+	if code == "" || !strings.Contains(code, "PORT = 9999\n") {
+		t.Fatalf("%s holds no Python %s with PORT = 9999", readme, which)
+	}
+	script = filepath.Join(t.TempDir(), which+".py")
+	code = strings.Replace(code, "PORT = 9999\n", "PORT = "+port+"\n", 1)
+	if err := os.WriteFile(script, []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return python, script
+}
+
+// FreePort returns a loopback TCP port that was free a moment ago.
+func FreePort(t testing.TB) string {
+	t.Helper()
+	s, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sa, _ := rawsock.InetAddr("127.0.0.1", 0)
+	if err := s.Bind(sa); err != nil {
+		t.Fatal(err)
+	}
+	me, err := s.Getsockname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := strings.Cut(rawsock.AddrString(me), ":")
+	return port
+}
+
+// StartListening runs bin, which prints no address, and waits until
+// 127.0.0.1:port accepts a connection. The process is killed (by its PID)
+// when the test ends.
+func StartListening(t testing.TB, port string, bin string, args ...string) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	sa, err := rawsock.InetAddr("127.0.0.1", atoi(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(Wait); ; time.Sleep(20 * time.Millisecond) {
+		s, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.Connect(sa)
+		s.Close()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s not accepting on port %s after %v: %v", filepath.Base(bin), port, Wait, err)
+		}
+	}
 }
