@@ -136,8 +136,7 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadResult, error) {
 	case <-ctx.Done():
 		r.stop.Store(true)
 		r.canceled.Store(true)
-		// Close wakes every blocked call. (SetDeadline would too, but the
-		// core's deadline bookkeeping races with a call in flight.)
+		// Close wakes every blocked call at once.
 		for _, c := range conns {
 			c.sock.Close()
 		}
@@ -210,8 +209,9 @@ func (cfg *LoadConfig) check() error {
 // socket: socket(2), TCP_NODELAY (the replies are small and answered at
 // once, as Go's net does by default), connect(2).
 func loadDialer(network, addr string, timeout time.Duration) (func() (*rawsock.Conn, error), error) {
-	// Each connect gets its own Sockaddr: x/sys/unix encodes one in place,
-	// so connects sharing one would race.
+	// Each connect gets its own Sockaddr, so that no two connects ever
+	// share one (rawsock's Connect encodes it in its own buffer since
+	// f575c09; x/sys/unix's encodes it in place).
 	var family, typ int
 	var sockaddr func() unix.Sockaddr
 	switch network {
