@@ -31,9 +31,8 @@ type LoadConfig struct {
 	Count    int64
 	Warmup   time.Duration
 
-	// Timeout bounds each connect and the last round trip after the run's
-	// end (default 5s): a server that stops answering fails the run
-	// instead of hanging it.
+	// Timeout bounds each connect and each round trip (default 5s): a
+	// server that stops answering fails the run instead of hanging it.
 	Timeout time.Duration
 
 	// MaxSkew is how far a reply's timestamp may be from this process's
@@ -129,6 +128,7 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadResult, error) {
 		wg.Wait()
 		close(stopped)
 	}()
+	go r.watch(conns, stopped)
 	timer := time.NewTimer(time.Until(end))
 	select {
 	case <-timer.C:
@@ -369,15 +369,42 @@ func (r *loadRun) connect(ctx context.Context, dial func() (*rawsock.Conn, error
 	return open, nil
 }
 
+// watch wakes, with its socket's deadline, a connection whose answer has
+// not come within Timeout, so that a server that stalls one connection
+// fails the run then, not at its end.
+func (r *loadRun) watch(conns []*loadConn, stopped <-chan struct{}) {
+	every := max(r.cfg.Timeout/4, time.Millisecond)
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	seen := make([]int64, len(conns))
+	since := make([]time.Time, len(conns))
+	for {
+		select {
+		case <-stopped:
+			return
+		case now := <-tick.C:
+			for i, c := range conns {
+				if p := c.progress.Load(); p != seen[i] || since[i].IsZero() {
+					seen[i], since[i] = p, now
+				} else if p >= 0 && now.Sub(since[i]) >= r.cfg.Timeout && c.stalled.CompareAndSwap(false, true) {
+					c.sock.SetDeadline(now)
+				}
+			}
+		}
+	}
+}
+
 // loadConn is one client connection and its buffers, reused every round
 // trip.
 type loadConn struct {
-	id   int
-	sock *rawsock.Conn
-	pat  []byte // the payload ring: message i is pat[i%loadShift:][:size]
-	size int
-	buf  []byte
-	fr   loadFramer
+	id       int
+	progress atomic.Int64 // round trips done; -1 once the connection is done
+	stalled  atomic.Bool  // watch woke it
+	sock     *rawsock.Conn
+	pat      []byte // the payload ring: message i is pat[i%loadShift:][:size]
+	size     int
+	buf      []byte
+	fr       loadFramer
 }
 
 // loadShift is how many different messages a connection cycles through:
@@ -398,12 +425,17 @@ func newLoadConn(id int, sock *rawsock.Conn, size int) *loadConn {
 
 // run makes round trips until the run stops.
 func (c *loadConn) run(r *loadRun) error {
+	defer c.progress.Store(-1)
 	for i := int64(0); !r.stop.Load() && (r.cfg.Count == 0 || i < r.cfg.Count); i++ {
 		t0 := time.Now()
 		n, err := c.roundTrip(i, r.cfg.MaxSkew)
 		if err != nil {
+			if c.stalled.Load() {
+				err = fmt.Errorf("no whole answer within %v (timeout): %w", r.cfg.Timeout, err)
+			}
 			return fmt.Errorf("load: connection %d, round trip %d: %w", c.id+1, i+1, err)
 		}
+		c.progress.Store(i + 1)
 		if t0.After(r.warmEnd) {
 			r.hist.record(c.id, time.Since(t0))
 			r.bytes.Add(int64(n))

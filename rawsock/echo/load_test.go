@@ -47,6 +47,10 @@ func serveLoadTest(t *testing.T, l *rawsock.Conn, s *loadTestServer) {
 			if err != nil {
 				return
 			}
+			if c.Family() != rawsock.AF_UNIX {
+				// Several small answer segments must not wait on Nagle.
+				c.SetsockoptInt(rawsock.IPPROTO_TCP, rawsock.TCP_NODELAY, 1)
+			}
 			s.mu.Lock()
 			s.conns = append(s.conns, c)
 			s.mu.Unlock()
@@ -161,7 +165,11 @@ func TestLoadCatchesCorruption(t *testing.T) {
 				}
 				return b
 			}})
-			res, err := Load(context.Background(), LoadConfig{Addr: addr, Conns: 2, Size: 64, Count: 10, Duration: 5 * time.Second, Timeout: 500 * time.Millisecond})
+			t0 := time.Now()
+			res, err := Load(context.Background(), LoadConfig{Addr: addr, Conns: 2, Size: 64, Count: 10, Duration: time.Minute, Timeout: 500 * time.Millisecond})
+			if d := time.Since(t0); d > 30*time.Second {
+				t.Errorf("Load took %v: a stalled answer must fail the run within about Timeout", d)
+			}
 			if err == nil {
 				t.Fatalf("no error; result %+v", res)
 			}
