@@ -102,17 +102,14 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 }
 
 // moreToSend reports whether the schedule still has requests to send.
+// Run's goroutine is the only writer of p.stats, so it reads them without
+// the lock (which is for Statistics, from other goroutines).
 func (p *Pinger) moreToSend() bool {
 	c := &p.cfg
 	if c.Count == 0 || p.st.ntx < int64(c.Count) {
 		return true
 	}
-	if c.Deadline > 0 {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.stats.Received+p.stats.Errors < c.Count
-	}
-	return false
+	return c.Deadline > 0 && p.stats.Received+p.stats.Errors < c.Count
 }
 
 // sendAt returns when the next request is due, if one is.
@@ -138,10 +135,7 @@ func (p *Pinger) sendAt() (time.Time, bool) {
 // every request settled or the linger over: twice the longest round trip
 // (at least the interval) once something answered, else the timeout.
 func (p *Pinger) finished(now time.Time) bool {
-	c := &p.cfg
-	p.mu.Lock()
-	st := p.stats
-	p.mu.Unlock()
+	c, st := &p.cfg, &p.stats // read without the lock: see moreToSend
 	if c.Count > 0 && st.Received+st.Errors >= c.Count {
 		return true
 	}
@@ -154,7 +148,7 @@ func (p *Pinger) finished(now time.Time) bool {
 	if p.st.pending == 0 {
 		return true
 	}
-	return !now.Before(p.lingerEnd(&st))
+	return !now.Before(p.lingerEnd(st))
 }
 
 func (p *Pinger) lingerEnd(st *Statistics) time.Time {
@@ -181,8 +175,7 @@ func (p *Pinger) wakeAt() time.Time {
 	if at, ok := p.sendAt(); ok {
 		earliest(at)
 	} else {
-		st := p.Statistics()
-		earliest(p.lingerEnd(&st))
+		earliest(p.lingerEnd(&p.stats))
 	}
 	if s.tail <= s.ntx {
 		earliest(s.start.Add(s.sent[s.tail&int64(len(s.sent)-1)] + p.timeout))
