@@ -1,0 +1,57 @@
+// Package traceroute is the classic traceroute as a library, the engine
+// under the rawsock traceroute command: it sends probes with TTL 1, 2, 3,
+// ... toward a destination, collects who answers each (a router's ICMP
+// time exceeded, the destination's own answer, or an unreachable), and
+// returns the hops as data. A Printer writes them exactly as the Linux
+// traceroute does.
+//
+//	tr, err := traceroute.New(traceroute.Config{Dst: netip.MustParseAddr("192.0.2.7")})
+//	defer tr.Close()
+//	res, err := tr.Run(ctx, func(h *traceroute.Hop) { printer.Hop(h) })
+//
+// # Methods
+//
+// UDP (the default) sends UDP datagrams to port 33434 and up, one port
+// per probe; the destination answers ICMP port unreachable. ICMP
+// (traceroute -I) sends echo requests; the destination answers echo reply.
+// TCP (traceroute -T) sends SYNs to port 80 (or Config.Port); the
+// destination answers SYN-ACK if the port is open, RST if it is closed.
+// Routers on the way answer ICMP time exceeded to all three. A destination
+// unreachable other than "port" ends the trace with traceroute's mark:
+// !H host, !N network, !P protocol, !X administratively prohibited, !F
+// fragmentation needed, !S source route failed, !V precedence violation,
+// !C precedence cutoff, !<code> any other.
+//
+// # Sockets and privileges
+//
+// UDP probes leave one unprivileged UDP socket with IP_RECVERR set, and
+// the ICMP errors come back on its error queue (ip(7)), as with the Linux
+// traceroute's default method: no privilege is needed, and the kernel
+// matches each error to the socket by the datagram it quotes. The quoted
+// destination port names the probe, and SO_EE_OFFENDER the router.
+//
+// ICMP probes use the unprivileged ICMP datagram socket where
+// net.ipv4.ping_group_range admits the process's group (echo replies come
+// as data, errors on the error queue; the kernel sets the echo identifier
+// to the socket's port), else a raw ICMP socket, which needs CAP_NET_RAW.
+// TCP probes need CAP_NET_RAW: SYNs are built here and sent on a raw TCP
+// socket, and a raw ICMP socket receives the errors. A raw socket sees
+// every ICMP (or TCP) packet the host receives; each is matched to a probe
+// by the datagram it quotes (packet.Quoted: the echo identifier and
+// sequence number, or the TCP ports and sequence number) or, for a SYN-ACK
+// or RST, by the ports and the acknowledgment number, and dropped
+// otherwise, so traces running at once each see only their own answers.
+//
+// # Timing
+//
+// Probes go out in order, up to Config.SimProbes (16) at once, across
+// hops, as the Linux traceroute sends them; none is sent past the hop
+// where a final answer came from. Each probe waits Config.Wait (5 s) from
+// its own sending; the adaptive waits of traceroute's -w MAX,HERE,NEAR are
+// not done. The round-trip time runs from just before sendmsg(2) to the
+// kernel's receive timestamp of the answer (SO_TIMESTAMPNS), so a busy
+// reader does not lengthen it.
+//
+// Read traceroute(8), ip(7) (IP_RECVERR, IP_TTL), ipv6(7), raw(7), icmp(7),
+// RFC 792, RFC 1812 and RFC 4443.
+package traceroute

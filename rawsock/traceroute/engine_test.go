@@ -1,0 +1,255 @@
+package traceroute
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeNet is a transport with no sockets: answer says what comes back for
+// each probe and after how long (ok false: nothing).
+type fakeNet struct {
+	answer func(seq, ttl int) (r reply, after time.Duration, ok bool)
+
+	mu    sync.Mutex
+	out   chan<- reply
+	sends []fakeSend
+	wg    sync.WaitGroup
+	done  chan struct{}
+}
+
+type fakeSend struct {
+	seq, ttl int
+	at       time.Time
+}
+
+func (f *fakeNet) send(seq, ttl int) error {
+	f.mu.Lock()
+	f.sends = append(f.sends, fakeSend{seq, ttl, time.Now()})
+	f.mu.Unlock()
+	r, after, ok := f.answer(seq, ttl)
+	if !ok {
+		return nil
+	}
+	r.seq = seq
+	f.wg.Add(1)
+	time.AfterFunc(after, func() {
+		defer f.wg.Done()
+		r.at = time.Now()
+		select {
+		case f.out <- r:
+		case <-f.done:
+		}
+	})
+	return nil
+}
+
+func (f *fakeNet) start(out chan<- reply) { f.out, f.done = out, make(chan struct{}) }
+func (f *fakeNet) close() error           { close(f.done); f.wg.Wait(); return nil }
+func (f *fakeNet) socket() string         { return "fake" }
+
+func (f *fakeNet) sent() []fakeSend {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeSend(nil), f.sends...)
+}
+
+var (
+	testDst = netip.MustParseAddr("192.0.2.9")
+	testHop = func(ttl int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, byte(ttl), 1}) }
+)
+
+// line answers like a path of hops routers, then the destination.
+func line(hops int) func(seq, ttl int) (reply, time.Duration, bool) {
+	return func(seq, ttl int) (reply, time.Duration, bool) {
+		if ttl <= hops {
+			return reply{from: testHop(ttl), kind: TimeExceeded, typ: 11}, time.Millisecond, true
+		}
+		return reply{from: testDst, kind: PortUnreachable, typ: 3, code: 3, final: true}, time.Millisecond, true
+	}
+}
+
+// runFake runs a trace over f and returns its result and the hops onHop saw.
+func runFake(t *testing.T, ctx context.Context, cfg Config, f *fakeNet) (*Result, []Hop, error) {
+	t.Helper()
+	cfg.Dst = testDst
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Tracer{cfg: cfg, tr: f}
+	defer tr.Close()
+	var seen []Hop
+	res, err := tr.Run(ctx, func(h *Hop) { seen = append(seen, *h) })
+	return res, seen, err
+}
+
+// TestEngineStopsAtDestination: the hops come in order, one per TTL, and
+// the trace ends with the destination's hop. With no more probes in flight
+// than a hop has, none is sent past that hop; with 16 in flight, the first
+// burst goes out before any answer.
+func TestEngineStopsAtDestination(t *testing.T) {
+	for _, tc := range []struct{ sim, wantSends int }{{1, 12}, {2, 12}, {3, 12}, {16, -1}} {
+		f := &fakeNet{answer: line(3)}
+		res, seen, err := runFake(t, context.Background(), Config{SimProbes: tc.sim, MaxTTL: 10}, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Hops) != 4 || len(seen) != 4 || !res.Reached() {
+			t.Fatalf("sim %d: %d hops (%d seen), reached %v, want 4 hops ending at the destination", tc.sim, len(res.Hops), len(seen), res.Reached())
+		}
+		for i, h := range res.Hops {
+			want := testHop(i + 1)
+			if i == 3 {
+				want = testDst
+			}
+			if h.TTL != i+1 || len(h.Probes) != 3 || h.Addrs()[0] != want || len(h.Addrs()) != 1 {
+				t.Errorf("sim %d: hop %d: TTL %d, %d probes from %v, want TTL %d from %v", tc.sim, i, h.TTL, len(h.Probes), h.Addrs(), i+1, want)
+			}
+			if seen[i].TTL != h.TTL {
+				t.Errorf("sim %d: onHop saw TTL %d as hop %d", tc.sim, seen[i].TTL, i)
+			}
+			for _, p := range h.Probes {
+				if p.RTT <= 0 || p.RTT > time.Second || p.Sent.IsZero() {
+					t.Errorf("sim %d: hop %d: probe %d sent %v, RTT %v", tc.sim, i, p.Seq, p.Sent, p.RTT)
+				}
+			}
+		}
+		if n := len(f.sent()); tc.wantSends < 0 && n < tc.sim || tc.wantSends >= 0 && n != tc.wantSends {
+			t.Errorf("sim %d: %d probes sent, want %d", tc.sim, n, tc.wantSends)
+		}
+	}
+}
+
+// TestEngineBoundsProbesInFlight: with nothing answering, no more than
+// SimProbes probes are out at once, so probe SimProbes+1 leaves only when
+// the first has timed out; every probe comes back as NoAnswer.
+func TestEngineBoundsProbesInFlight(t *testing.T) {
+	const wait = 60 * time.Millisecond
+	f := &fakeNet{answer: func(int, int) (reply, time.Duration, bool) { return reply{}, 0, false }}
+	res, _, err := runFake(t, context.Background(), Config{SimProbes: 4, MaxTTL: 3, Wait: wait}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends := f.sent()
+	if len(sends) != 9 || len(res.Hops) != 3 {
+		t.Fatalf("%d sends, %d hops: want 9 and 3", len(sends), len(res.Hops))
+	}
+	for i := 4; i < len(sends); i++ {
+		if gap := sends[i].at.Sub(sends[i-4].at); gap < wait {
+			t.Errorf("probe %d left %v after probe %d: more than 4 in flight", i, gap, i-4)
+		}
+	}
+	for _, h := range res.Hops {
+		for _, p := range h.Probes {
+			if p.Answered() || p.From.IsValid() {
+				t.Errorf("probe %d: %v from %v, want no answer", p.Seq, p.Kind, p.From)
+			}
+		}
+	}
+}
+
+// TestEngineLateAndDuplicate: an answer after the wait is dropped (the
+// probe stays '*'), a second answer to a probe does not change the first,
+// and an answer naming no probe of the trace is ignored.
+func TestEngineLateAndDuplicate(t *testing.T) {
+	const wait = 50 * time.Millisecond
+	f := &fakeNet{}
+	f.answer = func(seq, ttl int) (reply, time.Duration, bool) {
+		switch seq {
+		case 0:
+			// A duplicate of probe 0, from elsewhere, and a stray.
+			f.out <- reply{seq: 0, from: testHop(9), kind: TimeExceeded, at: time.Now()}
+			f.out <- reply{seq: 99, from: testHop(8), kind: PortUnreachable, final: true}
+			return reply{from: testHop(1), kind: TimeExceeded}, 10 * time.Millisecond, true
+		case 1:
+			return reply{from: testHop(1), kind: TimeExceeded}, 3 * wait, true
+		}
+		return reply{from: testDst, kind: PortUnreachable, final: true}, time.Millisecond, true
+	}
+	res, _, err := runFake(t, context.Background(), Config{MaxTTL: 5, Wait: wait, Queries: 2}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 2 || !res.Reached() {
+		t.Fatalf("%d hops, reached %v: want 2 ending at the destination", len(res.Hops), res.Reached())
+	}
+	p0, p1 := res.Hops[0].Probes[0], res.Hops[0].Probes[1]
+	if p0.From != testHop(9) {
+		t.Errorf("probe 0 from %v: want the first answer's %v", p0.From, testHop(9))
+	}
+	if p1.Answered() {
+		t.Errorf("probe 1 answered (%v from %v) though its answer came after the wait", p1.Kind, p1.From)
+	}
+}
+
+// TestEngineCancel: a cancelled context ends Run at once with its error
+// and the hops so far.
+func TestEngineCancel(t *testing.T) {
+	f := &fakeNet{answer: func(seq, ttl int) (reply, time.Duration, bool) {
+		if ttl == 1 {
+			return reply{from: testHop(1), kind: TimeExceeded}, 0, true
+		}
+		return reply{}, 0, false
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	res, _, err := runFake(t, ctx, Config{Wait: time.Hour}, f)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Run: %v, want the context's deadline", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Run took %v after its context ended", d)
+	}
+	if len(res.Hops) != 1 || res.Hops[0].Addrs()[0] != testHop(1) {
+		t.Errorf("hops so far: %+v, want hop 1", res.Hops)
+	}
+}
+
+// TestEngineReaderError: a reader that fails ends the trace with its error.
+func TestEngineReaderError(t *testing.T) {
+	boom := errors.New("recvmsg: boom")
+	f := &fakeNet{}
+	f.answer = func(seq, ttl int) (reply, time.Duration, bool) {
+		return reply{err: boom}, 0, true
+	}
+	if _, _, err := runFake(t, context.Background(), Config{}, f); !errors.Is(err, boom) {
+		t.Errorf("Run: %v, want %v", err, boom)
+	}
+}
+
+// TestEngineFinalUnreachable: an unreachable ends the trace at its hop,
+// with its mark, and the destination counts as not reached.
+func TestEngineFinalUnreachable(t *testing.T) {
+	f := &fakeNet{answer: func(seq, ttl int) (reply, time.Duration, bool) {
+		if ttl < 2 {
+			return reply{from: testHop(ttl), kind: TimeExceeded}, 0, true
+		}
+		k, a, final := classifyICMP(false, 3, 1)
+		return reply{from: testHop(ttl), kind: k, annotation: a, final: final, typ: 3, code: 1}, 0, true
+	}}
+	res, _, err := runFake(t, context.Background(), Config{}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 2 || res.Reached() || !res.Hops[1].Final() || res.Hops[1].Probes[2].Annotation != "!H" {
+		t.Errorf("hops %+v: want 2, the last final with !H, not reached", res.Hops)
+	}
+}
+
+func TestRunOnce(t *testing.T) {
+	f := &fakeNet{answer: line(0)}
+	cfg, _ := Config{Dst: testDst}.withDefaults()
+	tr := &Tracer{cfg: cfg, tr: f}
+	defer tr.Close()
+	if _, err := tr.Run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tr.Run(context.Background(), nil); err == nil {
+		t.Error("a second Run did not fail")
+	}
+}

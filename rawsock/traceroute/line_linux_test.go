@@ -1,0 +1,393 @@
+package traceroute
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock"
+	"github.com/rawsock/rawsock/rawsock/internal/netns"
+	"github.com/rawsock/rawsock/rawsock/internal/socktest"
+	"golang.org/x/sys/unix"
+)
+
+// testWait is each probe's wait in the tests: a namespace answers within
+// microseconds, so a second is a wide margin and keeps silent hops short.
+const testWait = time.Second
+
+// listenPort is where host B of a line accepts TCP connections, for the
+// SYN-ACK case; port 80 stays closed (RST).
+const listenPort = 8080
+
+// method is one way of tracing, as the tests run it.
+type method struct {
+	name   string
+	m      Method
+	socket SocketKind
+	port   int
+	want   Kind // what the destination answers
+}
+
+var methods = []method{
+	{"udp", UDP, SocketAuto, 0, PortUnreachable},
+	{"icmp-raw", ICMP, SocketRaw, 0, EchoReply},
+	{"icmp-dgram", ICMP, SocketDgram, 0, EchoReply},
+	{"tcp-closed", TCP, SocketAuto, 0, Reset},
+	{"tcp-open", TCP, SocketAuto, listenPort, SynAck},
+}
+
+func (m method) config(dst netip.Addr) Config {
+	return Config{Dst: dst, Method: m.m, Socket: m.socket, Port: m.port, Wait: testWait, MaxTTL: 8}
+}
+
+// trace runs cfg from inside ns (where New opens the sockets) and returns
+// the result, printed hop by hop into the log.
+func trace(t *testing.T, ns *netns.Namespace, cfg Config) *Result {
+	t.Helper()
+	var tr *Tracer
+	open := func() (err error) { tr, err = New(cfg); return err }
+	var err error
+	if ns != nil {
+		err = ns.Do(open)
+	} else {
+		err = open()
+	}
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	defer tr.Close()
+	var out strings.Builder
+	p := &Printer{W: &out, Numeric: true}
+	p.Header(cfg.Dst.String(), cfg.Dst, tr.Config().MaxTTL, tr.PacketLen())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := tr.Run(ctx, func(h *Hop) { p.Hop(h) })
+	t.Logf("%s:\n%s", tr.Socket(), out.String())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	return res
+}
+
+// checkHops checks that hop i was answered by want[i] on every probe, with
+// kind time exceeded up to the last, which answers last.
+func checkHops(t *testing.T, res *Result, first int, want []netip.Addr, last Kind, mark string) {
+	t.Helper()
+	if len(res.Hops) != len(want) {
+		t.Fatalf("%d hops, want %d: %v", len(res.Hops), len(want), want)
+	}
+	for i, h := range res.Hops {
+		kind := TimeExceeded
+		if i == len(want)-1 {
+			kind = last
+		}
+		if h.TTL != first+i {
+			t.Errorf("hop %d has TTL %d, want %d", i, h.TTL, first+i)
+		}
+		for _, p := range h.Probes {
+			if p.From != want[i] || p.Kind != kind || p.Annotation != mark && kind == last || p.RTT <= 0 {
+				t.Errorf("TTL %d probe %d: %v %q from %v in %v, want %v from %v", h.TTL, p.Seq, p.Kind, p.Annotation, p.From, p.RTT, kind, want[i])
+			}
+		}
+	}
+}
+
+func hops(l *netns.Line, v4 bool) []netip.Addr {
+	if v4 {
+		return l.Hops4
+	}
+	return l.Hops6
+}
+
+func pick(v4 bool, a4, a6 netip.Addr) netip.Addr {
+	if v4 {
+		return a4
+	}
+	return a6
+}
+
+// newLine builds A — r1 — r2 — r3 — B, with a TCP listener in B on
+// listenPort (both families) and ICMP datagram sockets allowed in A.
+func newLine(t *testing.T) *netns.Line {
+	t.Helper()
+	l := netns.NewLine(t, 3)
+	l.A.Sysctl("net.ipv4.ping_group_range", "0 2147483647")
+	err := l.B.Do(func() error {
+		c, err := rawsock.Socket(unix.AF_INET6, unix.SOCK_STREAM, 0)
+		if err != nil {
+			return err
+		}
+		t.Cleanup(func() { c.Close() })
+		if err := c.SetsockoptInt(unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 0); err != nil {
+			return err
+		}
+		if err := c.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(netip.IPv6Unspecified(), listenPort))); err != nil {
+			return err
+		}
+		return c.Listen(16)
+	})
+	if err != nil {
+		t.Fatalf("listener in B: %v", err)
+	}
+	return l
+}
+
+// TestLine traces A to B through three routers with every method, in both
+// families: each router answers in order, then B, and the trace stops there.
+func TestLine(t *testing.T) {
+	t.Parallel()
+	l := newLine(t)
+	for _, v4 := range []bool{true, false} {
+		for _, m := range methods {
+			t.Run(fmt.Sprintf("%s/ipv%d", m.name, map[bool]int{true: 4, false: 6}[v4]), func(t *testing.T) {
+				dst := pick(v4, l.B.Addr4(), l.B.Addr6())
+				res := trace(t, l.A, m.config(dst))
+				checkHops(t, res, 1, hops(l, v4), m.want, "")
+				if !res.Reached() {
+					t.Error("the destination is not reached")
+				}
+			})
+		}
+	}
+}
+
+// TestFirstTTL starts at the second hop (traceroute -f 2).
+func TestFirstTTL(t *testing.T) {
+	t.Parallel()
+	l := netns.NewLine(t, 3)
+	cfg := methods[0].config(l.B.Addr4())
+	cfg.FirstTTL, cfg.Queries = 2, 1
+	checkHops(t, trace(t, l.A, cfg), 2, l.Hops4[1:], PortUnreachable, "")
+}
+
+// TestSilentHop: r2 drops the time exceeded it sends (an nftables rule on
+// its output), so hop 2 is '*' on every probe and the trace goes on past it.
+func TestSilentHop(t *testing.T) {
+	t.Parallel()
+	l := netns.NewLine(t, 3)
+	if err := netns.CheckNft(); err != nil {
+		t.Skipf("no nft(8) to silence a router: %v", err)
+	}
+	l.Routers[1].Nft(`table inet rstest_silent {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		icmp type time-exceeded drop
+		icmpv6 type time-exceeded drop
+	}
+}`)
+	for _, v4 := range []bool{true, false} {
+		for _, m := range []method{methods[0], methods[1], methods[3]} {
+			t.Run(fmt.Sprintf("%s/ipv%d", m.name, map[bool]int{true: 4, false: 6}[v4]), func(t *testing.T) {
+				t.Parallel() // each waits a second on hop 2
+				want := hops(l, v4)
+				start := time.Now()
+				res := trace(t, l.A, m.config(pick(v4, l.B.Addr4(), l.B.Addr6())))
+				if len(res.Hops) != 4 {
+					t.Fatalf("%d hops, want 4", len(res.Hops))
+				}
+				for i, h := range res.Hops {
+					for _, p := range h.Probes {
+						switch {
+						case i == 1 && p.Answered():
+							t.Errorf("the silenced hop 2 answered: %v from %v", p.Kind, p.From)
+						case i != 1 && p.From != want[i]:
+							t.Errorf("hop %d: %v from %v, want %v", i+1, p.Kind, p.From, want[i])
+						}
+					}
+				}
+				line := (&Printer{Numeric: true}).Line(&res.Hops[1])
+				if line != " 2  * * *\n" {
+					t.Errorf("hop 2 prints %q, want \" 2  * * *\\n\"", line)
+				}
+				if d := time.Since(start); d < testWait {
+					t.Errorf("the trace took %v: hop 2's probes cannot have waited %v", d, testWait)
+				}
+			})
+		}
+	}
+}
+
+// TestUnreachable traces to addresses r3 routes as unreachable or
+// prohibited: the trace ends at r3 with the mark on every probe, and the
+// destination counts as not reached.
+//
+// Linux rate-limits the ICMP errors of such routes (ip_error) per source
+// address, with a burst of 5 and then one a second, and the knob
+// (net.ipv4.route.error_cost) exists only in the initial namespace, so the
+// test cannot turn it off. Instead each case sends from a source address of
+// its own and keeps only one hop's probes in flight, so that r3 sees at
+// most the 3 probes of its hop and answers them all from a fresh burst.
+func TestUnreachable(t *testing.T) {
+	t.Parallel()
+	l := netns.NewLine(t, 3)
+	last4, last6 := l.Hops4[:3], l.Hops6[:3]
+	type tc struct {
+		name string
+		dst  netip.Addr
+		want []netip.Addr
+		mark string
+		m    method
+		src  netip.Addr
+	}
+	var cases []tc
+	for _, c := range []tc{
+		{name: "unreachable4", dst: l.Unreachable4, want: last4, mark: "!H"},
+		{name: "prohibited4", dst: l.Prohibited4, want: last4, mark: "!X"},
+		{name: "unreachable6", dst: l.Unreachable6, want: last6, mark: "!N"},
+		{name: "prohibited6", dst: l.Prohibited6, want: last6, mark: "!X"},
+	} {
+		for _, m := range []method{methods[0], methods[1], methods[3]} {
+			c.m, c.src = m, extraSource(t, l, c.dst.Is6(), len(cases)+1)
+			cases = append(cases, c)
+		}
+	}
+	for _, c := range cases {
+		t.Run(c.name+"/"+c.m.name, func(t *testing.T) {
+			cfg := c.m.config(c.dst)
+			cfg.Src, cfg.SimProbes = c.src, cfg.Queries
+			res := trace(t, l.A, cfg)
+			checkHops(t, res, 1, c.want, Unreachable, c.mark)
+			if res.Reached() {
+				t.Error("an unreachable destination counts as reached")
+			}
+			line := (&Printer{Numeric: true}).Line(&res.Hops[2])
+			if want := fmt.Sprintf(` 3  %s  `, c.want[2]); !strings.HasPrefix(line, want) || strings.Count(line, " ms "+c.mark) != 3 {
+				t.Errorf("hop 3 prints %q: want %q, then 3 times with %s", line, want, c.mark)
+			}
+		})
+	}
+}
+
+// extraSource gives A another address on its link to r1, host number 100+n,
+// and returns it once r1 answers a probe from it: a new IPv6 address takes
+// a moment (its duplicate address detection, off, still completes in a
+// work queue) before its first answers come back.
+func extraSource(t *testing.T, l *netns.Line, v6 bool, n int) netip.Addr {
+	t.Helper()
+	link := l.Links[0]
+	net := link.Net4
+	if v6 {
+		net = link.Net6
+	}
+	src := hostAddr(net, 100+n)
+	l.A.IP("addr", "add", netip.PrefixFrom(src, net.Bits()).String(), "dev", link.AIf, "nodad")
+	// As netns does for the link's own addresses: r1 knows the MAC at
+	// once, so no answer waits on neighbour discovery.
+	l.Routers[0].IP("neigh", "replace", src.String(), "lladdr", link.AMAC, "dev", link.BIf, "nud", "permanent")
+	hop1 := link.Addr(l.Routers[0], !v6)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var tr *Tracer
+		cfg := Config{Dst: l.B.Addr4(), Src: src, MaxTTL: 1, Queries: 1, Wait: 50 * time.Millisecond}
+		if v6 {
+			cfg.Dst = l.B.Addr6()
+		}
+		if err := l.A.Do(func() (err error) { tr, err = New(cfg); return err }); err != nil {
+			t.Fatal(err)
+		}
+		res, err := tr.Run(context.Background(), nil)
+		tr.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Hops[0].Probes[0].From == hop1 {
+			return src
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("r1 does not answer probes from the new address %v", src)
+		}
+	}
+}
+
+// hostAddr returns host number i of prefix p.
+func hostAddr(p netip.Prefix, i int) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	b[len(b)-1] += byte(i)
+	a, _ := netip.AddrFromSlice(b)
+	return a
+}
+
+// TestConcurrentTraces runs traces of every method at once from A, two of
+// each: raw sockets see each other's answers, and each trace must keep
+// only its own.
+func TestConcurrentTraces(t *testing.T) {
+	t.Parallel()
+	l := newLine(t)
+	var wg sync.WaitGroup
+	for i := range 2 {
+		for _, m := range methods {
+			for _, v4 := range []bool{true, false} {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					cfg := m.config(pick(v4, l.B.Addr4(), l.B.Addr6()))
+					var tr *Tracer
+					if err := l.A.Do(func() (err error) { tr, err = New(cfg); return err }); err != nil {
+						t.Errorf("%s #%d: %v", m.name, i, err)
+						return
+					}
+					defer tr.Close()
+					res, err := tr.Run(context.Background(), nil)
+					if err != nil {
+						t.Errorf("%s #%d: %v", m.name, i, err)
+						return
+					}
+					want := hops(l, v4)
+					if len(res.Hops) != len(want) {
+						t.Errorf("%s #%d ipv4 %v: %d hops, want %d", m.name, i, v4, len(res.Hops), len(want))
+						return
+					}
+					for j, h := range res.Hops {
+						for _, p := range h.Probes {
+							if p.From != want[j] {
+								t.Errorf("%s #%d: TTL %d probe %d: %v from %v, want %v", m.name, i, h.TTL, p.Seq, p.Kind, p.From, want[j])
+							}
+						}
+					}
+				}()
+			}
+		}
+	}
+	wg.Wait()
+}
+
+// TestLoopback traces 127.0.0.1 and ::1 from this process's namespace:
+// one hop, the destination itself. The UDP method needs no privilege; the
+// others are skipped, with the reason, without CAP_NET_RAW.
+func TestLoopback(t *testing.T) {
+	for _, dst := range []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")} {
+		for _, m := range []method{methods[0], methods[1], methods[3]} {
+			t.Run(m.name+"/"+dst.String(), func(t *testing.T) {
+				if dst.Is6() {
+					socktest.SkipIfNoIPv6(t)
+				}
+				if m.m != UDP {
+					socktest.NeedRaw(t)
+				}
+				res := trace(t, nil, m.config(dst))
+				checkHops(t, res, 1, []netip.Addr{dst}, m.want, "")
+			})
+		}
+	}
+}
+
+// TestNoPrivilege: without CAP_NET_RAW, the TCP method and the raw ICMP
+// socket fail with the privilege hint; with SocketAuto and no ICMP
+// datagram socket allowed either, so does the ICMP method.
+func TestNoPrivilege(t *testing.T) {
+	if socktest.RawErr() == nil {
+		t.Skip("this process has CAP_NET_RAW: the refusal cannot be seen here (the command's tests run it as nobody)")
+	}
+	for _, cfg := range []Config{
+		{Dst: netip.MustParseAddr("127.0.0.1"), Method: TCP},
+		{Dst: netip.MustParseAddr("127.0.0.1"), Method: ICMP, Socket: SocketRaw},
+	} {
+		_, err := New(cfg)
+		if err == nil || !strings.Contains(err.Error(), "need CAP_NET_RAW") || !strings.Contains(err.Error(), "setcap cap_net_raw+ep") {
+			t.Errorf("%v: %v, want the privilege hint", cfg.Method, err)
+		}
+	}
+}

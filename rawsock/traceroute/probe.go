@@ -1,0 +1,210 @@
+package traceroute
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// Kind is what answered a probe.
+type Kind int
+
+const (
+	// NoAnswer: nothing came back within Config.Wait (traceroute's '*').
+	NoAnswer Kind = iota
+	// TimeExceeded: a router on the way, where the TTL ran out.
+	TimeExceeded
+	// Unreachable: destination unreachable, other than the port
+	// unreachable that means "reached"; Probe.Annotation says which.
+	Unreachable
+	// PortUnreachable: the destination itself, to a UDP probe.
+	PortUnreachable
+	// EchoReply: the destination, to an ICMP probe.
+	EchoReply
+	// SynAck: the destination's open port, to a TCP probe.
+	SynAck
+	// Reset: the destination's closed port, to a TCP probe.
+	Reset
+	// UDPReply: the destination answered a UDP probe with data.
+	UDPReply
+	// OtherICMP: another ICMP error about the probe (parameter problem,
+	// packet too big, ...); Probe.Annotation names it.
+	OtherICMP
+)
+
+var kindNames = [...]string{"no answer", "time exceeded", "unreachable", "port unreachable", "echo reply", "SYN-ACK", "RST", "UDP reply", "ICMP error"}
+
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Probe is one probe and what became of it.
+type Probe struct {
+	TTL  int       // the TTL (hop limit) it was sent with
+	Seq  int       // its number in the trace, from 0: the UDP port is Config.Port+Seq
+	Sent time.Time // when it was sent
+
+	Kind Kind
+	From netip.Addr    // who answered; the zero Addr when nothing did
+	RTT  time.Duration // from sending to the answer's arrival (the kernel's receive time)
+
+	// ICMPType and ICMPCode are the answer's ICMP type and code, in the
+	// numbering of its family (ICMPv4 or ICMPv6); 0 for a TCP answer.
+	ICMPType, ICMPCode uint8
+	// ReplyTTL is the TTL of the answer as it arrived, where the socket
+	// shows it (raw IPv4 sockets); 0 when unknown.
+	ReplyTTL int
+	// Annotation is traceroute's mark for an unreachable answer: "!H",
+	// "!N", "!P", "!X", "!F", "!S", "!V", "!C", or "!<code>"; empty for
+	// other answers.
+	Annotation string
+	// Final says the answer ends the trace: the destination answered, or
+	// a destination unreachable came back.
+	Final bool
+}
+
+// Answered reports whether anything answered the probe.
+func (p *Probe) Answered() bool { return p.Kind != NoAnswer }
+
+// Reached reports whether the destination itself answered, as the method
+// expects it to.
+func (p *Probe) Reached() bool {
+	switch p.Kind {
+	case PortUnreachable, EchoReply, SynAck, Reset, UDPReply:
+		return true
+	}
+	return false
+}
+
+// Hop is the probes of one TTL, in the order they were sent.
+type Hop struct {
+	TTL    int
+	Probes []Probe
+}
+
+// Final reports whether a probe of the hop ended the trace.
+func (h *Hop) Final() bool {
+	for i := range h.Probes {
+		if h.Probes[i].Final {
+			return true
+		}
+	}
+	return false
+}
+
+// Addrs returns the addresses that answered the hop's probes, each once,
+// in the order they first answered.
+func (h *Hop) Addrs() []netip.Addr {
+	var out []netip.Addr
+next:
+	for i := range h.Probes {
+		a := h.Probes[i].From
+		if !a.IsValid() {
+			continue
+		}
+		for _, b := range out {
+			if a == b {
+				continue next
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// Result is a whole trace.
+type Result struct {
+	Dst  netip.Addr
+	Hops []Hop
+}
+
+// Reached reports whether the last hop has an answer from the destination.
+func (r *Result) Reached() bool {
+	if len(r.Hops) == 0 {
+		return false
+	}
+	h := &r.Hops[len(r.Hops)-1]
+	for i := range h.Probes {
+		if h.Probes[i].Reached() {
+			return true
+		}
+	}
+	return false
+}
+
+// ICMP types and codes traceroute tells apart (RFC 792, RFC 1812, RFC 4443).
+const (
+	icmp4DestUnreach  = 3
+	icmp4TimeExceeded = 11
+	icmp4PortUnreach  = 3 // code
+
+	icmp6DestUnreach  = 1
+	icmp6PacketTooBig = 2
+	icmp6TimeExceeded = 3
+	icmp6PortUnreach  = 4 // code
+)
+
+// classifyICMP says what an ICMP error about a probe means, as traceroute's
+// parse_icmp_res does: a time exceeded is a hop on the way; a destination
+// unreachable ends the trace, with no mark when it is the port unreachable
+// of a reached destination and with a mark otherwise.
+func classifyICMP(v6 bool, typ, code uint8) (k Kind, annotation string, final bool) {
+	if !v6 {
+		switch typ {
+		case icmp4TimeExceeded:
+			return TimeExceeded, "", false
+		case icmp4DestUnreach:
+			if code == icmp4PortUnreach {
+				return PortUnreachable, "", true
+			}
+			return Unreachable, unreach4Mark(code), true
+		}
+		return OtherICMP, "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">", false
+	}
+	switch typ {
+	case icmp6TimeExceeded:
+		return TimeExceeded, "", false
+	case icmp6DestUnreach:
+		switch code {
+		case icmp6PortUnreach:
+			return PortUnreachable, "", true
+		case 0: // no route to destination
+			return Unreachable, "!N", true
+		case 1: // communication administratively prohibited
+			return Unreachable, "!X", true
+		case 2, 3: // beyond the scope of the source address; address unreachable
+			return Unreachable, "!H", true
+		}
+		return Unreachable, "!<" + strconv.Itoa(int(code)) + ">", true
+	case icmp6PacketTooBig:
+		return OtherICMP, "!F", false
+	}
+	return OtherICMP, "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">", false
+}
+
+// unreach4Mark is traceroute's mark for an ICMPv4 destination unreachable
+// code (RFC 792, RFC 1122, RFC 1812).
+func unreach4Mark(code uint8) string {
+	switch code {
+	case 0, 6, 8, 11: // network unreachable, unknown, source host isolated, for TOS
+		return "!N"
+	case 1, 7, 12: // host unreachable, unknown, for TOS
+		return "!H"
+	case 2: // protocol unreachable
+		return "!P"
+	case 4: // fragmentation needed and DF set
+		return "!F"
+	case 5: // source route failed
+		return "!S"
+	case 9, 10, 13: // network, host, communication administratively prohibited
+		return "!X"
+	case 14: // host precedence violation
+		return "!V"
+	case 15: // precedence cutoff in effect
+		return "!C"
+	}
+	return "!<" + strconv.Itoa(int(code)) + ">"
+}
