@@ -9,12 +9,16 @@ package rawsock_test
 // b.N over the elapsed time.
 //
 // Loss: loopback with 64 small datagrams in flight should drop none, but no
-// wait is unbounded. The client's reads carry a deadline echoWait ahead; a
-// read that times out counts the datagrams still in flight as lost (the
-// lost/op metric, and a log line), starts a new epoch and sends a fresh
-// window. Each datagram carries its epoch, so a late echo of a datagram
+// wait is unbounded. The client's reads carry a deadline, re-armed echoWait
+// ahead every echoRefresh reads (arming it on every read would add a timer
+// update per datagram to net's figure). When it fires after echoes did
+// arrive since it was armed, the reads were slow, not silent: it is re-armed
+// and the wait goes on. When it fires with no echo since it was armed, a
+// whole echoWait passed in silence: the datagrams in flight count as lost
+// (the lost/op metric, and a log line), a new epoch starts and a fresh
+// window is sent. Each datagram carries its epoch, so a late echo of one
 // already counted lost is ignored rather than counted twice. echoMaxStalls
-// timeouts in a row fail the benchmark.
+// silent waits in a row fail the benchmark.
 
 import (
 	"encoding/binary"
@@ -80,7 +84,8 @@ func runEcho(b *testing.B, cl echoClient, serve func() error, stop func()) {
 	cpuStop := cpuMeter(b)
 
 	var epoch uint64 = 1
-	sent, echoed, lost, inflight, stalls, reads, calls := 0, 0, 0, 0, 0, 0, 0
+	sent, echoed, lost, inflight, stalls, calls := 0, 0, 0, 0, 0, 0
+	sinceArm := echoRefresh // reads since the deadline was armed; this arms it first
 	fill := func() {
 		k := min(echoWindow-inflight, b.N-sent)
 		if k <= 0 {
@@ -93,28 +98,34 @@ func runEcho(b *testing.B, cl echoClient, serve func() error, stop func()) {
 		inflight += k
 	}
 	fill()
-	// Each pass either receives at least one datagram or times out, and at
-	// most b.N datagrams are sent, so the loop is bounded in count; the
-	// deadline and echoMaxStalls bound it in time.
+	// Each pass receives at least one datagram, or times out: a re-arm
+	// follows a pass that received, a silent wait ends in loss, and at most
+	// b.N datagrams are sent, so the loop is bounded in count; the deadline
+	// and echoMaxStalls bound it in time.
 	for echoed+lost < b.N {
-		if reads%echoRefresh == 0 {
+		if sinceArm >= echoRefresh {
 			if err := cl.setReadDeadline(time.Now().Add(echoWait)); err != nil {
 				b.Fatal(err)
 			}
+			sinceArm = 0
 		}
-		reads++
+		sinceArm++
 		calls++
 		n, err := cl.recv()
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			rearm := sinceArm > 1 // echoes came since the deadline was armed
+			sinceArm = echoRefresh
+			if rearm {
+				continue
+			}
 			stalls++
 			if stalls >= echoMaxStalls {
 				b.Fatalf("no echo for %d waits of %v: %d of %d echoed, %d lost", stalls, echoWait, echoed, b.N, lost)
 			}
-			b.Logf("no echo within %v: %d datagrams in flight counted lost", echoWait, inflight)
+			b.Logf("no echo for %v: %d datagrams in flight counted lost", echoWait, inflight)
 			lost += inflight
 			inflight = 0
 			epoch++
-			reads = 0 // fresh deadline
 			fill()
 			continue
 		}
