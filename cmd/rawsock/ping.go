@@ -392,10 +392,11 @@ func (pr *pingPrinter) event(e *ping.Event) {
 	case pr.o.flood:
 		pr.w.WriteString(floodMark(e))
 		// A flood writes a few bytes per packet: buffer them, and show
-		// them at least every 10 ms.
-		if now := time.Now(); now.Sub(pr.flush) >= ping.FloodGap {
+		// them at least every 10 ms (by the event's own time: no clock
+		// read per packet).
+		if e.Time.Sub(pr.flush) >= ping.FloodGap {
 			pr.w.Flush()
-			pr.flush = now
+			pr.flush = e.Time
 		}
 		return
 	default:
