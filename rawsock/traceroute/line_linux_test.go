@@ -215,15 +215,14 @@ func TestSilentHop(t *testing.T) {
 // prohibited: the trace ends at r3 with the mark on every probe, and the
 // destination counts as not reached.
 //
-// Linux rate-limits the ICMP errors of such routes (ip_error) per source
-// address, with a burst of 5 and then one a second, and the knob
-// (net.ipv4.route.error_cost) exists only in the initial namespace, so the
-// test cannot turn it off. Instead each case sends from a source address of
-// its own and keeps only one hop's probes in flight, so that r3 sees at
-// most the 3 probes of its hop and answers them all from a fresh burst.
+// r3 answers at most 5 probes from one source address at once, then one a
+// second (see routeErrors), so each case sends from a source address of
+// its own and keeps only one hop's probes in flight: r3 sees the 3 probes
+// of its hop and answers them all.
 func TestUnreachable(t *testing.T) {
 	t.Parallel()
 	l := netns.NewLine(t, 3)
+	routeErrors(l)
 	last4, last6 := l.Hops4[:3], l.Hops6[:3]
 	type tc struct {
 		name string
@@ -263,9 +262,10 @@ func TestUnreachable(t *testing.T) {
 }
 
 // extraSource gives A another address on its link to r1, host number 100+n,
-// and returns it once r1 answers a probe from it: a new IPv6 address takes
-// a moment (its duplicate address detection, off, still completes in a
-// work queue) before its first answers come back.
+// and returns it once r1 answers a probe from it: r1's first time exceeded
+// to a new IPv6 address was seen lost now and then (not to rate limiting,
+// which ICMPv6 errors are exempt from here), as if the address were not
+// quite ready.
 func extraSource(t *testing.T, l *netns.Line, v6 bool, n int) netip.Addr {
 	t.Helper()
 	link := l.Links[0]
@@ -300,6 +300,20 @@ func extraSource(t *testing.T, l *netns.Line, v6 bool, n int) netip.Addr {
 			t.Fatalf("r1 does not answer probes from the new address %v", src)
 		}
 	}
+}
+
+// routeErrors lets the last router of l answer for its unreachable and
+// prohibited routes.
+//
+// Linux rate-limits those answers (ip_error) in a token bucket per source
+// address, a burst of 5 then one a second (net.ipv4.route.error_cost and
+// error_burst, which exist only in the initial namespace). ICMPv4 errors
+// share that bucket: with net.ipv4.icmp_ratelimit 0, as netns sets it,
+// each time exceeded the router sends empties it, so an unreachable less
+// than a second after a trace through the router is never sent. An
+// icmp_ratemask of 0 keeps ICMP errors out of the bucket.
+func routeErrors(l *netns.Line) {
+	l.Routers[len(l.Routers)-1].Sysctl("net.ipv4.icmp_ratemask", "0")
 }
 
 // hostAddr returns host number i of prefix p.
@@ -375,19 +389,29 @@ func TestLoopback(t *testing.T) {
 }
 
 // TestNoPrivilege: without CAP_NET_RAW, the TCP method and the raw ICMP
-// socket fail with the privilege hint; with SocketAuto and no ICMP
-// datagram socket allowed either, so does the ICMP method.
+// socket fail with the privilege hint; the ICMP method, when the ICMP
+// datagram socket is refused too, says what would open either.
 func TestNoPrivilege(t *testing.T) {
 	if socktest.RawErr() == nil {
 		t.Skip("this process has CAP_NET_RAW: the refusal cannot be seen here (the command's tests run it as nobody)")
 	}
-	for _, cfg := range []Config{
-		{Dst: netip.MustParseAddr("127.0.0.1"), Method: TCP},
-		{Dst: netip.MustParseAddr("127.0.0.1"), Method: ICMP, Socket: SocketRaw},
-	} {
-		_, err := New(cfg)
-		if err == nil || !strings.Contains(err.Error(), "need CAP_NET_RAW") || !strings.Contains(err.Error(), "setcap cap_net_raw+ep") {
-			t.Errorf("%v: %v, want the privilege hint", cfg.Method, err)
+	lo := netip.MustParseAddr("127.0.0.1")
+	for _, cfg := range []Config{{Dst: lo, Method: TCP}, {Dst: lo, Method: ICMP, Socket: SocketRaw}, {Dst: lo, Method: ICMP}} {
+		tr, err := New(cfg)
+		if err == nil {
+			if cfg.Socket == SocketAuto && strings.Contains(tr.Socket(), "ping socket") {
+				t.Logf("%v: net.ipv4.ping_group_range admits this process: %s", cfg.Method, tr.Socket())
+			} else {
+				t.Errorf("%v opened %s without CAP_NET_RAW", cfg.Method, tr.Socket())
+			}
+			tr.Close()
+			continue
+		}
+		if strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), "need CAP_NET_RAW") || !strings.Contains(err.Error(), "setcap cap_net_raw+ep") {
+			t.Errorf("%v: %v, want one line with the privilege hint", cfg.Method, err)
+		}
+		if cfg.Method == ICMP && cfg.Socket == SocketAuto && !strings.Contains(err.Error(), "net.ipv4.ping_group_range") {
+			t.Errorf("ICMP: %v, want the ping_group_range hint too", err)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package traceroute
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -34,14 +35,20 @@ import (
 func newTransport(cfg *Config, src netip.Addr) (transport, error) {
 	switch cfg.Method {
 	case ICMP:
-		if cfg.Socket != SocketRaw {
-			t, err := newDgram(cfg, src)
-			if err == nil || cfg.Socket == SocketDgram || !(errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) ||
-				errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.EAFNOSUPPORT)) {
-				return t, err
-			}
+		if cfg.Socket == SocketRaw {
+			return newRawICMP(cfg, src)
 		}
-		return newRawICMP(cfg, src)
+		t, err := newDgram(cfg, src)
+		if err == nil || cfg.Socket == SocketDgram || !(errors.Is(err, unix.EACCES) || errors.Is(err, unix.EPERM) ||
+			errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.EAFNOSUPPORT)) {
+			return t, err
+		}
+		r, rerr := newRawICMP(cfg, src)
+		if rerr != nil && (errors.Is(rerr, unix.EPERM) || errors.Is(rerr, unix.EACCES)) {
+			// Neither socket: say what would open each.
+			return nil, fmt.Errorf("%w, and %w", err, rerr)
+		}
+		return r, rerr
 	case TCP:
 		return newRawTCP(cfg, src)
 	}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock/traceroute"
+)
+
+func init() {
+	register("traceroute", "the route to a host, hop by hop, as traceroute (-I -T -n -m -q -w -f -p -N -s -4 -6)", runTraceroute)
+}
+
+const tracerouteUsage = `usage: rawsock traceroute [options] host [packetlen]
+
+Prints the route to host as the Linux traceroute(8) does: probes with TTL
+1, 2, 3, ... and, for each hop, who answered and how fast.
+
+  traceroute to host (addr), 30 hops max, 60 byte packets
+   1  router (10.0.0.1)  0.271 ms  0.203 ms  0.187 ms
+   2  * * *
+
+'*' is a probe nothing answered within the wait; !H, !N, !P, !X, !F, !S,
+!V, !C or !<code> after a time marks a destination unreachable (host,
+network, protocol, prohibited, fragmentation needed, source route,
+precedence, cutoff) and ends the trace.
+
+options:
+  -I             ICMP echo probes (an unprivileged ICMP socket where
+                 net.ipv4.ping_group_range allows, else a raw one: root)
+  -T             TCP SYN probes, to port 80 unless -p (raw sockets: root
+                 or setcap cap_net_raw+ep)
+  -U             UDP probes to port 33434 and up (the default; no privilege)
+  -n             numeric: no reverse lookup of addresses (each lookup is
+                 given at most 1 s)
+  -4, -6         IPv4 only, IPv6 only
+  -f first_ttl   start at this hop (default 1)
+  -m max_ttl     at most this many hops (default 30)
+  -q nqueries    probes per hop (default 3, at most 10)
+  -w waittime    seconds to wait for each probe's answer (default 5)
+  -N squeries    probes in flight at once (default 16)
+  -p port        UDP: first destination port (default 33434, +1 per
+                 probe); TCP: destination port (80); ICMP: first sequence
+  -s src_addr    send from this address
+  packetlen      probe length, IP header included (default 60, IPv6 80)
+
+Exit status: 0 when the trace ran (reaching the host or not); 1 when it
+failed or was interrupted midway; 2 for bad options, an unknown host, or
+sockets this process may not open.
+
+examples:
+  rawsock traceroute -n 127.0.0.1
+  rawsock traceroute -n -w 1 -q 1 192.0.2.7
+  sudo rawsock traceroute -T -p 443 example.net
+`
+
+// tracerouteOpts are the command line, parsed.
+type tracerouteOpts struct {
+	cfg     traceroute.Config
+	family  int // 0, 4 or 6
+	numeric bool
+	host    string
+	src     string
+}
+
+// parseTracerouteArgs parses args as traceroute's getopt does.
+func parseTracerouteArgs(args []string) (*tracerouteOpts, error) {
+	o := &tracerouteOpts{}
+	long := func(a string) error {
+		if a == "--help" {
+			return errHelp
+		}
+		return fmt.Errorf("unknown option %s", a)
+	}
+	const withValue = "fmqwNps"
+	rest, err := getopt(args, withValue, long, func(c byte, val string) error {
+		switch {
+		case c == 'h':
+			return errHelp
+		case strings.IndexByte(withValue, c) < 0:
+			return o.flag(c)
+		}
+		return o.value(c, val)
+	})
+	if err != nil {
+		return nil, err
+	}
+	switch len(rest) {
+	case 0:
+		return nil, errors.New("no host given")
+	case 2:
+		n, err := strconv.Atoi(rest[1])
+		if err != nil {
+			return nil, fmt.Errorf("packetlen %q: want a number of bytes", rest[1])
+		}
+		o.cfg.PacketLen = n
+	case 1:
+	default:
+		return nil, fmt.Errorf("too many arguments: %q (want host [packetlen])", rest)
+	}
+	o.host = rest[0]
+	return o, nil
+}
+
+// getopt splits args as getopt(3) does and returns the operands: options
+// may be grouped (-nI), the letters in withValue take a value attached
+// (-m5) or as the next word, options and operands may come in any order,
+// and "--" ends the options. opt gets each option letter with its value
+// ("" for letters without one), long each "--word".
+func getopt(args []string, withValue string, long func(string) error, opt func(c byte, val string) error) ([]string, error) {
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--":
+			return append(rest, args[i+1:]...), nil
+		case strings.HasPrefix(a, "--"):
+			if err := long(a); err != nil {
+				return nil, err
+			}
+			continue
+		case len(a) < 2 || a[0] != '-':
+			rest = append(rest, a)
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			c := a[j]
+			if !strings.ContainsRune(withValue, rune(c)) {
+				if err := opt(c, ""); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			val := a[j+1:]
+			if val == "" {
+				if i+1 >= len(args) {
+					return nil, fmt.Errorf("option -%c needs a value", c)
+				}
+				i++
+				val = args[i]
+			}
+			if err := opt(c, val); err != nil {
+				return nil, err
+			}
+			break
+		}
+	}
+	return rest, nil
+}
+
+func (o *tracerouteOpts) flag(c byte) error {
+	switch c {
+	case 'I':
+		o.cfg.Method = traceroute.ICMP
+	case 'T':
+		o.cfg.Method = traceroute.TCP
+	case 'U':
+		o.cfg.Method = traceroute.UDP
+	case 'n':
+		o.numeric = true
+	case '4':
+		o.family = 4
+	case '6':
+		o.family = 6
+	default:
+		return fmt.Errorf("unknown option -%c", c)
+	}
+	return nil
+}
+
+func (o *tracerouteOpts) value(c byte, v string) error {
+	if c == 's' {
+		o.src = v
+		return nil
+	}
+	if c == 'w' {
+		if strings.Contains(v, ",") {
+			return fmt.Errorf("-w %s: only the one wait (MAX) is supported, not MAX,HERE,NEAR", v)
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 || f > 86400 {
+			return fmt.Errorf("-w %s: want a number of seconds above 0", v)
+		}
+		o.cfg.Wait = time.Duration(f * float64(time.Second))
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return fmt.Errorf("-%c %s: want a number", c, v)
+	}
+	// 0 would mean "the default" to the library: refuse it here, as
+	// traceroute does.
+	if n < 1 && c != 'p' {
+		return fmt.Errorf("-%c %d: want at least 1", c, n)
+	}
+	switch c {
+	case 'f':
+		o.cfg.FirstTTL = n
+	case 'm':
+		o.cfg.MaxTTL = n
+	case 'q':
+		o.cfg.Queries = n
+	case 'N':
+		o.cfg.SimProbes = n
+	case 'p':
+		o.cfg.Port = n
+	}
+	return nil
+}
+
+func runTraceroute(args []string, stdout, stderr io.Writer) int {
+	o, err := parseTracerouteArgs(args)
+	if err != nil {
+		if errors.Is(err, errHelp) {
+			fmt.Fprint(stderr, tracerouteUsage)
+			return 0
+		}
+		fmt.Fprintf(stderr, "rawsock traceroute: %v (run 'rawsock traceroute -h' for the options)\n", err)
+		return 2
+	}
+	dst, _, err := resolveTarget(o.host, o.family)
+	if err != nil {
+		fmt.Fprintf(stderr, "rawsock traceroute: %v\n", err)
+		return 2
+	}
+	o.cfg.Dst = dst
+	if o.src != "" {
+		src, _, err := resolveTarget(o.src, map[bool]int{true: 6, false: 4}[dst.Is6()])
+		if err != nil {
+			fmt.Fprintf(stderr, "rawsock traceroute: -s %v\n", err)
+			return 2
+		}
+		o.cfg.Src = src
+	}
+	tr, err := traceroute.New(o.cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "rawsock traceroute: %v\n", strings.TrimPrefix(err.Error(), "traceroute: "))
+		return 2
+	}
+	defer tr.Close()
+
+	p := &traceroute.Printer{W: stdout, Numeric: o.numeric, Names: &traceroute.Names{}}
+	cfg := tr.Config()
+	p.Header(o.host, dst, cfg.MaxTTL, tr.PacketLen())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if _, err := tr.Run(ctx, func(h *traceroute.Hop) { p.Hop(h) }); err != nil {
+		fmt.Fprintf(stderr, "rawsock traceroute: %v\n", err)
+		return 1
+	}
+	return 0
+}
