@@ -415,3 +415,76 @@ func TestNoPrivilege(t *testing.T) {
 		}
 	}
 }
+
+// TestUDPAnswer: a service on B listening on the port of one probe answers
+// it with data; that probe ends the trace as the destination's answer
+// (read from the socket's data, beside its error queue), and the others of
+// the hop get their port unreachable.
+func TestUDPAnswer(t *testing.T) {
+	t.Parallel()
+	l := netns.NewLine(t, 3)
+	const seq = 9 // the first probe of hop 4, B's
+	var c *rawsock.Conn
+	err := l.B.Do(func() (err error) {
+		if c, err = rawsock.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0); err != nil {
+			return err
+		}
+		return c.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(l.B.Addr4(), DefaultUDPPort+seq)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // echo the first datagram back, then stop
+		defer close(done)
+		buf := make([]byte, 1500)
+		n, from, err := c.Recvfrom(buf, 0)
+		if err == nil {
+			c.Sendto(buf[:n], 0, from)
+		}
+	}()
+	t.Cleanup(func() { c.Close(); <-done })
+	res := trace(t, l.A, methods[0].config(l.B.Addr4()))
+	if len(res.Hops) != 4 {
+		t.Fatalf("%d hops, want 4", len(res.Hops))
+	}
+	for i, p := range res.Hops[3].Probes {
+		want := PortUnreachable
+		if p.Seq == seq {
+			want = UDPReply
+		}
+		if p.Kind != want || p.From != l.B.Addr4() || !p.Final {
+			t.Errorf("hop 4 probe %d (seq %d): %v from %v, final %v; want %v from B", i, p.Seq, p.Kind, p.From, p.Final, want)
+		}
+	}
+}
+
+// TestCloseReleases: every method's sockets are closed by Close, after a
+// run or without one.
+func TestCloseReleases(t *testing.T) {
+	socktest.NeedRaw(t)
+	lo := netip.MustParseAddr("127.0.0.1")
+	before := socktest.FDCount(t)
+	for _, m := range []method{methods[0], methods[1], methods[3]} {
+		for _, run := range []bool{false, true} {
+			tr, err := New(m.config(lo))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if run {
+				if _, err := tr.Run(context.Background(), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tr.Close(); err != nil {
+				t.Errorf("%s: Close: %v", m.name, err)
+			}
+			if err := tr.Close(); err != nil {
+				t.Errorf("%s: second Close: %v", m.name, err)
+			}
+		}
+	}
+	if after := socktest.FDCount(t); after != before {
+		t.Errorf("%d fds open after, %d before", after, before)
+	}
+}
