@@ -3,13 +3,10 @@ package ping
 import (
 	"context"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -190,51 +187,12 @@ func TestUnprivilegedAcrossHops(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// rawsockBinary builds the rawsock command once per test binary.
-func rawsockBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
-		}
-		dir, err := os.MkdirTemp("", "rawsock-ping-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "rawsock")
-		out, err := exec.Command(goTool, "build", "-o", binPath, "github.com/rawsock/rawsock/cmd/rawsock").CombinedOutput()
-		if err != nil {
-			buildErr = &buildError{err, string(out)}
-		}
-	})
-	if buildErr != nil {
-		t.Skipf("cannot build the rawsock command for the end-to-end test: %v", buildErr)
-	}
-	return binPath
-}
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }
-
 // TestCommandAcrossHops runs "rawsock ping" itself in A, as a user would:
 // the unreachable lines, the loss figure against the rule's counter, and
 // the (DUP!) lines against the duplicates count.
 func TestCommandAcrossHops(t *testing.T) {
 	l := netns.NewLine(t, 1)
-	bin := rawsockBinary(t)
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
+	bin := rawsockBinary(t, true)
 	run := func(args ...string) (string, int) {
 		t.Helper()
 		cmd := l.A.Command(bin, append([]string{"ping"}, args...)...)

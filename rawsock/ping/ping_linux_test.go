@@ -28,7 +28,9 @@ func TestMain(m *testing.M) {
 	if v := os.Getenv(envChild); v != "" {
 		os.Exit(child(v))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	removeTempDirs()
+	os.Exit(code)
 }
 
 func child(spec string) int {
