@@ -42,8 +42,12 @@ options:
   -n             numeric: no reverse lookup of reply addresses
   -4, -6         IPv4 only, IPv6 only
   -I <iface|addr> send out of an interface (SO_BINDTODEVICE) or from an address
-  --json         one JSON object per line: each reply, timeout and error, then
-                 the statistics (see rawsock/ping's doc for the fields)
+  --json         one JSON object per line instead of the text: first
+                 {"type":"start","host","addr","size","socket","id"}; then per event
+                 "reply" (seq, from, bytes, ttl, time_ms, dup, late), "timeout" (seq),
+                 "error" (seq, from, icmp: [type, code], reason), "send_error" (seq,
+                 reason); last "summary" (transmitted, received, duplicates, errors,
+                 timeouts, loss_percent, time_ms, rtt: {min_ms, avg_ms, max_ms, mdev_ms})
 
 The socket is the unprivileged ICMP one when net.ipv4.ping_group_range admits
 your group, else a raw socket (root or CAP_NET_RAW); after opening it, ping
