@@ -286,7 +286,7 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	pr := &pingPrinter{w: out, o: o, dst: dst, names: !numeric && !o.numeric && !o.flood, size: p.Size(), timed: p.Timed()}
+	pr := &pingPrinter{w: out, errw: stderr, o: o, dst: dst, names: !numeric && !o.numeric && !o.flood, size: p.Size(), timed: p.Timed()}
 	if o.json {
 		pr.json(jsonStart{Type: "start", Host: o.host, Addr: dst.String(), Size: p.Size(), Socket: p.SocketKind().String(), ID: int(p.ID())})
 	} else {
@@ -358,6 +358,7 @@ func resolveTarget(host string, family int) (addr netip.Addr, numeric bool, err 
 // pingPrinter writes what iputils ping prints, or JSON lines.
 type pingPrinter struct {
 	w     *bufio.Writer
+	errw  io.Writer // a failed send goes here, as iputils' error(3) does
 	o     *pingOpts
 	dst   netip.Addr
 	names bool // reverse-resolve reply addresses
@@ -406,6 +407,11 @@ func (pr *pingPrinter) event(e *ping.Event) {
 	default:
 		line := pr.line(e)
 		if line == "" {
+			return
+		}
+		if e.Kind == ping.EventSendError {
+			pr.w.Flush()
+			fmt.Fprintln(pr.errw, line)
 			return
 		}
 		pr.w.WriteString(line)

@@ -122,6 +122,21 @@ func TestPrintLines(t *testing.T) {
 	}
 }
 
+// TestSendErrorToStderr checks that a failed send is reported on standard
+// error, as iputils' error(3) does, and a reply on standard output.
+func TestSendErrorToStderr(t *testing.T) {
+	var out, errOut bytes.Buffer
+	w := bufio.NewWriter(&out)
+	lo := netip.MustParseAddr("127.0.0.1")
+	pr := &pingPrinter{w: w, errw: &errOut, o: &pingOpts{}, dst: lo, size: 56}
+	pr.event(&ping.Event{Kind: ping.EventSendError, Seq: 1, Err: os.NewSyscallError("sendto", unix.EHOSTUNREACH)})
+	pr.event(&ping.Event{Kind: ping.EventReply, Seq: 2, From: lo, Size: 64, TTL: 64})
+	w.Flush()
+	if errOut.String() != "ping: sendto: No route to host\n" || out.String() != "64 bytes from 127.0.0.1: icmp_seq=2 ttl=64\n" {
+		t.Errorf("stdout %q, stderr %q", out.String(), errOut.String())
+	}
+}
+
 func TestParsePingArgs(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
