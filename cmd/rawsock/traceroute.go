@@ -52,8 +52,8 @@ options:
   packetlen      probe length, IP header included (default 60, IPv6 80)
 
 Exit status: 0 when the trace ran (reaching the host or not); 1 when it
-failed or was interrupted midway; 2 for bad options, an unknown host, or
-sockets this process may not open.
+failed midway (the error named); 2 for bad options, an unknown host, or
+sockets this process may not open; 130 after Ctrl-C, which stops it.
 
 examples:
   rawsock traceroute -n 127.0.0.1
@@ -251,9 +251,13 @@ func runTraceroute(args []string, stdout, stderr io.Writer) int {
 	p.Header(o.host, dst, cfg.MaxTTL, tr.PacketLen())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if _, err := tr.Run(ctx, func(h *traceroute.Hop) { p.Hop(h) }); err != nil {
-		fmt.Fprintf(stderr, "rawsock traceroute: %v\n", err)
-		return 1
+	_, err = tr.Run(ctx, func(h *traceroute.Hop) { p.Hop(h) })
+	switch {
+	case err == nil:
+		return 0
+	case ctx.Err() != nil:
+		return 130 // Ctrl-C: what a shell reports for SIGINT, as traceroute ends then
 	}
-	return 0
+	fmt.Fprintf(stderr, "rawsock traceroute: %v\n", err)
+	return 1
 }

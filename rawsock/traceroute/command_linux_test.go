@@ -1,11 +1,19 @@
 package traceroute
 
 import (
+	"bytes"
+	"errors"
+	"net/netip"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock/internal/netns"
 )
 
 // TestCommandAcrossHops runs the rawsock binary itself in A (cmd cannot
@@ -63,4 +71,59 @@ func buildCommand(t *testing.T) string {
 		t.Fatalf("go build cmd/rawsock: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// TestCommandInterrupt: Ctrl-C stops a trace waiting on silent hops (r1
+// drops everything to a blackholed network): the header and exit status
+// 130, at once.
+func TestCommandInterrupt(t *testing.T) {
+	t.Parallel()
+	l := netns.NewLine(t, 1)
+	l.Routers[0].RouteType("blackhole", netip.MustParsePrefix("10.253.0.0/24"))
+	bin := buildCommand(t)
+	cmd := l.A.Command(bin, "traceroute", "-n", "-w", "30", "10.253.0.1")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Wait for the header: the probes are out.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "byte packets\n"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no header within 10 s: %q", out.String())
+		}
+	}
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+			t.Errorf("exit: %v, want status 130", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10 s after Ctrl-C")
+	}
+	if want := "traceroute to 10.253.0.1 (10.253.0.1), 30 hops max, 60 byte packets\n"; out.String() != want {
+		t.Errorf("output %q, want only the header", out.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer a child process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

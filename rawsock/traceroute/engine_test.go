@@ -253,3 +253,31 @@ func TestRunOnce(t *testing.T) {
 		t.Error("a second Run did not fail")
 	}
 }
+
+// TestEngineSlowOnHop: an onHop slower than the wait (a name lookup) does
+// not turn answers that arrived in time into '*': lateness is judged by
+// arrival.
+func TestEngineSlowOnHop(t *testing.T) {
+	const wait = 40 * time.Millisecond
+	f := &fakeNet{answer: line(3)}
+	cfg, err := Config{Dst: testDst, Wait: wait, MaxTTL: 6}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &Tracer{cfg: cfg, tr: f}
+	defer tr.Close()
+	res, err := tr.Run(context.Background(), func(h *Hop) { time.Sleep(3 * wait) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 4 || !res.Reached() {
+		t.Fatalf("%d hops, reached %v: want 4 ending at the destination", len(res.Hops), res.Reached())
+	}
+	for _, h := range res.Hops {
+		for _, p := range h.Probes {
+			if !p.Answered() {
+				t.Errorf("TTL %d probe %d: no answer, though it came within the wait", h.TTL, p.Seq)
+			}
+		}
+	}
+}

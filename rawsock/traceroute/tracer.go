@@ -143,6 +143,20 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 			}
 			e.answer(&r)
 		case now := <-timer.C:
+			// Answers that came while onHop ran (a slow name lookup)
+			// are taken first: whether one was in time is told by its
+			// arrival, not by when it is read.
+			for drained := false; !drained; {
+				select {
+				case r := <-replies:
+					if r.err != nil {
+						return &e.res, r.err
+					}
+					e.answer(&r)
+				default:
+					drained = true
+				}
+			}
 			e.expire(now)
 		case <-ctx.Done():
 			return &e.res, ctx.Err()
@@ -207,12 +221,16 @@ func (e *engine) nextDeadline() time.Time {
 }
 
 // answer records r for its probe, unless the probe was not sent yet, is
-// answered already (a duplicate) or timed out (a late answer).
+// answered already (a duplicate) or timed out, or the answer arrived after
+// the wait (late).
 func (e *engine) answer(r *reply) {
 	if r.seq < 0 || r.seq >= e.next || e.done[r.seq] {
 		return
 	}
 	p := &e.probes[r.seq]
+	if !r.at.IsZero() && r.at.Sub(p.Sent) > e.cfg.Wait {
+		return // expire will end its wait
+	}
 	p.Kind, p.From, p.ICMPType, p.ICMPCode, p.ReplyTTL = r.kind, r.from, r.typ, r.code, r.ttl
 	p.Annotation, p.Final = r.annotation, r.final
 	if p.RTT = r.at.Sub(p.Sent); r.at.IsZero() || p.RTT < 0 {
