@@ -1,13 +1,14 @@
 // Command hdrincl-udp builds a UDP datagram byte by byte, IPv4 header
-// included, sends it on a raw socket with IP_HDRINCL, and receives it on an
-// ordinary UDP socket: the kernel drops a datagram whose UDP checksum is
-// wrong, so its arrival proves the checksums right. Needs CAP_NET_RAW.
+// included, sends it with IP_HDRINCL and receives it on an ordinary UDP
+// socket: the kernel drops a datagram whose UDP checksum is wrong, so its
+// arrival proves the checksums right. Needs CAP_NET_RAW.
 //
 //	sudo go run ./examples/hdrincl-udp [-payload hello]
 package main
 
 import (
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"net/netip"
@@ -22,24 +23,23 @@ func main() {
 	payload := flag.String("payload", "hello, IP_HDRINCL", "the datagram's data")
 	flag.Parse()
 	lo := [4]byte{127, 0, 0, 1}
+	to := rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(lo), 0))
 
 	// The receiver: socket(2), bind(2) to 127.0.0.1 port 0, getsockname(2).
 	rx, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_DGRAM, 0)
 	check(err)
-	check(rx.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(lo), 0))))
+	check(rx.Bind(to))
 	sa, err := rx.Getsockname()
 	check(err)
 	ap, _ := rawsock.AddrPortFromSockaddr(sa)
-	const sport = 40000
 
 	// The UDP header (RFC 768): ports, length, checksum (0 while summing).
 	udp := make([]byte, 8, 8+len(*payload))
-	binary.BigEndian.PutUint16(udp[0:], sport)
+	binary.BigEndian.PutUint16(udp[0:], 40000) // source port
 	binary.BigEndian.PutUint16(udp[2:], ap.Port())
 	binary.BigEndian.PutUint16(udp[4:], uint16(8+len(*payload)))
 	udp = append(udp, *payload...)
-	// The checksum covers a pseudo-header first: source, destination,
-	// zero, protocol 17, UDP length. The kernel never computes it here.
+	// Its checksum covers a pseudo-header (source, destination, 0, 17, length).
 	pseudo := append(append(append([]byte{}, lo[:]...), lo[:]...), 0, 17, udp[4], udp[5])
 	binary.BigEndian.PutUint16(udp[6:], packet.Checksum(append(pseudo, udp...)))
 
@@ -52,8 +52,7 @@ func main() {
 		64, 17, // TTL, protocol UDP
 		0, 0, // header checksum: the kernel always fills it in
 	}
-	ip = append(append(ip, lo[:]...), lo[:]...) // source, destination
-	pkt := append(ip, udp...)
+	pkt := append(append(append(ip, lo[:]...), lo[:]...), udp...) // source, destination, UDP
 
 	// socket(2): socket(AF_INET, SOCK_RAW, IPPROTO_RAW) implies IP_HDRINCL.
 	raw, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_RAW, rawsock.IPPROTO_RAW)
@@ -61,9 +60,9 @@ func main() {
 	// setsockopt(2): say it anyway, as any other raw protocol must.
 	check(raw.SetsockoptInt(rawsock.IPPROTO_IP, rawsock.IP_HDRINCL, 1))
 	// sendto(2): the kernel routes by this address, port unused.
-	check(raw.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(netip.AddrFrom4(lo), 0))))
+	check(raw.Sendto(pkt, 0, to))
 	fmt.Printf("sent %d bytes: IPv4 %d + UDP 8 + %d of data, UDP checksum %#04x\n",
-		len(pkt), len(ip), len(*payload), binary.BigEndian.Uint16(udp[6:]))
+		len(pkt), 20, len(*payload), binary.BigEndian.Uint16(udp[6:]))
 
 	// recvfrom(2) on the ordinary socket (2 s at most): the data, the sender.
 	check(rx.SetTimeout(2 * time.Second))
@@ -71,8 +70,7 @@ func main() {
 	n, from, err := rx.RecvfromInet(buf, 0)
 	check(err)
 	fmt.Printf("received %q from %s\n", buf[:n], from)
-	raw.Close() // close(2)
-	rx.Close()
+	check(errors.Join(raw.Close(), rx.Close())) // close(2), twice
 }
 
 func check(err error) {

@@ -51,8 +51,7 @@ func main() {
 				break
 			}
 			check(err)
-			var ip packet.IPv4
-			var reply packet.ICMP
+			var ip, reply = packet.IPv4{}, packet.ICMP{}
 			data, err := ip.Parse(buf[:n])
 			if err != nil || reply.Parse(packet.ProtoICMP, data) != nil {
 				continue // not parsable: not ours
@@ -65,9 +64,7 @@ func main() {
 			replies++
 			break
 		}
-		if seq < *count {
-			time.Sleep(time.Second)
-		}
+		time.Sleep(time.Duration(min(*count-seq, 1)) * time.Second) // none after the last
 	}
 	check(s.Close()) // close(2)
 	if replies == 0 {
