@@ -1,13 +1,17 @@
 package rawsock_test
 
 // Benchmarks of the per-call path (issue 2, "Benchmarks"): rawsock against
-// the bare syscall on the same fds and against the standard library, side by
-// side as sub-benchmarks of one function, so that -count interleaves them and
-// machine noise hits every variant alike. Sub-benchmark names are key=value
-// so benchstat can put the variants in columns:
+// the bare syscall on the same fds and against the standard library, as
+// sub-benchmarks impl=... of one function, so that benchstat puts the
+// variants side by side. Reproduce the README table with
 //
-//	go test -run '^$' -bench . -benchtime=200000x -count=6 ./rawsock >bench.txt
-//	benchstat -col '/impl@(net rawsock unix syscall xnet)' bench.txt
+//	for i in $(seq 20); do go test -run '^$' -bench . -benchtime=0.5s -count=1 ./rawsock; done | tee bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -col '/impl@(net rawsock unix syscall xnet)' bench.txt
+//	go run golang.org/x/perf/cmd/benchstat@latest -filter .name:Trace -col /trace bench.txt
+//
+// The loop, rather than -count=20, interleaves the variants: -count runs
+// each leaf benchmark N times back to back, so a burst of load from another
+// process lands on one variant and reads as a difference between them.
 //
 // Every wait is bounded: the sockets get an absolute deadline benchDeadline
 // away (never reached in a normal run, it only stops a hang), and every loop
