@@ -48,6 +48,9 @@ func newRawICMP(cfg *Config, src netip.Addr) (_ *rawICMP, err error) {
 	if err := icmpFilter(t.c, v6, append(errorTypes(v6), echoReplyType(v6))...); err != nil {
 		return nil, err
 	}
+	if err := attachBPF(t.c, echoFilter(id, v6)); err != nil {
+		return nil, err
+	}
 	data := make([]byte, cfg.PacketLen-headerLen(ICMP, v6))
 	fillData(data)
 	t.req = packet.ICMP{Proto: packet.ProtoICMP, Type: packet.ICMPv4EchoRequest, ID: id, Data: data}
@@ -55,13 +58,6 @@ func newRawICMP(cfg *Config, src netip.Addr) (_ *rawICMP, err error) {
 		t.req.Proto, t.req.Type = packet.ProtoICMPv6, packet.ICMPv6EchoRequest
 	}
 	return t, nil
-}
-
-func echoReplyType(v6 bool) uint8 {
-	if v6 {
-		return packet.ICMPv6EchoReply
-	}
-	return packet.ICMPv4EchoReply
 }
 
 func (t *rawICMP) socket() string { return "SOCK_RAW IPPROTO_ICMP" }
@@ -134,6 +130,12 @@ func newRawTCP(cfg *Config, src netip.Addr) (_ *rawTCP, err error) {
 		return nil, err
 	}
 	if err := icmpFilter(t.icmp, v6, errorTypes(v6)...); err != nil {
+		return nil, err
+	}
+	if err := attachBPF(t.tcp, dstPortFilter(t.sport, v6)); err != nil {
+		return nil, err
+	}
+	if err := attachBPF(t.icmp, quotedPortFilter(t.sport, v6)); err != nil {
 		return nil, err
 	}
 	m := matcher{method: TCP, v6: v6, dst: cfg.Dst, n: cfg.probes(), base: t.isn, sport: t.sport, dport: t.dport}

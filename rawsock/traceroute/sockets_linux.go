@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
 
 	"github.com/rawsock/rawsock/rawsock"
+	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )
 
@@ -405,6 +407,20 @@ func icmpFilter(c *rawsock.Conn, v6 bool, pass ...uint8) error {
 		mask &^= 1 << t
 	}
 	return c.SetsockoptBytes(unix.SOL_RAW, unix.ICMP_FILTER, binary.NativeEndian.AppendUint32(nil, mask))
+}
+
+// attachBPF sets the classic BPF program prog on c (SO_ATTACH_FILTER,
+// socket(7)); the kernel copies it during the call.
+func attachBPF(c *rawsock.Conn, prog []bpf.Instruction) error {
+	raw, err := bpf.Assemble(prog)
+	if err != nil {
+		return err
+	}
+	// bpf.RawInstruction has struct sock_filter's layout.
+	fprog := unix.SockFprog{Len: uint16(len(raw)), Filter: (*unix.SockFilter)(unsafe.Pointer(&raw[0]))}
+	err = c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, unsafe.Slice((*byte)(unsafe.Pointer(&fprog)), unsafe.Sizeof(fprog)))
+	runtime.KeepAlive(raw)
+	return err
 }
 
 // errorTypes are the ICMP errors a raw socket lets through: destination
