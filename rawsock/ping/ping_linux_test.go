@@ -408,7 +408,7 @@ func TestAllocs(t *testing.T) {
 				}
 			}
 			step := func() {
-				p.send(fn)
+				p.send(time.Now(), fn)
 				for want := replies + 1; replies < want; {
 					now := time.Now()
 					n, err := p.sys.recv(now, now.Add(5*time.Second), p.st.cancelled.Load)

@@ -73,7 +73,7 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 			break
 		}
 		if at, ok := p.sendAt(); ok && !now.Before(at) {
-			p.send(fn)
+			p.send(now, fn)
 			continue
 		}
 		n, err := p.sys.recv(now, p.wakeAt(), cancelled)
@@ -184,8 +184,10 @@ func (p *Pinger) wakeAt() time.Time {
 	return w
 }
 
-// send sends the next request and schedules the one after.
-func (p *Pinger) send(fn func(*Event)) {
+// send sends the next request, stamped now, and schedules the one after.
+// now is the loop's clock, read a few hundred nanoseconds before: reading
+// it again would cost a flood more than the accuracy it buys.
+func (p *Pinger) send(now time.Time, fn func(*Event)) {
 	s := &p.st
 	idx := s.ntx + 1
 	for idx-s.tail >= int64(len(s.sent)) {
@@ -200,7 +202,6 @@ func (p *Pinger) send(fn func(*Event)) {
 	s.rcvd.clear(seq)
 	s.answered.clear(seq)
 	s.timedOut.clear(seq)
-	now := time.Now()
 	err := p.sys.send(seq, p.Timed(), now)
 	s.ntx = idx
 	s.pending++
