@@ -84,6 +84,12 @@ type Config struct {
 	Timeout time.Duration
 	// Deadline bounds the whole run (iputils -w); 0 means none.
 	Deadline time.Duration
+	// WaitAll makes the run, once the last request is sent, wait until
+	// every request is answered or has timed out, so that each one ends in
+	// exactly one Reply, Error or Timeout event. Without it the wait is
+	// iputils': twice the longest round trip (at least the interval) once
+	// something answered, else Timeout.
+	WaitAll bool
 
 	Source    netip.Addr // send from this address (iputils -I ADDR): bind(2)
 	Interface string     // send out of this interface (iputils -I NAME): SO_BINDTODEVICE

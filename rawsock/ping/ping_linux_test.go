@@ -224,7 +224,7 @@ func TestConcurrentPingers(t *testing.T) {
 			}
 			dst := netip.MustParseAddr("127.0.0.1")
 			const n = 300
-			cfgA := Config{Dst: dst, Count: n, Interval: time.Millisecond, Timeout: 2 * time.Second, Socket: tc.kind} // no deadline: with one, Count would count replies
+			cfgA := Config{Dst: dst, Count: n, Interval: time.Millisecond, Timeout: 5 * time.Second, WaitAll: true, Socket: tc.kind} // no deadline: with one, Count would count replies
 			cfgB := Config{Dst: dst, Interval: time.Millisecond, Timeout: 2 * time.Second, Deadline: 30 * time.Second, Socket: tc.kind}
 			if tc.kind == SocketRaw { // distinct identifiers, not left to chance
 				cfgA.ID, cfgB.ID = 1000, 2000

@@ -133,7 +133,8 @@ func (p *Pinger) sendAt() (time.Time, bool) {
 // finished applies iputils' exit rules: Count answered (replies plus
 // errors), an error under a deadline, or everything sent and then either
 // every request settled or the linger over: twice the longest round trip
-// (at least the interval) once something answered, else the timeout.
+// (at least the interval) once something answered, else the timeout
+// (with WaitAll, only every request settled).
 func (p *Pinger) finished(now time.Time) bool {
 	c, st := &p.cfg, &p.stats // read without the lock: see moreToSend
 	if c.Count > 0 && st.Received+st.Errors >= c.Count {
@@ -147,6 +148,9 @@ func (p *Pinger) finished(now time.Time) bool {
 	}
 	if p.st.pending == 0 {
 		return true
+	}
+	if c.WaitAll {
+		return false // the per-request timeouts bring pending to 0
 	}
 	return !now.Before(p.lingerEnd(st))
 }
@@ -174,7 +178,7 @@ func (p *Pinger) wakeAt() time.Time {
 	}
 	if at, ok := p.sendAt(); ok {
 		earliest(at)
-	} else {
+	} else if !p.cfg.WaitAll {
 		earliest(p.lingerEnd(&p.stats))
 	}
 	if s.tail <= s.ntx {
