@@ -80,9 +80,8 @@ type tourStep struct {
 	run     func(s *stepRun) error
 }
 
-// tourSteps is the tour, in order. Later work adds its steps here: the
-// raw ones (needRaw) go after stepICMPEcho; issue 4 adds the IP_HDRINCL UDP
-// datagram step there.
+// tourSteps is the tour, in order. Later work adds its steps here; the raw
+// ones (needRaw) go last.
 var tourSteps = []tourStep{
 	stepMatrix,
 	stepPrivileges,
@@ -91,6 +90,7 @@ var tourSteps = []tourStep{
 	stepSeqpacket,
 	stepSCMRights,
 	stepICMPEcho,
+	stepHdrinclUDP,
 }
 
 // tour prints the whole tour to w. It returns an error only when a step

@@ -337,8 +337,9 @@ func TestTimeExceeded(t *testing.T) {
 		}
 	})
 	t.Run("control", func(t *testing.T) {
-		// Back to the kernel default on r1: the same burst loses answers.
+		// Back to the kernel defaults on r1: the same burst loses answers.
 		l.Routers[0].Sysctl("net.ipv4.icmp_ratelimit", "1000")
+		l.Routers[0].Sysctl("net.ipv4.icmp_ratemask", "6168")
 		fd := errSocket(t, l.A, true, 1)
 		sendProbes(t, fd, burst, sockaddr(l.B.Addr4(), closedPort))
 		if errs := readErrs(t, fd, burst, 500*time.Millisecond); len(errs) >= burst {

@@ -129,6 +129,11 @@ var baseSysctls = [][2]string{
 	// would mean no credit at all. 1e6 times HZ still fits in an int.
 	{"net.ipv4.icmp_msgs_per_sec", "1000000"},
 	{"net.ipv4.icmp_msgs_burst", "1000000"},
+	// Take ICMPv4 errors out of the per-destination token bucket: with
+	// icmp_ratelimit 0 each error empties it, and the errors of unreachable
+	// and prohibit routes (ip_error) draw on it too, so an unreachable sent
+	// within a second of a time-exceeded to the same host was never sent.
+	{"net.ipv4.icmp_ratemask", "0"},
 }
 
 var routerSysctls = [][2]string{
