@@ -76,7 +76,7 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 			p.send(now, fn)
 			continue
 		}
-		n, err := p.sys.recv(now, p.wakeAt(), cancelled)
+		n, err := p.recv(now)
 		for i := range n {
 			p.handle(&p.sys.msgs[i])
 			p.flush(fn)

@@ -326,11 +326,13 @@ func (sc *sysConn) send(seq uint16, timed bool, now time.Time) error {
 	return sc.c.SendtoInet(b, 0, sc.dst)
 }
 
-// recv waits until wake for datagrams (zero wake: no limit) and returns
-// how many of sc.msgs it filled; 0 with a nil error when the wait ended
-// first. It tries without waiting first: in a flood the reply is nearly
-// always queued by the time sendto returns, and then no deadline is set.
-func (sc *sysConn) recv(now, wake time.Time, cancelled func() bool) (int, error) {
+// recv waits for datagrams until the loop must look again (wakeAt) and
+// returns how many of p.sys.msgs it filled; 0 with a nil error when the
+// wait ended first. It tries without waiting first: in a flood the reply
+// is nearly always queued by the time sendto returns, and then neither the
+// wake time nor a deadline is computed.
+func (p *Pinger) recv(now time.Time) (int, error) {
+	sc := &p.sys
 	c := sc.c
 	if !sc.armed.IsZero() && !sc.armed.After(now) {
 		// An expired deadline fails even a non-blocking call.
@@ -345,13 +347,13 @@ func (sc *sysConn) recv(now, wake time.Time, cancelled func() bool) (int, error)
 	if err == nil || !errors.Is(err, unix.EAGAIN) {
 		return n, err
 	}
-	if !wake.Equal(sc.armed) {
+	if wake := p.wakeAt(); !wake.Equal(sc.armed) {
 		sc.armed = wake
 		if err := c.SetReadDeadline(wake); err != nil {
 			return 0, err
 		}
 	}
-	if cancelled() { // after arming: see Pinger.run
+	if p.st.cancelled.Load() { // after arming: see Pinger.run
 		return 0, nil
 	}
 	n, err = c.Recvmmsg(sc.msgs, 0)
