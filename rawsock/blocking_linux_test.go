@@ -320,3 +320,60 @@ func TestDeadlines(t *testing.T) {
 	_, err = c.Recv(buf, 0)
 	within(t, "Recv beside a past write deadline", start, 30*time.Millisecond)
 }
+
+// TestFlagsNonblocking: MSG_DONTWAIT makes one call non-blocking on a
+// blocking socket, and MSG_ERRQUEUE never waits, as recvmsg(2) says; a
+// non-blocking call is one try, which an expired deadline does not stop.
+func TestFlagsNonblocking(t *testing.T) {
+	a, b := socktest.UDPPair(t, rawsock.AF_INET)
+	a.SetTimeout(time.Minute) // a wait would show as a timeout far later
+	buf := make([]byte, 64)
+	for _, tc := range []struct {
+		name string
+		call func() error
+	}{
+		{"Recv MSG_DONTWAIT", func() error { _, err := a.Recv(buf, unix.MSG_DONTWAIT); return err }},
+		{"Recvfrom MSG_DONTWAIT", func() error { _, _, err := a.Recvfrom(buf, unix.MSG_DONTWAIT); return err }},
+		{"RecvfromInet MSG_DONTWAIT", func() error { _, _, err := a.RecvfromInet(buf, unix.MSG_DONTWAIT); return err }},
+		{"Recvmsg MSG_ERRQUEUE", func() error {
+			_, _, _, _, err := a.Recvmsg(buf, make([]byte, 128), unix.MSG_ERRQUEUE)
+			return err
+		}},
+		{"Recvmmsg MSG_DONTWAIT", func() error {
+			_, err := a.Recvmmsg([]rawsock.Message{{Buf: buf}}, unix.MSG_DONTWAIT)
+			return err
+		}},
+	} {
+		start := time.Now()
+		err := tc.call()
+		if !errors.Is(err, unix.EAGAIN) {
+			t.Errorf("%s on an empty socket: %v, want EAGAIN", tc.name, err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s waited %v", tc.name, d)
+		}
+	}
+	// The flag belongs to that one call: the next plain Recv waits again.
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		b.Send([]byte("late"), 0)
+	}()
+	if n, err := a.Recv(buf, 0); err != nil || string(buf[:n]) != "late" {
+		t.Fatalf("blocking Recv after MSG_DONTWAIT calls: %q, %v", buf[:n], err)
+	}
+
+	// An expired deadline fails a blocking call, but not a non-blocking one.
+	a.SetReadDeadline(time.Now().Add(-time.Second))
+	if _, err := a.Recv(buf, 0); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("blocking Recv past its deadline: %v", err)
+	}
+	b.Send([]byte("here"), 0)
+	time.Sleep(10 * time.Millisecond)
+	if n, err := a.Recv(buf, unix.MSG_DONTWAIT); err != nil || string(buf[:n]) != "here" {
+		t.Fatalf("MSG_DONTWAIT Recv past the deadline, data queued: %q, %v", buf[:n], err)
+	}
+	a.SetBlocking(false)
+	if _, err := a.Recv(buf, 0); !errors.Is(err, unix.EAGAIN) {
+		t.Fatalf("non-blocking Recv past the deadline, nothing queued: %v, want EAGAIN", err)
+	}
+}

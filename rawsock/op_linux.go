@@ -31,6 +31,7 @@ const (
 type op struct {
 	c    *Conn
 	fn   func(uintptr) bool // o.run, bound once
+	once func(uintptr)      // o.run for RawConn.Control: one try, no wait
 	kind opKind
 
 	nonblock bool // return EAGAIN rather than wait
@@ -65,6 +66,7 @@ type op struct {
 func (o *op) init(c *Conn) {
 	o.c = c
 	o.fn = o.run
+	o.once = func(fd uintptr) { o.run(fd) }
 }
 
 func (k opKind) write() bool { return k >= opSendto }
@@ -231,7 +233,18 @@ func (o *op) release() {
 	o.iov = unix.Iovec{}
 	o.msg = unix.Msghdr{}
 	o.rsalen = 0
+	o.flags = 0
 	o.phase2 = false
+}
+
+// flagsNonblock reports flags that make the call itself non-blocking:
+// MSG_DONTWAIT, and MSG_ERRQUEUE, whose queue recvmsg(2) never waits on.
+func (o *op) flagsNonblock() bool {
+	switch o.kind {
+	case opAccept, opConnect, opSendfile:
+		return false
+	}
+	return o.flags&(unix.MSG_DONTWAIT|unix.MSG_ERRQUEUE) != 0
 }
 
 func bufPtr(b []byte) unsafe.Pointer {
@@ -257,7 +270,7 @@ func errnoOf(err error) syscall.Errno {
 // start prepares a blocking call: Python's mode, the deadline, and the
 // context's cancellation. It is called with the op's mutex held.
 func (c *Conn) start(o *op, ctx context.Context) error {
-	o.nonblock = c.timeout.Load() == modeNonblock
+	o.nonblock = c.timeout.Load() == modeNonblock || o.flagsNonblock()
 	write := o.kind.write()
 	if ctx == nil {
 		c.arm(write, time.Time{})
@@ -320,7 +333,11 @@ func isTimeout(err error) bool {
 // wait runs o through the runtime poller and returns the call's error.
 func (c *Conn) wait(o *op) error {
 	var err error
-	if o.kind.write() {
+	if o.nonblock {
+		// One try, as a non-blocking fd makes in C: through Control, so
+		// that an expired deadline does not stop a call that never waits.
+		err = c.rc.Control(o.once)
+	} else if o.kind.write() {
 		err = c.rc.Write(o.fn)
 	} else {
 		err = c.rc.Read(o.fn)
