@@ -1311,3 +1311,30 @@ func BenchmarkNewLine(b *testing.B) {
 		})
 	}
 }
+
+// TestLossBounds: 0 and 100 percent, the ends nft's numgen cannot express
+// the same way, install and do what they say.
+func TestLossBounds(t *testing.T) {
+	t.Parallel()
+	l := NewLine(t, 1)
+	for _, percent := range []int{0, 100} {
+		rule := l.Routers[0].Loss(percent, "icmp type echo-request")
+		p := newPinger(t, l.A, l.B.Addr4())
+		const n = 20
+		p.send(t, n)
+		p.wait(func(total int) bool {
+			_, dropped, err := rule.Counters()
+			return err == nil && uint64(total)+dropped >= n
+		})
+		matched, dropped, err := rule.Counters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := uint64(n * percent / 100); matched != n || dropped != want {
+			t.Errorf("Loss(%d): matched %d dropped %d, want %d and %d", percent, matched, dropped, n, want)
+		}
+		if err := rule.Delete(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

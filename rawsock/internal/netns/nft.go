@@ -60,7 +60,13 @@ func (ns *Namespace) loss(percent int, match string) (*Rule, error) {
 	if err := checkMatch(match); err != nil {
 		return nil, err
 	}
-	stmt := fmt.Sprintf("%s counter name \"matched\" numgen random mod 100 < %d counter name \"acted\" drop", match, percent)
+	// nft takes "< 100" as out of range for "mod 100": at 100 there is
+	// nothing to choose, so every packet drops.
+	sel := fmt.Sprintf(" numgen random mod 100 < %d", percent)
+	if percent == 100 {
+		sel = ""
+	}
+	stmt := fmt.Sprintf("%s counter name \"matched\"%s counter name \"acted\" drop", match, sel)
 	return ns.addRule("inet", "loss", "prerouting", stmt)
 }
 
