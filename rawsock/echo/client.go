@@ -99,7 +99,7 @@ func (c *Client) Exchange(msg []byte) ([]byte, error) {
 	if !c.nw.stream() {
 		return c.exchangeMsg(msg)
 	}
-	if err := c.c.Sendall(msg, rawsock.MSG_NOSIGNAL); err != nil {
+	if err := c.c.Sendall(msg, msgNoSignal); err != nil {
 		return nil, err
 	}
 	c.f = framer{want: msg}
@@ -142,7 +142,7 @@ func (c *Client) Exchange(msg []byte) ([]byte, error) {
 }
 
 func (c *Client) exchangeMsg(msg []byte) ([]byte, error) {
-	if _, err := c.c.Send(msg, rawsock.MSG_NOSIGNAL); err != nil {
+	if _, err := c.c.Send(msg, msgNoSignal); err != nil {
 		return nil, err
 	}
 	n, err := c.c.Recv(c.buf, 0)

@@ -109,7 +109,7 @@ func newEloop(s *Server) (*eloop, error) {
 		l.dg = &dgramSock{r: s.ln, w: s.ln, inet: s.nw.inet()}
 	}
 	l.sweepEvery = time.Second
-	for _, d := range []time.Duration{s.cfg.IdleTimeout, s.cfg.WriteTimeout, lingerTimeout} {
+	for _, d := range []time.Duration{s.cfg.IdleTimeout, s.cfg.WriteTimeout} {
 		if d > 0 {
 			l.sweepEvery = min(l.sweepEvery, d/8)
 		}
@@ -352,7 +352,7 @@ func (l *eloop) read(e *econn) {
 }
 
 func (l *eloop) send(e *econn, b []byte) {
-	w, err := e.c.Send(b, rawsock.MSG_NOSIGNAL)
+	w, err := e.c.Send(b, msgNoSignal)
 	if err != nil {
 		if !errors.Is(err, unix.EAGAIN) {
 			l.drop(e, err)
@@ -372,7 +372,7 @@ func (l *eloop) send(e *econn, b []byte) {
 }
 
 func (l *eloop) flush(e *econn) {
-	w, err := e.c.Send(e.out[e.off:], rawsock.MSG_NOSIGNAL)
+	w, err := e.c.Send(e.out[e.off:], msgNoSignal)
 	if err != nil {
 		if !errors.Is(err, unix.EAGAIN) {
 			l.drop(e, err)
@@ -451,6 +451,8 @@ func (l *eloop) onWake() {
 // connection answer what it has, half-close and linger (see finish).
 func (l *eloop) beginStop() {
 	l.stopping = true
+	l.sweepEvery = min(l.sweepEvery, lingerTimeout/8)
+	l.nextSweep = l.now.Add(l.sweepEvery)
 	if l.dg != nil {
 		for range 4096 {
 			if !l.dgramOne() {

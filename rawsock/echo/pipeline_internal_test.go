@@ -69,7 +69,7 @@ func pipeline(s *Server, seed uint64, size int) error {
 	go func() {
 		for p := 0; p < len(data); {
 			n := min(1+r.IntN(3000), len(data)-p)
-			if err := c.c.Sendall(data[p:p+n], rawsock.MSG_NOSIGNAL); err != nil {
+			if err := c.c.Sendall(data[p:p+n], msgNoSignal); err != nil {
 				sent <- err
 				return
 			}

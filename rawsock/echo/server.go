@@ -420,7 +420,7 @@ func newUnixPath(name string) *unixPath {
 	if err := unix.Stat(name, &st); err != nil {
 		return nil
 	}
-	return &unixPath{name: name, dev: st.Dev, ino: st.Ino}
+	return &unixPath{name: name, dev: uint64(st.Dev), ino: uint64(st.Ino)}
 }
 
 func (p *unixPath) remove() {
@@ -428,7 +428,7 @@ func (p *unixPath) remove() {
 		return
 	}
 	var st unix.Stat_t
-	if err := unix.Stat(p.name, &st); err == nil && st.Dev == p.dev && st.Ino == p.ino {
+	if err := unix.Stat(p.name, &st); err == nil && uint64(st.Dev) == p.dev && uint64(st.Ino) == p.ino {
 		os.Remove(p.name)
 	}
 }

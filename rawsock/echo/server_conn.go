@@ -173,9 +173,9 @@ func (s *Server) answer(sc *sconn, b []byte, st *stamper, now time.Time, wdl *ti
 	var err error
 	// MSG_NOSIGNAL: a reset peer gives EPIPE here, never SIGPIPE.
 	if s.nw.stream() {
-		err = c.Sendall(b, rawsock.MSG_NOSIGNAL)
+		err = c.Sendall(b, msgNoSignal)
 	} else {
-		_, err = c.Send(b, rawsock.MSG_NOSIGNAL)
+		_, err = c.Send(b, msgNoSignal)
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {

@@ -40,12 +40,12 @@ func (d *dgramSock) recv(b []byte) (int, error) {
 // has no address to answer.
 func (d *dgramSock) reply(b []byte) error {
 	if d.inet {
-		return d.w.SendtoInet(b, rawsock.MSG_NOSIGNAL, d.ap)
+		return d.w.SendtoInet(b, msgNoSignal, d.ap)
 	}
 	if u, ok := d.sa.(*unix.SockaddrUnix); !ok || u.Name == "" {
 		return errUnnamed
 	}
-	return d.w.Sendto(b, rawsock.MSG_NOSIGNAL, d.sa)
+	return d.w.Sendto(b, msgNoSignal, d.sa)
 }
 
 func (d *dgramSock) from() string {
