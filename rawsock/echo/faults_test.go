@@ -264,7 +264,7 @@ func TestNotReading(t *testing.T) {
 			// reads, answers, and blocks once our receive buffer is full.
 			waitFor(t, "the write timeout to drop the client", func() bool {
 				for {
-					n, err := c.Send(chunk, rawsock.MSG_NOSIGNAL)
+					n, err := c.Send(chunk, 0)
 					if err != nil {
 						break
 					}
