@@ -322,8 +322,9 @@ func TestDeadlines(t *testing.T) {
 }
 
 // TestFlagsNonblocking: MSG_DONTWAIT makes one call non-blocking on a
-// blocking socket, and MSG_ERRQUEUE never waits, as recvmsg(2) says; a
-// non-blocking call is one try, which an expired deadline does not stop.
+// blocking socket, and so does it for MSG_ERRQUEUE (which alone waits for
+// an error to arrive); a non-blocking call is one try, which an expired
+// deadline does not stop.
 func TestFlagsNonblocking(t *testing.T) {
 	a, b := socktest.UDPPair(t, rawsock.AF_INET)
 	a.SetTimeout(time.Minute) // a wait would show as a timeout far later
@@ -335,8 +336,8 @@ func TestFlagsNonblocking(t *testing.T) {
 		{"Recv MSG_DONTWAIT", func() error { _, err := a.Recv(buf, unix.MSG_DONTWAIT); return err }},
 		{"Recvfrom MSG_DONTWAIT", func() error { _, _, err := a.Recvfrom(buf, unix.MSG_DONTWAIT); return err }},
 		{"RecvfromInet MSG_DONTWAIT", func() error { _, _, err := a.RecvfromInet(buf, unix.MSG_DONTWAIT); return err }},
-		{"Recvmsg MSG_ERRQUEUE", func() error {
-			_, _, _, _, err := a.Recvmsg(buf, make([]byte, 128), unix.MSG_ERRQUEUE)
+		{"Recvmsg MSG_ERRQUEUE|MSG_DONTWAIT", func() error {
+			_, _, _, _, err := a.Recvmsg(buf, make([]byte, 128), unix.MSG_ERRQUEUE|unix.MSG_DONTWAIT)
 			return err
 		}},
 		{"Recvmmsg MSG_DONTWAIT", func() error {
@@ -375,5 +376,24 @@ func TestFlagsNonblocking(t *testing.T) {
 	a.SetBlocking(false)
 	if _, err := a.Recv(buf, 0); !errors.Is(err, unix.EAGAIN) {
 		t.Fatalf("non-blocking Recv past the deadline, nothing queued: %v, want EAGAIN", err)
+	}
+
+	a.SetBlocking(true)
+	a.SetReadDeadline(time.Time{})
+
+	// A blocking MSG_ERRQUEUE read waits until an error is queued: the
+	// ICMP port unreachable of a datagram to a closed port, with IP_RECVERR.
+	if err := a.SetsockoptInt(rawsock.SOL_IP, rawsock.IP_RECVERR, 1); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		a.Send([]byte("to nobody"), 0)
+	}()
+	a.SetTimeout(10 * time.Second)
+	_, _, flags, _, err := a.Recvmsg(buf, make([]byte, 512), unix.MSG_ERRQUEUE)
+	if err != nil || flags&unix.MSG_ERRQUEUE == 0 {
+		t.Fatalf("blocking Recvmsg(MSG_ERRQUEUE): flags %#x, %v; want the queued error", flags, err)
 	}
 }

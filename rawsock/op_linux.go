@@ -237,14 +237,18 @@ func (o *op) release() {
 	o.phase2 = false
 }
 
-// flagsNonblock reports flags that make the call itself non-blocking:
-// MSG_DONTWAIT, and MSG_ERRQUEUE, whose queue recvmsg(2) never waits on.
+// flagsNonblock reports MSG_DONTWAIT, which makes the one call
+// non-blocking. MSG_ERRQUEUE is not treated so: recvmsg(2) never waits on
+// the error queue, but a queued error wakes the runtime poller (EPOLLERR),
+// so a blocking Recvmsg(..., MSG_ERRQUEUE) waits for one, the only way to
+// wait for it here short of Poll. With SetBlocking(false) or MSG_DONTWAIT it
+// returns EAGAIN at once, as in C.
 func (o *op) flagsNonblock() bool {
 	switch o.kind {
 	case opAccept, opConnect, opSendfile:
 		return false
 	}
-	return o.flags&(unix.MSG_DONTWAIT|unix.MSG_ERRQUEUE) != 0
+	return o.flags&unix.MSG_DONTWAIT != 0
 }
 
 func bufPtr(b []byte) unsafe.Pointer {
