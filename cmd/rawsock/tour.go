@@ -150,7 +150,8 @@ func runStep(out io.Writer, opts tourOptions, priv privileges, st tourStep) (err
 		// The trace is the package's global one: remember whether
 		// RAWSOCK_TRACE had it on (to stderr) and put that back.
 		wasOn := rawsock.Tracing()
-		rawsock.SetTrace(&prefixWriter{w: out, prefix: tracePrefix})
+		s.traceW = &prefixWriter{w: out, prefix: tracePrefix}
+		rawsock.SetTrace(s.traceW)
 		defer func() {
 			if wasOn {
 				rawsock.SetTrace(os.Stderr)
@@ -188,6 +189,8 @@ type stepRun struct {
 	w    io.Writer
 	opts tourOptions
 	priv privileges
+
+	traceW io.Writer // where the trace goes, for a step that pauses it
 
 	mu      sync.Mutex
 	closers []io.Closer

@@ -12,9 +12,14 @@ import (
 	"golang.org/x/net/ipv4"
 )
 
-// maxICMPReads bounds the receive loop: a raw ICMP socket sees every ICMP
-// packet of the host, not only the reply to ours.
-const maxICMPReads = 32
+// maxICMPReads bounds the receive loop, with the deadline: a raw ICMP
+// socket sees every ICMP packet of the host, not only the reply to ours, and
+// another program's ping can send thousands. Only the first few strangers
+// are described.
+const (
+	maxICMPReads = 4096
+	maxIgnored   = 4
+)
 
 var stepICMPEcho = tourStep{
 	title: "Raw socket: ICMP echo to 127.0.0.1",
@@ -49,11 +54,25 @@ The echo request is built and the reply parsed with golang.org/x/net/icmp.`,
 
 		deadline := sent.Add(s.opts.CallTimeout)
 		buf := make([]byte, 1500)
-		for range maxICMPReads {
+		paused := false // the trace, while strangers are read
+		for i := range maxICMPReads {
 			if time.Now().After(deadline) {
 				break
 			}
-			s.say("ping", "data, addr = s.recvfrom(1500)")
+			if i < maxIgnored {
+				s.say("ping", "data, addr = s.recvfrom(1500)")
+			} else if i == maxIgnored {
+				s.say("ping", "... more ICMP from other programs: reading on, quietly")
+				if rawsock.Tracing() {
+					rawsock.SetTrace(nil)
+					paused = true
+					defer func() {
+						if paused {
+							rawsock.SetTrace(s.traceW)
+						}
+					}()
+				}
+			}
 			n, _, err := c.Recvfrom(buf, 0)
 			if err != nil {
 				return err
@@ -61,28 +80,40 @@ The echo request is built and the reply parsed with golang.org/x/net/icmp.`,
 			rtt := time.Since(sent)
 			h, err := ipv4.ParseHeader(buf[:n])
 			if err != nil {
-				s.result("not an IPv4 packet (%v): ignored", err)
+				if i < maxIgnored {
+					s.result("not an IPv4 packet (%v): ignored", err)
+				}
 				continue
 			}
 			if h.Len > n {
-				s.result("IPv4 header of %d bytes in a %d-byte packet: ignored", h.Len, n)
+				if i < maxIgnored {
+					s.result("IPv4 header of %d bytes in a %d-byte packet: ignored", h.Len, n)
+				}
 				continue
 			}
 			m, err := icmp.ParseMessage(1, buf[h.Len:n]) // 1: ICMP for IPv4
 			if err != nil {
-				s.result("unparsable ICMP from %s (%v): ignored", h.Src, err)
+				if i < maxIgnored {
+					s.result("unparsable ICMP from %s (%v): ignored", h.Src, err)
+				}
 				continue
 			}
 			echo, ok := m.Body.(*icmp.Echo)
 			switch {
 			case !ok || echo.ID != id || echo.Seq != seq || !bytes.Equal(echo.Data, payload):
-				s.result("%v from %s, not ours: ignored", m.Type, h.Src)
+				if i < maxIgnored {
+					s.result("%v from %s, not ours: ignored", m.Type, h.Src)
+				}
 			case m.Type == ipv4.ICMPTypeEcho:
 				s.result("our own echo request, looped back: a raw socket sees outgoing ICMP on lo too")
 			case m.Type == ipv4.ICMPTypeEchoReply:
 				s.result("IPv4 %s > %s ttl=%d, %d-byte header, then ICMP %v id=%d seq=%d, %d data bytes",
 					h.Src, h.Dst, h.TTL, h.Len, m.Type, echo.ID, echo.Seq, len(echo.Data))
 				s.result("echo reply from %s: icmp_seq=%d ttl=%d time=%.3f ms", h.Src, echo.Seq, h.TTL, float64(rtt.Microseconds())/1000)
+				if paused {
+					rawsock.SetTrace(s.traceW)
+					paused = false
+				}
 				s.say("ping", "s.close()")
 				return c.Close()
 			}
