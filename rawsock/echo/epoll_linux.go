@@ -196,15 +196,19 @@ func (l *eloop) run() error {
 // loop blocks often (few events per epoll_wait) that costs more than a
 // thread switch per round trip. A runtime.Gosched every yieldEvery moves
 // the scheduler's tick and sysmon sleeps on. When batches are large the
-// loop seldom blocks, and the yields only cost, so it yields only while
-// epoll_wait averages under sparseBatch events. Measured server CPU per
-// round trip, 64-byte messages, client and server on one CPU:
+// loop seldom blocks and yields only cost, so it yields only while
+// epoll_wait averages under sparseBatch events. With GOMAXPROCS 1 (as
+// under taskset -c 0) sysmon also takes the P from any long epoll_wait,
+// there being no idle P: a program should give the loop GOMAXPROCS 2 or
+// more, as rawsock serve does. Measured server CPU per round trip,
+// 64-byte messages, client and server on one CPU:
 //
-//	clients            1        16      256
-//	never yield      7.4µs    4.6µs    3.5µs
-//	sparseBatch 16   4.7µs    3.2µs    4.1µs
-//	goroutine mode   7.6µs    3.9µs    4.1µs
-//	C epoll server   4.1µs    2.6µs    3.1µs
+//	clients                           1       16      256
+//	never yield, GOMAXPROCS 2       5.4µs   3.8µs   3.4µs
+//	yield if sparse, GOMAXPROCS 2   4.5µs   3.2µs   3.5µs
+//	yield if sparse, GOMAXPROCS 1   4.5µs   3.2µs   4.2µs
+//	goroutine engine                7.6µs   3.9µs   4.0µs
+//	examples/epoll-echo-c           4.0µs   2.6µs   2.8µs
 const (
 	yieldEvery  = 5 * time.Millisecond
 	sparseBatch = 16
