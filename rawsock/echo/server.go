@@ -70,7 +70,11 @@ type ServerConfig struct {
 	Grace time.Duration
 
 	// Loop is LoopGoroutine (default: a goroutine per connection on the
-	// runtime poller) or LoopEpoll (one thread, one epoll(7) set).
+	// runtime poller) or LoopEpoll (one thread, one level-triggered
+	// epoll(7) set, the C way: the faster engine). Both serve every
+	// network. Under GOMAXPROCS 1 the epoll engine loses a little to the
+	// runtime's monitor taking its P at each long epoll_wait; a program
+	// running it should set GOMAXPROCS 2 or more (rawsock serve does).
 	Loop string
 
 	// Log receives the tutorial's lines ("waiting for connection...",
