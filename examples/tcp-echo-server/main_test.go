@@ -16,7 +16,7 @@ func TestServer(t *testing.T) {
 	for _, lines := range [][]string{{"i", "hello world"}, {"second client"}} {
 		extest.Session(t, cli, lines, 1, true, "-host", host, "-port", port)
 	}
-	if n := strings.Count(srv.Output(), "...connected from: 127.0.0.1:"); n != 2 {
+	if n := srv.Count("...connected from: 127.0.0.1:", 2); n != 2 {
 		t.Errorf("server log shows %d connections, want 2:\n%s", n, srv.Output())
 	}
 }

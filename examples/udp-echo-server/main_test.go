@@ -17,7 +17,7 @@ func TestServer(t *testing.T) {
 	for _, lines := range [][]string{{"i", "hello world"}, {"second client"}} {
 		extest.Session(t, cli, lines, 1, true, "-host", host, "-port", port)
 	}
-	if n := strings.Count(srv.Output(), "...received from and returned to: 127.0.0.1:"); n != 3 {
+	if n := srv.Count("...received from and returned to: 127.0.0.1:", 3); n != 3 {
 		t.Errorf("server log shows %d datagrams, want 3:\n%s", n, srv.Output())
 	}
 }

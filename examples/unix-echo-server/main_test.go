@@ -3,7 +3,6 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -20,7 +19,7 @@ func TestServer(t *testing.T) {
 	for _, lines := range [][]string{{"i", "hello world"}, {"second client"}} {
 		extest.Session(t, cli, lines, 1, true, "-path", path)
 	}
-	if n := strings.Count(srv.Output(), "...connected"); n != 2 {
+	if n := srv.Count("...connected", 2); n != 2 {
 		t.Errorf("server log shows %d connections, want 2:\n%s", n, srv.Output())
 	}
 	if code := srv.Stop(t, syscall.SIGTERM); code != 0 {

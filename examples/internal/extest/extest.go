@@ -107,6 +107,20 @@ func (s *Server) Output() string {
 	return s.out.String()
 }
 
+// Count waits, up to Wait, until the server has printed substr n times, and
+// returns how many times it has: a server may log a line after its reply
+// is already on its way.
+func (s *Server) Count(substr string, n int) int {
+	deadline := time.Now().Add(Wait)
+	for {
+		got := strings.Count(s.Output(), substr)
+		if got >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // Stop sends sig and waits for the server to exit; it returns the exit
 // status.
 func (s *Server) Stop(t testing.TB, sig syscall.Signal) int {
