@@ -91,7 +91,7 @@ func TestConnectErrors(t *testing.T) {
 
 	t.Run("server leaves", func(t *testing.T) {
 		s, _, stop := serving(t, "--addr", "127.0.0.1:0", "-q")
-		var stdout, stderr bytes.Buffer
+		var stdout, stderr syncBuffer
 		r, w := ioPipe()
 		code := make(chan int)
 		go func() { code <- connectMain([]string{"--addr", s.Addr()}, r, false, &stdout, &stderr) }()
