@@ -208,9 +208,7 @@ func (s *Server) finish(sc *sconn, buf []byte, st *stamper, wdl *time.Time) {
 	c.SetReadDeadline(time.Time{}) // undo pokeAll's
 	// Bounded, against a client that sends without pause.
 	for range 1024 {
-		c.SetBlocking(false)
-		n, err := c.Recv(buf[CtimeLen:], 0)
-		c.SetBlocking(true)
+		n, err := c.Recv(buf[CtimeLen:], unix.MSG_DONTWAIT)
 		if errors.Is(err, unix.EAGAIN) {
 			break
 		}
