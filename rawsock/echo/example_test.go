@@ -40,7 +40,7 @@ func ExampleListen() {
 // The same protocol as one epoll(7) event loop, on an AF_UNIX
 // SOCK_SEQPACKET socket.
 func ExampleServerConfig_epoll() {
-	path := os.TempDir() + "/echo-example.sock"
+	path := fmt.Sprintf("%s/echo-example-%d.sock", os.TempDir(), os.Getpid())
 	s, err := echo.Listen(echo.ServerConfig{Network: "unixpacket", Addr: path, Loop: echo.LoopEpoll})
 	if err != nil {
 		log.Fatal(err)
