@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime"
 	"syscall"
 	"time"
 
@@ -136,13 +135,6 @@ func serveMain(args []string, stderr io.Writer, sigs <-chan os.Signal, ready fun
 	if *trace {
 		rawsock.SetTrace(stderr)
 		defer rawsock.SetTrace(nil)
-	}
-	if cfg.Loop == echo.LoopEpoll {
-		// The loop lives in epoll_wait; with one P (GOMAXPROCS 1, as
-		// under taskset -c 0) the runtime takes that P from it at every
-		// long wait and wakes a thread to hold it: a second, idle P
-		// spares that (see rawsock/echo's epoll engine).
-		runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	}
 	s, err := echo.Listen(cfg)
 	if err != nil {

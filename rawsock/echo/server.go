@@ -72,9 +72,8 @@ type ServerConfig struct {
 	// Loop is LoopGoroutine (default: a goroutine per connection on the
 	// runtime poller) or LoopEpoll (one thread, one level-triggered
 	// epoll(7) set, the C way: the faster engine). Both serve every
-	// network. Under GOMAXPROCS 1 the epoll engine loses a little to the
-	// runtime's monitor taking its P at each long epoll_wait; a program
-	// running it should set GOMAXPROCS 2 or more (rawsock serve does).
+	// network. The epoll loop holds a P while it blocks in epoll_wait, so
+	// while it runs, a GOMAXPROCS of 1 is raised to 2 (and put back after).
 	Loop string
 
 	// Log receives the tutorial's lines ("waiting for connection...",

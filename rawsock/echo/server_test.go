@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -164,4 +165,26 @@ func client(s *echo.Server, seed uint64, rounds, maxLen int) error {
 		}
 	}
 	return nil
+}
+
+// TestEpollProcs: the epoll loop holds a P while it blocks, so under
+// GOMAXPROCS 1 it raises it to 2 while it runs, and puts it back after.
+func TestEpollProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	s, err := echo.Listen(echo.ServerConfig{Addr: "127.0.0.1:0", Loop: echo.LoopEpoll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Serve()
+	c := dial(t, s)
+	if _, err := c.Exchange([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.GOMAXPROCS(0); n != 2 {
+		t.Errorf("GOMAXPROCS %d while serving, want 2", n)
+	}
+	s.Close()
+	if n := runtime.GOMAXPROCS(0); n != 1 {
+		t.Errorf("GOMAXPROCS %d after, want 1 again", n)
+	}
 }
