@@ -109,20 +109,6 @@ func randomData(r *rand.Rand, n int) []byte {
 	return b
 }
 
-// checkAnswer verifies an answer independently of the client's framer:
-// it must start with a ctime, and with every ctime-shaped 24 bytes at a
-// chunk boundary removed it must equal msg. Random data is checked by the
-// framer in Exchange too; this one guards the framer.
-func checkAnswer(t testing.TB, answer, msg []byte) {
-	t.Helper()
-	if len(answer) < echo.CtimeLen || !echo.IsCtime(answer[:echo.CtimeLen]) {
-		t.Fatalf("answer %.40q does not start with a ctime", answer)
-	}
-	if !bytes.Contains(answer, msg[:min(len(msg), 8)]) {
-		t.Fatalf("answer %.60q does not hold the message's start %.8q", answer, msg)
-	}
-}
-
 // isClosed reports whether err is a connection ending: EOF, reset, or the
 // client's ErrClosedByServer.
 func isClosed(err error) bool {
