@@ -56,7 +56,7 @@ func TestListenErrors(t *testing.T) {
 		{"loop", echo.ServerConfig{Loop: "kqueue"}, `unknown loop "kqueue" (want goroutine or epoll)`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := socktest.FDCount(t)
+			before := sockFDs(t)
 			entries, _ := os.ReadDir(dir)
 			s, err := echo.Listen(tc.cfg)
 			if err == nil {
@@ -73,8 +73,8 @@ func TestListenErrors(t *testing.T) {
 			if errors.Is(err, echo.ErrConfig) != (tc.is == nil) {
 				t.Errorf("errors.Is(%v, ErrConfig) = %v", err, errors.Is(err, echo.ErrConfig))
 			}
-			if after := socktest.FDCount(t); after != before {
-				t.Errorf("%d fds after, %d before", after, before)
+			if after := sockFDs(t); after != before {
+				t.Errorf("%d sockets open after, %d before", after, before)
 			}
 			if after, _ := os.ReadDir(dir); len(after) != len(entries) {
 				t.Errorf("%d entries in %s after, %d before", len(after), dir, len(entries))
