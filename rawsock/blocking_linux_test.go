@@ -286,9 +286,11 @@ func TestDeadlines(t *testing.T) {
 	}
 
 	// The earlier of timeout and deadline wins, either way round.
+	// (start is taken before an absolute deadline is set: the wait is
+	// measured from there.)
 	b.SetTimeout(time.Minute)
-	b.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	start = time.Now()
+	b.SetReadDeadline(start.Add(50 * time.Millisecond))
 	_, err = b.Recv(buf, 0)
 	within(t, "deadline before timeout", start, 50*time.Millisecond)
 	syscallIs(t, err, "recvfrom", os.ErrDeadlineExceeded)
@@ -300,8 +302,8 @@ func TestDeadlines(t *testing.T) {
 	// The per-call timeout does not eat the user's deadline: with the
 	// timeout gone, the deadline alone bounds the call.
 	b.SetTimeout(0)
-	b.SetReadDeadline(time.Now().Add(80 * time.Millisecond))
 	start = time.Now()
+	b.SetReadDeadline(start.Add(80 * time.Millisecond))
 	_, err = b.Recv(buf, 0)
 	within(t, "deadline after a timed-out call", start, 80*time.Millisecond)
 	syscallIs(t, err, "recvfrom", os.ErrDeadlineExceeded)
@@ -309,8 +311,8 @@ func TestDeadlines(t *testing.T) {
 	// Write side.
 	_, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
 	fillSendBuffer(t, c)
-	c.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
 	start = time.Now()
+	c.SetWriteDeadline(start.Add(50 * time.Millisecond))
 	_, err = c.Send(buf, 0)
 	within(t, "Send with a write deadline", start, 50*time.Millisecond)
 	syscallIs(t, err, "sendto", os.ErrDeadlineExceeded)
