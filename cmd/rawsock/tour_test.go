@@ -4,14 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -247,49 +244,9 @@ func TestTourUnprivileged(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to start a child as uid 65534; TestTour checks the unprivileged tour in this process")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The test binary sits in a directory only root may enter: copy it
-	// where nobody can run it.
-	dir, err := os.MkdirTemp("", "rawsock-tour-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "rawsock.test")
-	if err := copyFile(bin, exe, 0o755); err != nil {
-		t.Fatal(err)
-	}
-
-	cmd := exec.Command(bin, "tour")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		if errors.Is(err, os.ErrPermission) {
-			t.Skipf("uid 65534 cannot run %s here: %v", bin, err)
-		}
-		t.Fatal(err)
-	}
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err = <-done:
-	case <-time.After(time.Minute):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("the unprivileged tour did not end within a minute; output so far:\n%s", stdout.String())
-	}
-	out := stdout.String()
-	if err != nil {
-		t.Fatalf("unprivileged rawsock tour: %v\nstderr: %s\nstdout:\n%s", err, stderr.String(), out)
+	out, stderr, code := runUnprivileged(t, "tour")
+	if code != 0 {
+		t.Fatalf("unprivileged rawsock tour: exit %d\nstderr: %s\nstdout:\n%s", code, stderr, out)
 	}
 	mustMatch(t, out,
 		`(?m)^  process: uid 65534, euid 65534, egid 65534, groups \[\]$`,
@@ -303,23 +260,6 @@ func TestTourUnprivileged(t *testing.T) {
 	if t.Failed() {
 		t.Logf("unprivileged tour output:\n%s", out)
 	}
-}
-
-func copyFile(dst, src string, perm os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // TestRunStepsFailures checks that a failing, a panicking and a hanging
