@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,28 +58,9 @@ func TestRunUsage(t *testing.T) {
 // command (see TestMain). It skips t when not root.
 func runUnprivileged(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start a child as uid 65534")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Not t.TempDir(): its parent is for root only.
-	dir, err := os.MkdirTemp("", "rawsock-cmd-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "rawsock.test")
-	if err := copyFile(bin, exe, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := nobodyBinary(t)
 	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
+	cmd.Dir = filepath.Dir(bin)
 	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
 	var o, e bytes.Buffer
@@ -93,6 +73,7 @@ func runUnprivileged(t *testing.T, args ...string) (stdout, stderr string, code 
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	var err error
 	select {
 	case err = <-done:
 	case <-time.After(time.Minute):
@@ -109,19 +90,30 @@ func runUnprivileged(t *testing.T, args ...string) (stdout, stderr string, code 
 	return o.String(), e.String(), code
 }
 
-func copyFile(dst, src string, perm os.FileMode) error {
-	in, err := os.Open(src)
+// nobodyBinary copies this test binary where uid 65534 may run it.
+func nobodyBinary(t *testing.T) string {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to start a child as uid 65534")
+	}
+	exe, err := os.Executable()
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	dir, err := os.MkdirTemp("", "rawsock-cmd-test-") // not t.TempDir(): its parent is for root only
 	if err != nil {
-		return err
+		t.Fatal(err)
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	b, err := os.ReadFile(exe)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "rawsock.test"), b, 0o755)
 	}
-	return out.Close()
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, "rawsock.test")
 }

@@ -467,34 +467,6 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// nobodyBinary copies this test binary where uid 65534 may run it.
-func nobodyBinary(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start a child as uid 65534")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "rawsock-ping-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	b, err := os.ReadFile(exe)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, "rawsock.test"), b, 0o755)
-	}
-	if err == nil {
-		err = os.Chmod(dir, 0o755)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "rawsock.test")
-}
-
 // TestPingUnprivileged runs the command as nobody: a flood, or an interval
 // below 2 ms, is refused as iputils refuses it; and the ping itself works
 // on the datagram socket when this host's ping_group_range admits nobody,
