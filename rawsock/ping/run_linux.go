@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -63,8 +64,18 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 	})
 	defer stop()
 	cancelled := s.cancelled.Load
+	// A flood never parks: it lives in sendto and recvmmsg, so the
+	// runtime's sysmon kept polling every 20µs and handing the P from
+	// thread to thread, a futex per packet (strace -c: 20565 futex calls
+	// for 20000 packets). Yielding once a millisecond keeps sysmon asleep:
+	// 2138 futex calls, and 5-10% more packets a second.
+	var yielded time.Time
 	for !cancelled() {
 		now := time.Now()
+		if now.Sub(yielded) > time.Millisecond {
+			yielded = now
+			runtime.Gosched()
+		}
 		if !s.deadline.IsZero() && !now.Before(s.deadline) {
 			break
 		}
