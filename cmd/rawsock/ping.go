@@ -83,51 +83,35 @@ type pingOpts struct {
 // errUsage asks for the usage text after the message.
 var errUsage = errors.New("usage")
 
+// pingValueOpts are the options that take a value.
+const pingValueOpts = "cisItWw"
+
 // parsePingArgs parses args as getopt(3) does for iputils: options may be
 // grouped (-qc3), take their value attached or as the next word, and may
 // follow the destination; "--" ends them.
 func parsePingArgs(args []string) (*pingOpts, error) {
 	o := &pingOpts{}
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			rest = append(rest, args[i+1:]...)
-			i = len(args)
-			continue
-		case a == "--json":
+	long := func(a string) error {
+		switch a {
+		case "--json":
 			o.json = true
-			continue
-		case a == "-h" || a == "--help" || a == "-?":
-			return nil, errUsage
-		case strings.HasPrefix(a, "--"):
-			return nil, fmt.Errorf("unrecognized option '%s'", a)
-		case len(a) < 2 || a[0] != '-':
-			rest = append(rest, a)
-			continue
+			return nil
+		case "--help":
+			return errUsage
 		}
-		for j := 1; j < len(a); j++ {
-			c := a[j]
-			if !strings.ContainsRune("cisItWw", rune(c)) {
-				if err := o.flag(c); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			val := a[j+1:]
-			if val == "" {
-				if i+1 >= len(args) {
-					return nil, fmt.Errorf("option requires an argument -- '%c'", c)
-				}
-				i++
-				val = args[i]
-			}
-			if err := o.value(c, val); err != nil {
-				return nil, err
-			}
-			break
+		return fmt.Errorf("unrecognized option '%s'", a)
+	}
+	rest, err := getopt(args, pingValueOpts, "option requires an argument -- '%c'", long, func(c byte, val string) error {
+		switch {
+		case c == 'h' || c == '?':
+			return errUsage
+		case strings.IndexByte(pingValueOpts, c) >= 0:
+			return o.value(c, val)
 		}
+		return o.flag(c)
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(rest) == 0 {
 		return nil, errors.New("usage error: Destination address required")

@@ -80,7 +80,7 @@ func parseTracerouteArgs(args []string) (*tracerouteOpts, error) {
 		return fmt.Errorf("unknown option %s", a)
 	}
 	const withValue = "fmqwNps"
-	rest, err := getopt(args, withValue, long, func(c byte, val string) error {
+	rest, err := getopt(args, withValue, "option -%c needs a value", long, func(c byte, val string) error {
 		switch {
 		case c == 'h':
 			return errHelp
@@ -107,52 +107,6 @@ func parseTracerouteArgs(args []string) (*tracerouteOpts, error) {
 	}
 	o.host = rest[0]
 	return o, nil
-}
-
-// getopt splits args as getopt(3) does and returns the operands: options
-// may be grouped (-nI), the letters in withValue take a value attached
-// (-m5) or as the next word, options and operands may come in any order,
-// and "--" ends the options. opt gets each option letter with its value
-// ("" for letters without one), long each "--word".
-func getopt(args []string, withValue string, long func(string) error, opt func(c byte, val string) error) ([]string, error) {
-	var rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			return append(rest, args[i+1:]...), nil
-		case strings.HasPrefix(a, "--"):
-			if err := long(a); err != nil {
-				return nil, err
-			}
-			continue
-		case len(a) < 2 || a[0] != '-':
-			rest = append(rest, a)
-			continue
-		}
-		for j := 1; j < len(a); j++ {
-			c := a[j]
-			if !strings.ContainsRune(withValue, rune(c)) {
-				if err := opt(c, ""); err != nil {
-					return nil, err
-				}
-				continue
-			}
-			val := a[j+1:]
-			if val == "" {
-				if i+1 >= len(args) {
-					return nil, fmt.Errorf("option -%c needs a value", c)
-				}
-				i++
-				val = args[i]
-			}
-			if err := opt(c, val); err != nil {
-				return nil, err
-			}
-			break
-		}
-	}
-	return rest, nil
 }
 
 func (o *tracerouteOpts) flag(c byte) error {
