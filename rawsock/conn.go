@@ -34,17 +34,45 @@ type Conn struct {
 	// modeNonblock fails at once with EAGAIN.
 	timeout atomic.Int64
 
-	// dlmu guards the deadlines set on file, so that Detach, context
-	// cancellation and per-call timeouts never undo each other. The armed
-	// flags are written under dlmu but read without it on the fast path,
-	// so they are atomic.
-	dlmu     sync.Mutex
-	rdl, wdl time.Time   // deadlines the user set, zero for none
-	rarmed   atomic.Bool // file's read deadline is a per-call one
-	warmed   atomic.Bool
+	// dlmu guards the deadlines of each side. The file's deadline is
+	// always their combination, set in one place (apply), so that a
+	// user's deadline, a per-call timeout, a context's cancellation and
+	// Detach never undo each other.
+	dlmu   sync.Mutex
+	rd, wd deadlines
 
 	rmu, wmu sync.Mutex
 	rop, wop op // the read and write call in flight, under rmu and wmu
+}
+
+// deadlines is what bounds the calls of one side (read or write). The
+// earliest wins; a cancelled context wins over all.
+type deadlines struct {
+	user      time.Time // SetReadDeadline/SetWriteDeadline, zero for none
+	call      time.Time // the call in flight's timeout or context deadline
+	wake      time.Time // the end of a connect's backoff sleep
+	cancelled bool      // the call in flight's context is done
+
+	// armed is set when the file's deadline is not user alone, so that
+	// the next call must set it again. Written under dlmu, read without
+	// it on the fast path.
+	armed atomic.Bool
+}
+
+// effective is the deadline the file must have.
+func (d *deadlines) effective() time.Time {
+	if d.cancelled {
+		return aLongTimeAgo
+	}
+	return earliest(earliest(d.user, d.call), d.wake)
+}
+
+// earliest returns the earlier of two deadlines, zero meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 const (
@@ -285,61 +313,39 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.setDeadline(false, 
 // SetWriteDeadline sets an absolute deadline for Connect and the Send calls.
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.setDeadline(true, t) }
 
+// setDeadline sets the user's deadline of one side. A call blocked now
+// keeps its own timeout and its context: the earliest of them all ends it.
 func (c *Conn) setDeadline(write bool, t time.Time) error {
 	c.dlmu.Lock()
 	defer c.dlmu.Unlock()
 	if c.state.Load() != stateOpen {
 		return errClosed("setdeadline")
 	}
-	var err error
-	if write {
-		c.wdl = t
-		c.warmed.Store(false)
-		err = c.file.SetWriteDeadline(t)
-	} else {
-		c.rdl = t
-		c.rarmed.Store(false)
-		err = c.file.SetReadDeadline(t)
+	c.side(write).user = t
+	if err := c.apply(write); err != nil {
+		// Close does not wait for dlmu: the file may be closed under us.
+		return c.mapPollErr("setdeadline", err)
 	}
-	return err
+	return nil
 }
 
-// arm applies the per-call timeout and the context deadline extra, if
-// any, to the file before a blocking call. The common case, no timeout and
-// none left from an earlier call, costs two atomic loads.
-func (c *Conn) arm(write bool, extra time.Time) {
-	t := c.timeout.Load()
-	armed := &c.rarmed
+func (c *Conn) side(write bool) *deadlines {
 	if write {
-		armed = &c.warmed
+		return &c.wd
 	}
-	if t <= 0 && extra.IsZero() && !armed.Load() {
-		return
-	}
-	c.dlmu.Lock()
-	defer c.dlmu.Unlock()
-	if c.state.Load() != stateOpen {
-		return
-	}
-	dl := c.rdl
+	return &c.rd
+}
+
+// apply gives the file the effective deadline of one side. It is called
+// with dlmu held.
+func (c *Conn) apply(write bool) error {
+	d := c.side(write)
+	eff := d.effective()
+	d.armed.Store(!eff.Equal(d.user))
 	if write {
-		dl = c.wdl
+		return c.file.SetWriteDeadline(eff)
 	}
-	eff := dl
-	if t > 0 {
-		if d := time.Now().Add(time.Duration(t)); eff.IsZero() || d.Before(eff) {
-			eff = d
-		}
-	}
-	if !extra.IsZero() && (eff.IsZero() || extra.Before(eff)) {
-		eff = extra
-	}
-	armed.Store(!eff.Equal(dl))
-	if write {
-		c.file.SetWriteDeadline(eff)
-	} else {
-		c.file.SetReadDeadline(eff)
-	}
+	return c.file.SetReadDeadline(eff)
 }
 
 // Read implements io.Reader with recvfrom(2); unlike Recv it returns io.EOF

@@ -61,6 +61,8 @@ type op struct {
 	// AfterFunc finds it is no longer wanted.
 	gen  uint64
 	stop func() bool
+	// armed: start set the side's call deadline, which finish clears.
+	armed bool
 }
 
 func (o *op) init(c *Conn) {
@@ -271,21 +273,40 @@ func errnoOf(err error) syscall.Errno {
 	return unix.EINVAL
 }
 
-// start prepares a blocking call: Python's mode, the deadline, and the
-// context's cancellation. It is called with the op's mutex held.
+// start prepares a blocking call: Python's mode, the per-call timeout,
+// and the context's deadline and cancellation, which join the user's
+// deadline in the side's deadlines (the earliest wins). It is called with
+// the op's mutex held. The common case, no timeout, no context and nothing
+// left from an earlier call, costs two atomic loads.
 func (c *Conn) start(o *op, ctx context.Context) error {
-	o.nonblock = c.timeout.Load() == modeNonblock || o.flagsNonblock()
+	t := c.timeout.Load()
+	o.nonblock = t == modeNonblock || o.flagsNonblock()
 	write := o.kind.write()
-	if ctx == nil {
-		c.arm(write, time.Time{})
+	d := c.side(write)
+	var dl time.Time
+	var done <-chan struct{}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dl, _ = ctx.Deadline()
+		done = ctx.Done()
+	}
+	if t <= 0 && dl.IsZero() && done == nil && !d.armed.Load() {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if t > 0 {
+		dl = earliest(dl, time.Now().Add(time.Duration(t)))
 	}
-	dl, _ := ctx.Deadline()
-	c.arm(write, dl)
-	if ctx.Done() != nil {
+	c.dlmu.Lock()
+	defer c.dlmu.Unlock()
+	o.armed = true
+	if c.state.Load() != stateOpen {
+		return nil // the wait fails with net.ErrClosed
+	}
+	d.call, d.cancelled = dl, false
+	c.apply(write)
+	if done != nil {
 		gen := o.gen
 		o.stop = context.AfterFunc(ctx, func() {
 			c.dlmu.Lock()
@@ -293,13 +314,8 @@ func (c *Conn) start(o *op, ctx context.Context) error {
 			if o.gen != gen || c.state.Load() != stateOpen {
 				return
 			}
-			if write {
-				c.file.SetWriteDeadline(aLongTimeAgo)
-				c.warmed.Store(true)
-			} else {
-				c.file.SetReadDeadline(aLongTimeAgo)
-				c.rarmed.Store(true)
-			}
+			d.cancelled = true
+			c.apply(write)
 		})
 	}
 	return nil
@@ -307,13 +323,19 @@ func (c *Conn) start(o *op, ctx context.Context) error {
 
 // finish ends a call begun with start and maps a deadline the context
 // caused to the context's error, even when the poller saw the deadline
-// first.
+// first. The file keeps the call's deadline until the next call sets it
+// again (armed tells it to).
 func (c *Conn) finish(o *op, ctx context.Context, err error) error {
 	if o.stop != nil {
 		o.stop()
 		o.stop = nil
+	}
+	if o.armed {
+		o.armed = false
 		c.dlmu.Lock()
 		o.gen++
+		d := c.side(o.kind.write())
+		d.call, d.cancelled = time.Time{}, false
 		c.dlmu.Unlock()
 	}
 	if err != nil && ctx != nil && isTimeout(err) {
