@@ -321,44 +321,74 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	o.sa = sa
 	err := c.start(o, ctx)
 	if err == nil {
-		err = c.connectUnix(o, ctx)
+		err = c.finish(o, ctx, c.connectWait(o))
 	}
 	o.release()
 	return wrapErr(sysConnect, err)
 }
 
-// connectUnix is the connect loop. An AF_UNIX stream connect to a listener
-// whose backlog is full fails with EAGAIN and no event will say when to
-// retry, so a blocking connect retries after a short sleep, up to its
-// deadline, where C's blocking connect would sleep in the kernel.
-func (c *Conn) connectUnix(o *op, ctx context.Context) error {
+// connectWait runs a connect through the poller. An AF_UNIX stream connect
+// to a listener whose backlog is full fails with EAGAIN, and no event tells
+// when the listener has accepted: the kernel wakes only the connects that
+// sleep in unix_wait_for_peer, which a non-blocking fd never does. So a
+// blocking connect tries again after a sleep that doubles from 1 ms to
+// 32 ms, where C's blocking connect sleeps in the kernel: at most 32 ms
+// late, about 30 connect(2) a second while the listener stays full.
+func (c *Conn) connectWait(o *op) error {
 	backoff := unixConnectBackoff
 	for {
-		err := c.finish(o, ctx, c.wait(o))
+		err := c.wait(o)
 		if c.family != unix.AF_UNIX || o.nonblock || !errors.Is(err, unix.EAGAIN) {
 			return err
 		}
-		// The deadline armed by start still holds: the next wait fails
-		// with it once it passes.
-		select {
-		case <-time.After(backoff):
-		case <-ctxDone(ctx):
-			return ctx.Err()
+		if err := c.sleepWrite(backoff); err != nil {
+			return err
 		}
-		if backoff < 8*unixConnectBackoff {
-			backoff *= 2
-		}
+		backoff = min(2*backoff, maxUnixConnectBackoff)
 		o.phase2 = false
 	}
 }
 
-const unixConnectBackoff = time.Millisecond
+const (
+	unixConnectBackoff    = time.Millisecond
+	maxUnixConnectBackoff = 32 * time.Millisecond
+)
 
-func ctxDone(ctx context.Context) <-chan struct{} {
-	if ctx == nil {
+// sleepWrite parks the write side on the runtime poller for d at most: d
+// joins the side's deadlines as the wake deadline, so that Close, the
+// context's cancellation and the other deadlines end the sleep as they end
+// any wait, at once. It returns nil when d has passed (or the poller woke
+// the goroutine early, which only costs a try), else the error that ends
+// the call.
+func (c *Conn) sleepWrite(d time.Duration) error {
+	c.dlmu.Lock()
+	if c.state.Load() != stateOpen {
+		c.dlmu.Unlock()
+		return errClosed(sysConnect)
+	}
+	c.wd.wake = time.Now().Add(d)
+	c.apply(true)
+	c.dlmu.Unlock()
+	if t := traceOut.Load(); t != nil {
+		t.printf("  ... fd %d: listener's backlog full: goroutine parked on the runtime poller for %v, then connect again", c.fd, d)
+	}
+	parked := false
+	err := c.rc.Write(func(uintptr) bool {
+		parked = !parked
+		return !parked // false the first time: wait
+	})
+	c.dlmu.Lock()
+	c.wd.wake = time.Time{}
+	eff := c.wd.effective()
+	due := !eff.IsZero() && !time.Now().Before(eff)
+	if c.state.Load() == stateOpen {
+		c.apply(true)
+	}
+	c.dlmu.Unlock()
+	if err == nil || (!due && errors.Is(err, os.ErrDeadlineExceeded)) {
 		return nil
 	}
-	return ctx.Done()
+	return c.mapPollErr(sysConnect, err)
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {

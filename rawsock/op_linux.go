@@ -87,7 +87,9 @@ func (o *op) run(uintptr) bool {
 	if t != nil {
 		o.trace(t)
 	}
-	wait := o.errno == unix.EAGAIN
+	// A connect's EAGAIN (an AF_UNIX listener's backlog is full) has no
+	// event to wait for: connectWait sleeps and tries again.
+	wait := o.errno == unix.EAGAIN && o.kind != opConnect
 	if o.kind == opConnect && (o.errno == unix.EINPROGRESS || o.errno == unix.EALREADY) {
 		wait = true
 		o.phase2 = true
