@@ -36,8 +36,8 @@ type Conn struct {
 
 	// dlmu guards the deadlines of each side. The file's deadline is
 	// always their combination, set in one place (apply), so that a
-	// user's deadline, a per-call timeout, a context's cancellation and
-	// Detach never undo each other.
+	// user's deadline, a per-call timeout and a context's cancellation
+	// never undo each other.
 	dlmu   sync.Mutex
 	rd, wd deadlines
 
@@ -102,9 +102,15 @@ func Socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 // non-blocking too: the runtime poller needs O_NONBLOCK.
 func FromFD(fd int) (*Conn, error) { return fromFD(fd) }
 
-// Fileno returns the socket's fd, as Python's fileno() does. The fd remains
-// owned by the Conn.
-func (c *Conn) Fileno() int { return c.fd }
+// Fileno returns the socket's fd, as Python's fileno() does, or -1 after
+// Close or Detach, when the number is no longer this socket's. The fd
+// remains owned by the Conn.
+func (c *Conn) Fileno() int {
+	if c.state.Load() != stateOpen {
+		return -1
+	}
+	return c.fd
+}
 
 // Family returns the address family the socket was opened with.
 func (c *Conn) Family() int { return c.family }
@@ -223,42 +229,24 @@ func (c *Conn) Close() error {
 	return c.close()
 }
 
-// Detach gives up the fd without closing it, as Python's detach(): it wakes
-// any blocked call (which returns net.ErrClosed), waits for calls in flight
-// to leave, and returns the same fd number, still open and still
-// non-blocking. The Conn is unusable afterwards.
+// Detach gives up the socket without closing it, as Python's detach(),
+// and returns an fd for it that the caller owns. It wakes any blocked
+// call (which returns net.ErrClosed) and waits until no call, blocked or
+// not, still uses the Conn's fd; later calls fail with net.ErrClosed.
 //
-// The fd stays registered with the runtime's epoll set until it is closed;
-// wrap it again with FromFD, not os.NewFile.
-func (c *Conn) Detach() (int, error) {
-	if !c.state.CompareAndSwap(stateOpen, stateDetached) {
-		return -1, errClosed("detach")
-	}
-	c.dlmu.Lock()
-	c.file.SetDeadline(aLongTimeAgo)
-	c.dlmu.Unlock()
-	c.rmu.Lock()
-	c.wmu.Lock()
-	keepDetached(c.file)
-	c.wmu.Unlock()
-	c.rmu.Unlock()
-	return c.fd, nil
-}
+// Unlike Python's, the fd returned is a copy (fcntl F_DUPFD_CLOEXEC) of
+// Fileno(), which Detach closes as Close does: the runtime poller lets go
+// of the fd only by closing it, and a Detach that kept the old number
+// would keep its *os.File and poller state for the life of the process.
+// The copy is close-on-exec, non-blocking (the mode belongs to the socket,
+// not to the number), and registered with no poller, so os.NewFile and
+// FromFD take it. When the copy cannot be made (EMFILE), Detach returns
+// the error and the Conn stays open.
+func (c *Conn) Detach() (int, error) { return c.detach() }
 
+// aLongTimeAgo is a deadline in the past: set on the file, it wakes the
+// calls waiting on it.
 var aLongTimeAgo = time.Unix(1, 0)
-
-// detached holds the *os.File of each detached socket: its finalizer would
-// close the fd the caller now owns.
-var detached struct {
-	sync.Mutex
-	files []*os.File
-}
-
-func keepDetached(f *os.File) {
-	detached.Lock()
-	detached.files = append(detached.files, f)
-	detached.Unlock()
-}
 
 // SetTimeout sets Python's per-call timeout: every later blocking call may
 // wait d from its own start, then fails with an error matching

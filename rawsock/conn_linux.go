@@ -122,6 +122,15 @@ func closeTraced(fd int) {
 }
 
 func (c *Conn) dup() (*Conn, error) {
+	nfd, err := c.dupFD()
+	if err != nil {
+		return nil, err
+	}
+	return newConn(nfd, c.family, c.sotype, c.proto), nil
+}
+
+// dupFD copies the fd with fcntl(F_DUPFD_CLOEXEC).
+func (c *Conn) dupFD() (int, error) {
 	var nfd int
 	err := c.control(sysFcntl, func(fd int) error {
 		var err error
@@ -131,10 +140,28 @@ func (c *Conn) dup() (*Conn, error) {
 		}
 		return err
 	})
+	return nfd, err
+}
+
+// detach hands out a copy of the fd and closes the Conn's own. Closing
+// the file is what waits for every call using the fd: the poller wakes
+// the blocked ones, and Close returns when the last reference, a blocked
+// call or a control() in flight, is dropped. It costs one fcntl(2) more
+// than Close.
+func (c *Conn) detach() (int, error) {
+	nfd, err := c.dupFD()
 	if err != nil {
-		return nil, err
+		if c.state.Load() != stateOpen {
+			return -1, errClosed("detach")
+		}
+		return -1, err
 	}
-	return newConn(nfd, c.family, c.sotype, c.proto), nil
+	if !c.state.CompareAndSwap(stateOpen, stateDetached) {
+		closeTraced(nfd)
+		return -1, errClosed("detach")
+	}
+	c.close()
+	return nfd, nil
 }
 
 // control runs a call that never blocks (bind, listen, setsockopt, ...)

@@ -28,6 +28,7 @@ func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 }
 func fromFD(fd int) (*Conn, error)                  { return nil, errNotImplemented }
 func (c *Conn) dup() (*Conn, error)                 { return nil, errNotImplemented }
+func (c *Conn) detach() (int, error)                { return -1, errNotImplemented }
 func (c *Conn) bind(sa unix.Sockaddr) error         { return errNotImplemented }
 func (c *Conn) listen(backlog int) error            { return errNotImplemented }
 func (c *Conn) shutdown(how int) error              { return errNotImplemented }
