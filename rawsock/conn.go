@@ -121,7 +121,9 @@ func (c *Conn) Type() int { return c.sotype }
 // Proto returns the protocol the socket was opened with.
 func (c *Conn) Proto() int { return c.proto }
 
-// Dup wraps fcntl(F_DUPFD_CLOEXEC): a second Conn for the same socket.
+// Dup wraps fcntl(F_DUPFD_CLOEXEC): a second Conn for the same socket,
+// with the same timeout or non-blocking mode, as Python's dup(). Deadlines
+// are the Conn's own and are not copied.
 func (c *Conn) Dup() (*Conn, error) { return c.dup() }
 
 // Bind wraps bind(2).

@@ -126,7 +126,9 @@ func (c *Conn) dup() (*Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newConn(nfd, c.family, c.sotype, c.proto), nil
+	d := newConn(nfd, c.family, c.sotype, c.proto)
+	d.timeout.Store(c.timeout.Load())
+	return d, nil
 }
 
 // dupFD copies the fd with fcntl(F_DUPFD_CLOEXEC).
