@@ -110,12 +110,13 @@ func (o *op) do() {
 	var e syscall.Errno
 	switch o.kind {
 	case opRecvfrom:
-		var from, fromlen uintptr
+		// Pointers, converted in the call (unsafe.Pointer rule 4).
+		var from, fromlen unsafe.Pointer
 		if o.wantAddr {
 			o.rsalen = unix.SizeofSockaddrAny
-			from, fromlen = uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&o.rsalen))
+			from, fromlen = unsafe.Pointer(&o.rsa), unsafe.Pointer(&o.rsalen)
 		}
-		r, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), from, fromlen)
+		r, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), uintptr(from), uintptr(fromlen))
 	case opRecvmsg, opSendmsg:
 		o.setMsg(o.kind == opRecvmsg)
 		if o.kind == opRecvmsg {
@@ -139,11 +140,11 @@ func (o *op) do() {
 			o.n, o.errno = len(o.b), errnoOf(err)
 			return
 		}
-		var to uintptr
+		var to unsafe.Pointer
 		if o.rsalen != 0 {
-			to = uintptr(unsafe.Pointer(&o.rsa))
+			to = unsafe.Pointer(&o.rsa)
 		}
-		r, _, e = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), to, uintptr(o.rsalen))
+		r, _, e = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), uintptr(to), uintptr(o.rsalen))
 	case opRecvmmsg, opSendmmsg:
 		nr := uintptr(unix.SYS_RECVMMSG)
 		if o.kind == opSendmmsg {
