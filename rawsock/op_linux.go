@@ -295,7 +295,9 @@ func (c *Conn) start(o *op, ctx context.Context) error {
 		dl, _ = ctx.Deadline()
 		done = ctx.Done()
 	}
-	if t <= 0 && dl.IsZero() && done == nil && !d.armed.Load() {
+	// o.armed still set: the last call ended without finish (Sendfile),
+	// its deadline is still in d.
+	if t <= 0 && dl.IsZero() && done == nil && !d.armed.Load() && !o.armed {
 		return nil
 	}
 	if t > 0 {
