@@ -2,6 +2,7 @@ package rawsock_test
 
 import (
 	"net"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -151,5 +152,28 @@ func TestFilenoAfterClose(t *testing.T) {
 	defer unix.Close(fd)
 	if got := d.Fileno(); got != -1 {
 		t.Errorf("Fileno after Detach: %d, want -1", got)
+	}
+}
+
+// TestDetachedFdNotInPoller: the fd Detach returns is in no poller, so
+// os.NewFile can register it with the runtime's (a file it cannot
+// register takes no deadline).
+func TestDetachedFdNotInPoller(t *testing.T) {
+	a, b := socktest.Pair(t, rawsock.SOCK_STREAM)
+	fd, err := a.Detach()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(fd), "detached")
+	defer f.Close()
+	if err := f.SetReadDeadline(time.Now().Add(time.Hour)); err != nil {
+		t.Fatalf("os.NewFile of the detached fd takes no deadline: %v", err)
+	}
+	if _, err := b.Send([]byte("x"), 0); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1)
+	if n, err := f.Read(buf); n != 1 || err != nil {
+		t.Errorf("Read of the wrapped fd: %d, %v", n, err)
 	}
 }
