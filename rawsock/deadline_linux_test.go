@@ -139,3 +139,23 @@ func TestDeadlineWithContextDeadline(t *testing.T) {
 		t.Fatal("a read deadline set during a context call did not end it")
 	}
 }
+
+// BenchmarkTimeoutCall is BenchmarkUDP's rawsock round (SendtoInet and
+// RecvfromInet) with a per-call timeout set on both sockets, the path
+// that sets the file's deadline at each call's start: compare with
+// BenchmarkUDP/size=64/impl=rawsock.
+func BenchmarkTimeoutCall(b *testing.B) {
+	rawsock.SetTrace(nil)
+	a, z, to := udpPair(b)
+	a.SetTimeout(benchDeadline)
+	z.SetTimeout(benchDeadline)
+	msg, buf := benchBufs(b, 64)
+	for b.Loop() {
+		if err := a.SendtoInet(msg, 0, to); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := z.RecvfromInet(buf, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
