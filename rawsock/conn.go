@@ -145,19 +145,20 @@ func (c *Conn) Send(b []byte, flags int) (int, error) { return c.sendto(b, flags
 // a timeout set, the timeout bounds the whole call, as in Python 3.5 on.
 func (c *Conn) Sendall(b []byte, flags int) error { return c.sendall(b, flags, nil) }
 
-// Sendto wraps sendto(2) with a destination address.
-func (c *Conn) Sendto(b []byte, flags int, to unix.Sockaddr) error {
+// Sendto wraps sendto(2) with a destination address and returns the count
+// sent, as sendto(2) and Python's sendto do: on a stream it may be less
+// than len(b).
+func (c *Conn) Sendto(b []byte, flags int, to unix.Sockaddr) (int, error) {
 	if to == nil {
-		return wrapErr(sysSendto, unix.EDESTADDRREQ)
+		return 0, wrapErr(sysSendto, unix.EDESTADDRREQ)
 	}
-	_, err := c.sendto(b, flags, to, nil)
-	return err
+	return c.sendto(b, flags, to, nil)
 }
 
 // SendtoInet wraps sendto(2) to an AF_INET or AF_INET6 address given as a
-// netip.AddrPort. It allocates nothing. An IPv4 address on an AF_INET6
-// socket is sent to its v4-mapped form.
-func (c *Conn) SendtoInet(b []byte, flags int, to netip.AddrPort) error {
+// netip.AddrPort, and returns the count sent. It allocates nothing. An
+// IPv4 address on an AF_INET6 socket is sent to its v4-mapped form.
+func (c *Conn) SendtoInet(b []byte, flags int, to netip.AddrPort) (int, error) {
 	return c.sendtoInet(b, flags, to, nil)
 }
 

@@ -480,11 +480,11 @@ func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context
 	return n, wrapErr(sysSendto, err)
 }
 
-func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) error {
+func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.closedCheck(sysSendto); err != nil {
-		return err
+		return 0, err
 	}
 	o := &c.wop
 	o.kind, o.b, o.flags = opSendto, b, flags
@@ -496,8 +496,12 @@ func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Co
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n := o.n
+	if err != nil {
+		n = 0
+	}
 	o.release()
-	return wrapErr(sysSendto, err)
+	return n, wrapErr(sysSendto, err)
 }
 
 func (c *Conn) sendall(b []byte, flags int, ctx context.Context) error {

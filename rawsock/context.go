@@ -53,16 +53,15 @@ func (c *Conn) SendallContext(ctx context.Context, b []byte, flags int) error {
 }
 
 // SendtoContext is Sendto bounded by ctx.
-func (c *Conn) SendtoContext(ctx context.Context, b []byte, flags int, to unix.Sockaddr) error {
+func (c *Conn) SendtoContext(ctx context.Context, b []byte, flags int, to unix.Sockaddr) (int, error) {
 	if to == nil {
-		return wrapErr(sysSendto, unix.EDESTADDRREQ)
+		return 0, wrapErr(sysSendto, unix.EDESTADDRREQ)
 	}
-	_, err := c.sendto(b, flags, to, ctx)
-	return err
+	return c.sendto(b, flags, to, ctx)
 }
 
 // SendtoInetContext is SendtoInet bounded by ctx.
-func (c *Conn) SendtoInetContext(ctx context.Context, b []byte, flags int, to netip.AddrPort) error {
+func (c *Conn) SendtoInetContext(ctx context.Context, b []byte, flags int, to netip.AddrPort) (int, error) {
 	return c.sendtoInet(b, flags, to, ctx)
 }
 

@@ -130,9 +130,14 @@ func (o *op) do() {
 			unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0, 0)
 	case opSendto:
 		if o.sa != nil {
-			// A family encodeSockaddr does not know: x/sys/unix encodes it.
-			err := unix.Sendto(o.c.fd, o.b, o.flags, o.sa)
-			o.n, o.errno = len(o.b), errnoOf(err)
+			// A family encodeSockaddr does not know: x/sys/unix encodes
+			// it. Its Sendto hides the count, a short send on a stream;
+			// SendmsgN, the same send as sendmsg(2), returns it.
+			n, err := unix.SendmsgN(o.c.fd, o.b, nil, o.sa, o.flags)
+			o.n, o.errno = n, errnoOf(err)
+			if err != nil {
+				o.n = -1
+			}
 			return
 		}
 		var to uintptr
@@ -434,6 +439,10 @@ func (o *op) trace(t *tracer) {
 		}
 		t.printf("accept4(%d)%s%s", fd, traceRet(o.n, err), addr)
 	case opSendto:
+		if o.sa != nil {
+			t.printf("sendmsg(%d, %d, oob 0%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
+			break
+		}
 		t.printf("sendto(%d, %d%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
 	case opSendmsg:
 		t.printf("sendmsg(%d, %d, oob %d%s%s)%s", fd, len(o.b), len(o.oob), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))

@@ -1,0 +1,72 @@
+package rawsock_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock"
+	"github.com/rawsock/rawsock/rawsock/internal/socktest"
+	"golang.org/x/sys/unix"
+)
+
+// drain reads c until EOF and returns the byte count.
+func drain(t *testing.T, c *rawsock.Conn) int {
+	t.Helper()
+	if err := c.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<16)
+	got := 0
+	for {
+		n, err := c.Read(buf)
+		got += n
+		if errors.Is(err, io.EOF) {
+			return got
+		}
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", got, err)
+		}
+	}
+}
+
+// TestSendtoCountOnStream: a Sendto larger than a stream's buffers sends
+// part of it, and the count it returns is what the peer receives, for an
+// address the package encodes and for one x/sys/unix encodes (TCP ignores
+// the address on a connected socket).
+func TestSendtoCountOnStream(t *testing.T) {
+	peer := func(s *rawsock.Conn) unix.Sockaddr { sa, _ := s.Getsockname(); return sa }
+	for _, tc := range []struct {
+		name string
+		send func(c, s *rawsock.Conn, b []byte) (int, error)
+	}{
+		{"Sendto inet4", func(c, s *rawsock.Conn, b []byte) (int, error) { return c.Sendto(b, 0, peer(s)) }},
+		{"Sendto vsock, encoded by x/sys/unix", func(c, _ *rawsock.Conn, b []byte) (int, error) {
+			return c.Sendto(b, 0, &unix.SockaddrVM{CID: 1, Port: 1})
+		}},
+		{"SendtoInet", func(c, s *rawsock.Conn, b []byte) (int, error) {
+			ap, _ := rawsock.AddrPortFromSockaddr(peer(s))
+			return c.SendtoInet(b, 0, ap)
+		}},
+		{"SendtoContext", func(c, s *rawsock.Conn, b []byte) (int, error) {
+			return c.SendtoContext(context.Background(), b, 0, peer(s))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
+			b := make([]byte, 8<<20)
+			n, err := tc.send(c, s, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Shutdown(rawsock.SHUT_WR); err != nil {
+				t.Fatal(err)
+			}
+			if got := drain(t, s); got != n {
+				t.Errorf("Sendto of %d bytes reported %d sent, the peer got %d", len(b), n, got)
+			}
+		})
+	}
+}
