@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"reflect"
 	"runtime"
 	"syscall"
 	"time"
@@ -154,29 +155,28 @@ func (c *Conn) control(name string, f func(fd int) error) error {
 // checkSockaddr refuses a nil address, or a typed nil pointer in the
 // interface, before x/sys/unix would dereference it.
 func checkSockaddr(sa unix.Sockaddr) error {
+	var isNil bool
 	switch a := sa.(type) {
 	case nil:
 		return unix.EINVAL
 	case *unix.SockaddrInet4:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrInet6:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrUnix:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrLinklayer:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrNetlink:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
+	default:
+		// The other families x/sys/unix knows, and any it adds: every
+		// Sockaddr is a pointer, and these calls are not the hot path.
+		v := reflect.ValueOf(sa)
+		isNil = v.Kind() == reflect.Pointer && v.IsNil()
+	}
+	if isNil {
+		return &hintError{unix.EINVAL, "nil " + reflect.TypeOf(sa).String()}
 	}
 	return nil
 }
