@@ -143,7 +143,11 @@ func (c *Conn) Send(b []byte, flags int) (int, error) { return c.sendto(b, flags
 
 // Sendall calls sendto(2) until all of b is sent, as Python's sendall. With
 // a timeout set, the timeout bounds the whole call, as in Python 3.5 on.
-func (c *Conn) Sendall(b []byte, flags int) error { return c.sendall(b, flags, nil) }
+// As in Python, a failure does not say how much went; Write does.
+func (c *Conn) Sendall(b []byte, flags int) error {
+	_, err := c.sendall(b, flags, nil)
+	return err
+}
 
 // Sendto wraps sendto(2) with a destination address and returns the count
 // sent, as sendto(2) and Python's sendto do: on a stream it may be less
@@ -357,10 +361,8 @@ func (c *Conn) Read(b []byte) (int, error) {
 // otherwise.
 func (c *Conn) Write(b []byte) (int, error) {
 	if c.sotype == sockStream {
-		if err := c.Sendall(b, 0); err != nil {
-			return 0, err
-		}
-		return len(b), nil
+		// The count sent before a failure, as io.Writer wants.
+		return c.sendall(b, 0, nil)
 	}
 	return c.Send(b, 0)
 }

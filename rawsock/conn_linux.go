@@ -504,27 +504,29 @@ func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Co
 	return n, wrapErr(sysSendto, err)
 }
 
-func (c *Conn) sendall(b []byte, flags int, ctx context.Context) error {
+// sendall returns the bytes sent, all of b or those before the error.
+func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.closedCheck(sysSendto); err != nil {
-		return err
+		return 0, err
 	}
 	o := &c.wop
 	o.kind, o.flags = opSendto, flags
 	// One start for the whole loop: the timeout bounds the call, not each
 	// sendto. The first sendto is made even for an empty b, as Python's
 	// sendall makes it: on a datagram socket that is an empty datagram.
+	sent := 0
 	err := c.start(o, ctx)
-	for first := true; err == nil && (first || len(b) > 0); first = false {
-		o.b = b
+	for first := true; err == nil && (first || sent < len(b)); first = false {
+		o.b = b[sent:]
 		if err = c.wait(o); err == nil {
-			b = b[o.n:]
+			sent += o.n
 		}
 	}
 	err = c.finish(o, ctx, err)
 	o.release()
-	return wrapErr(sysSendto, err)
+	return sent, wrapErr(sysSendto, err)
 }
 
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {

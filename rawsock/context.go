@@ -49,7 +49,8 @@ func (c *Conn) SendContext(ctx context.Context, b []byte, flags int) (int, error
 
 // SendallContext is Sendall bounded by ctx.
 func (c *Conn) SendallContext(ctx context.Context, b []byte, flags int) error {
-	return c.sendall(b, flags, ctx)
+	_, err := c.sendall(b, flags, ctx)
+	return err
 }
 
 // SendtoContext is Sendto bounded by ctx.

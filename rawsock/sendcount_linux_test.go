@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"testing"
 	"time"
 
@@ -66,6 +67,38 @@ func TestSendtoCountOnStream(t *testing.T) {
 			}
 			if got := drain(t, s); got != n {
 				t.Errorf("Sendto of %d bytes reported %d sent, the peer got %d", len(b), n, got)
+			}
+		})
+	}
+}
+
+// TestWriteCountOnError: a Write (Sendall underneath) that fails partway
+// returns the bytes sent before the failure, which the peer receives; so
+// does the net.Conn adapter.
+func TestWriteCountOnError(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		write func(c *rawsock.Conn, b []byte) (int, error)
+	}{
+		{"Conn", (*rawsock.Conn).Write},
+		{"NetConn", func(c *rawsock.Conn, b []byte) (int, error) { return c.NetConn().Write(b) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
+			// The peer does not read: the write fills the buffers, then
+			// times out.
+			if err := c.SetTimeout(200 * time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			n, err := tc.write(c, make([]byte, 8<<20))
+			if !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("Write: %d, %v; want a timeout", n, err)
+			}
+			if err := c.Shutdown(rawsock.SHUT_WR); err != nil {
+				t.Fatal(err)
+			}
+			if got := drain(t, s); got != n {
+				t.Errorf("Write failed reporting %d bytes sent, the peer got %d", n, got)
 			}
 		})
 	}
