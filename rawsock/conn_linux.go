@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
-	"runtime"
 	"syscall"
 	"time"
 	"unsafe"
@@ -570,32 +569,37 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	o := &c.wop
 	o.kind = opSendfile
 	// The file's fd through its RawConn, not f.Fd(): Fd would put a
-	// non-blocking file in blocking mode for good.
+	// non-blocking file in blocking mode for good. The whole loop runs
+	// inside Control, which holds a reference on f's fd: a concurrent
+	// f.Close defers close(2) until the call ends, so an os.Open cannot
+	// reuse the number under it.
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return 0, wrapErr(sysSendfile, err)
 	}
-	if err := rc.Control(func(fd uintptr) { o.infd = int(fd) }); err != nil {
-		return 0, wrapErr(sysSendfile, err)
-	}
-	defer runtime.KeepAlive(f)
-	o.off = offset
-	const chunk = 1 << 30
 	total := 0
-	err = c.start(o, nil)
-	for err == nil && (count == 0 || total < count) {
-		o.count = chunk
-		if count > 0 && count-total < chunk {
-			o.count = count - total
-		}
-		if err = c.wait(o); err == nil {
-			if o.n == 0 {
-				break // end of file
+	cerr := rc.Control(func(fd uintptr) {
+		o.infd = int(fd)
+		o.off = offset
+		const chunk = 1 << 30
+		err = c.start(o, nil)
+		for err == nil && (count == 0 || total < count) {
+			o.count = chunk
+			if count > 0 && count-total < chunk {
+				o.count = count - total
 			}
-			total += o.n
+			if err = c.wait(o); err == nil {
+				if o.n == 0 {
+					break // end of file
+				}
+				total += o.n
+			}
 		}
-	}
+	})
 	o.release()
+	if cerr != nil {
+		return 0, wrapErr(sysSendfile, cerr)
+	}
 	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
 		err = serr
 	}

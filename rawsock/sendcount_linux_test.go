@@ -3,7 +3,6 @@ package rawsock_test
 import (
 	"context"
 	"errors"
-	"io"
 	"os"
 	"testing"
 	"time"
@@ -12,26 +11,6 @@ import (
 	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/sys/unix"
 )
-
-// drain reads c until EOF and returns the byte count.
-func drain(t *testing.T, c *rawsock.Conn) int {
-	t.Helper()
-	if err := c.SetReadDeadline(time.Now().Add(30 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	buf := make([]byte, 1<<16)
-	got := 0
-	for {
-		n, err := c.Read(buf)
-		got += n
-		if errors.Is(err, io.EOF) {
-			return got
-		}
-		if err != nil {
-			t.Fatalf("after %d bytes: %v", got, err)
-		}
-	}
-}
 
 // TestSendtoCountOnStream: a Sendto larger than a stream's buffers sends
 // part of it, and the count it returns is what the peer receives, for an
@@ -65,7 +44,7 @@ func TestSendtoCountOnStream(t *testing.T) {
 			if err := c.Shutdown(rawsock.SHUT_WR); err != nil {
 				t.Fatal(err)
 			}
-			if got := drain(t, s); got != n {
+			if got := len(drainBytes(t, s)); got != n {
 				t.Errorf("Sendto of %d bytes reported %d sent, the peer got %d", len(b), n, got)
 			}
 		})
@@ -97,7 +76,7 @@ func TestWriteCountOnError(t *testing.T) {
 			if err := c.Shutdown(rawsock.SHUT_WR); err != nil {
 				t.Fatal(err)
 			}
-			if got := drain(t, s); got != n {
+			if got := len(drainBytes(t, s)); got != n {
 				t.Errorf("Write failed reporting %d bytes sent, the peer got %d", n, got)
 			}
 		})
