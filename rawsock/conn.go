@@ -110,6 +110,13 @@ func (c *Conn) Connect(sa unix.Sockaddr) error { return c.connect(sa, nil) }
 // Recv wraps recvfrom(2) without an address, as Python's recv(n, flags) and
 // recv_into do: it reads into b and returns the count. At the peer's orderly
 // shutdown of a stream it returns (0, nil), as recv(2) does.
+//
+// MSG_WAITALL on a stream makes a blocking call (this and the other
+// receive calls) wait until b is full, as on a blocking fd, making as many
+// syscalls as it takes: it returns less at the end of the stream, or when
+// the timeout, deadline, context or Close ends the wait after data came
+// (then without the error, which the next call meets). A socket error
+// after data comes with the data. Non-blocking, it returns what is queued.
 func (c *Conn) Recv(b []byte, flags int) (int, error) {
 	n, _, err := c.recvfrom(b, flags, nil, false)
 	return n, err

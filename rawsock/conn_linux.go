@@ -368,15 +368,14 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, wantAddr
+	o.more = c.waitall(flags)
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
 	var sa unix.Sockaddr
-	n := o.n
-	if err != nil {
-		n = 0
-	} else if wantAddr {
+	n, err := o.result(err)
+	if err == nil && wantAddr {
 		sa = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
@@ -391,15 +390,17 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, true
+	o.more = c.waitall(flags)
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n, err := o.result(err)
 	if err != nil {
 		o.release()
-		return 0, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
+		return n, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
 	}
-	n, ap := o.n, decodeAddrPort(&o.rsa, o.rsalen)
+	ap := decodeAddrPort(&o.rsa, o.rsalen)
 	o.release()
 	return n, ap, nil
 }
@@ -412,16 +413,25 @@ func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, 
 	}
 	o := &c.rop
 	o.kind, o.b, o.oob, o.flags = opRecvmsg, p, oob, flags|unix.MSG_CMSG_CLOEXEC
+	o.more = c.waitall(flags)
 	err = c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n, err = o.result(err)
 	if err == nil {
-		n, oobn, recvflags = o.n, o.oobn, o.rflags&^cloexecAdded(flags)
+		oobn, recvflags = o.oobn, o.rflags&^cloexecAdded(flags)
 		from = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
 	return n, oobn, recvflags, from, wrapErr(sysRecvmsg, err)
+}
+
+// waitall reports MSG_WAITALL on a stream, which a blocking call honours
+// across syscalls: the fd under it is non-blocking, where the kernel
+// returns what is queued.
+func (c *Conn) waitall(flags int) bool {
+	return flags&unix.MSG_WAITALL != 0 && c.sotype == sockStream
 }
 
 // cloexecAdded is the MSG_CMSG_CLOEXEC the package added to a caller's

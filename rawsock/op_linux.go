@@ -37,6 +37,7 @@ type op struct {
 	nonblock bool // return EAGAIN rather than wait
 	wantAddr bool // decode the source address
 	phase2   bool // connect issued; now reading its outcome
+	more     bool // wait for the rest: MSG_WAITALL on a stream, a whole recvmmsg batch
 
 	b, oob []byte
 	flags  int
@@ -44,6 +45,7 @@ type op struct {
 
 	n, oobn, rflags int
 	errno           syscall.Errno
+	got             int // bytes, or messages, earlier syscalls of a more call received
 
 	rsa    unix.RawSockaddrAny // source on receive, destination on send
 	rsalen uint32
@@ -89,6 +91,9 @@ func (o *op) run(uintptr) bool {
 	if o.kind == opConnect && (o.errno == unix.EINPROGRESS || o.errno == unix.EALREADY) {
 		wait = true
 		o.phase2 = true
+	}
+	if o.more && !o.nonblock && o.errno == 0 && o.short() {
+		wait = true
 	}
 	if wait && !o.nonblock {
 		if t != nil {
@@ -150,7 +155,7 @@ func (o *op) do() {
 		if o.kind == opSendmmsg {
 			nr = unix.SYS_SENDMMSG
 		}
-		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[0])), uintptr(o.nmsgs), uintptr(o.flags), 0, 0)
+		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[o.got])), uintptr(o.nmsgs-o.got), uintptr(o.flags), 0, 0)
 	case opConnect:
 		o.doConnect()
 		return
@@ -161,6 +166,52 @@ func (o *op) do() {
 	if e != 0 {
 		o.n = -1
 	}
+}
+
+// short reports a receive that got less than o.more asks for, which a
+// blocking fd would have waited for: MSG_WAITALL on a stream until b is
+// full, as recv(2) does; recvmmsg without MSG_WAITFORONE until the batch
+// is, as recvmmsg(2) does. It moves o past what came, so that the next
+// syscall receives the rest.
+func (o *op) short() bool {
+	switch o.kind {
+	case opRecvmmsg:
+		if o.n <= 0 || o.got+o.n >= o.nmsgs {
+			return false
+		}
+	case opRecvfrom, opRecvmsg:
+		// End of stream, b full, or control data, after which the kernel
+		// too stops a MSG_WAITALL read.
+		if o.n <= 0 || o.n >= len(o.b) || o.kind == opRecvmsg && o.oobn > 0 {
+			return false
+		}
+		if o.flags&unix.MSG_PEEK != 0 {
+			return true // peek again, with all of b, once more came
+		}
+		o.b = o.b[o.n:]
+	default:
+		return false
+	}
+	o.got += o.n
+	o.n = 0
+	return true
+}
+
+// result is the count a call returns: what its syscalls received, and
+// whether err, which ended a wait for more, is to be dropped. As the
+// kernel does on a blocking fd, data that came before a timeout, a
+// cancellation or a Close is returned without the error, which the next
+// call meets again; an error the socket reported (consumed by the syscall)
+// is returned with the data.
+func (o *op) result(err error) (int, error) {
+	n := o.got
+	if o.errno == 0 && o.n > 0 {
+		n += o.n // the last syscall's, or a repeated peek's
+	}
+	if err == nil || n > 0 && (o.errno == 0 || o.errno == unix.EAGAIN) {
+		return n, nil
+	}
+	return n, err
 }
 
 // doConnect issues connect(2) once; when the poller wakes the call it reads
@@ -240,6 +291,7 @@ func (o *op) release() {
 	o.rsalen = 0
 	o.flags = 0
 	o.phase2 = false
+	o.more, o.got = false, 0
 }
 
 // flagsNonblock reports MSG_DONTWAIT, which makes the one call
@@ -280,6 +332,7 @@ func errnoOf(err error) syscall.Errno {
 // context's cancellation. It is called with the op's mutex held.
 func (c *Conn) start(o *op, ctx context.Context) error {
 	o.nonblock = c.timeout.Load() == modeNonblock || o.flagsNonblock()
+	o.n, o.errno, o.got = 0, 0, 0 // a deadline already passed makes no syscall
 	write := o.kind.write()
 	if ctx == nil {
 		c.arm(write, time.Time{})

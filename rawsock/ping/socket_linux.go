@@ -357,7 +357,7 @@ func (p *Pinger) recv(now time.Time) (int, error) {
 	if p.st.cancelled.Load() { // after arming: see Pinger.run
 		return 0, nil
 	}
-	n, err = c.Recvmmsg(sc.msgs, 0)
+	n, err = c.Recvmmsg(sc.msgs, unix.MSG_WAITFORONE)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0, nil
 	}
