@@ -16,16 +16,8 @@ import (
 // Sendfile send the other file's bytes: the call holds f's fd until it
 // ends.
 func TestSendfileCloseFile(t *testing.T) {
-	dir := t.TempDir()
 	const size = 1 << 20
-	a := filepath.Join(dir, "a")
-	b := filepath.Join(dir, "b")
-	if err := os.WriteFile(a, bytes.Repeat([]byte{'A'}, size), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(b, bytes.Repeat([]byte{'B'}, size), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	a, b := twoFiles(t, size)
 	for i := range 3 { // bounded: three rounds
 		s, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
 		f, err := os.Open(a)
@@ -64,6 +56,57 @@ func TestSendfileCloseFile(t *testing.T) {
 			t.Fatalf("round %d: Sendfile reported %d bytes, the peer got %d", i, n, len(got))
 		}
 	}
+}
+
+// TestSendfileCloseRace: f.Close and an os.Open racing the start of
+// Sendfile, at no chosen moment, in a bounded loop: Sendfile sends f's
+// bytes or fails, never the other file's.
+func TestSendfileCloseRace(t *testing.T) {
+	const size = 64 << 10
+	a, b := twoFiles(t, size)
+	for i := range 20 {
+		s, c := socktest.SmallTCPPair(t, rawsock.AF_INET)
+		f, err := os.Open(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			c.Sendfile(f, 0, size) // fails when f is closed first
+			c.Shutdown(rawsock.SHUT_WR)
+		}()
+		f.Close()
+		other, err := os.Open(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := drainBytes(t, s)
+		<-done
+		other.Close()
+		s.Close()
+		c.Close()
+		if k := bytes.IndexByte(got, 'B'); k >= 0 {
+			t.Fatalf("round %d: byte %d of %d the peer got is from the file opened after Close", i, k, len(got))
+		}
+	}
+}
+
+// twoFiles writes size bytes of 'A' to one file and of 'B' to another, and
+// returns their paths.
+func twoFiles(t *testing.T, size int) (a, b string) {
+	t.Helper()
+	dir := t.TempDir()
+	a, b = filepath.Join(dir, "a"), filepath.Join(dir, "b")
+	for _, f := range []struct {
+		path string
+		c    byte
+	}{{a, 'A'}, {b, 'B'}} {
+		if err := os.WriteFile(f.path, bytes.Repeat([]byte{f.c}, size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a, b
 }
 
 // drainBytes reads c until EOF and returns what it read.

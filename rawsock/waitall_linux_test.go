@@ -191,3 +191,25 @@ func TestRecvmmsgBatch(t *testing.T) {
 		}
 	})
 }
+
+// TestRecvmsgWaitallRights: MSG_WAITALL stops at a message carrying fds,
+// as the kernel's unix stream read does, rather than wait for more with the
+// fds in hand.
+func TestRecvmsgWaitallRights(t *testing.T) {
+	a, b := socktest.Pair(t, rawsock.SOCK_STREAM)
+	b.SetTimeout(slack)
+	if _, err := a.Sendmsg([]byte("f"), rawsock.UnixRights(a.Fileno()), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	p, oob := make([]byte, 10), make([]byte, rawsock.CmsgSpace(4))
+	n, oobn, _, _, err := b.Recvmsg(p, oob, unix.MSG_WAITALL)
+	if err != nil || n != 1 || oobn == 0 {
+		t.Fatalf("Recvmsg: %d bytes, %d of control, %v; want 1 byte and the fd", n, oobn, err)
+	}
+	m := oneMessage(t, oob[:oobn])
+	fds, err := m.Rights()
+	if err != nil || len(fds) != 1 {
+		t.Fatalf("Rights: %v, %v", fds, err)
+	}
+	unix.Close(fds[0])
+}
