@@ -368,7 +368,7 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, wantAddr
-	o.more = c.waitall(flags)
+	o.expect(c.waitall(flags))
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
@@ -390,7 +390,7 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, true
-	o.more = c.waitall(flags)
+	o.expect(c.waitall(flags))
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
@@ -413,7 +413,7 @@ func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, 
 	}
 	o := &c.rop
 	o.kind, o.b, o.oob, o.flags = opRecvmsg, p, oob, flags|unix.MSG_CMSG_CLOEXEC
-	o.more = c.waitall(flags)
+	o.expect(c.waitall(flags))
 	err = c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))

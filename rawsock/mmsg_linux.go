@@ -57,7 +57,7 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 	o.kind, o.flags, o.nmsgs = opRecvmmsg, flags|unix.MSG_CMSG_CLOEXEC, len(msgs)
 	// A blocking recvmmsg(2) waits for the whole batch, unless
 	// MSG_WAITFORONE.
-	o.more = flags&unix.MSG_WAITFORONE == 0
+	o.expect(flags&unix.MSG_WAITFORONE == 0)
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))

@@ -197,6 +197,14 @@ func (o *op) short() bool {
 	return true
 }
 
+// expect begins a receive whose count result gives: more as short wants
+// it, and no count left from an earlier call, since a deadline already
+// passed fails the wait before any syscall.
+func (o *op) expect(more bool) {
+	o.more = more
+	o.n, o.errno, o.got = 0, 0, 0
+}
+
 // result is the count a call returns: what its syscalls received, and
 // whether err, which ended a wait for more, is to be dropped. As the
 // kernel does on a blocking fd, data that came before a timeout, a
@@ -332,7 +340,6 @@ func errnoOf(err error) syscall.Errno {
 // context's cancellation. It is called with the op's mutex held.
 func (c *Conn) start(o *op, ctx context.Context) error {
 	o.nonblock = c.timeout.Load() == modeNonblock || o.flagsNonblock()
-	o.n, o.errno, o.got = 0, 0, 0 // a deadline already passed makes no syscall
 	write := o.kind.write()
 	if ctx == nil {
 		c.arm(write, time.Time{})
