@@ -146,6 +146,13 @@ func (c *Conn) Connect(sa unix.Sockaddr) error { return c.connect(sa, nil) }
 // Recv wraps recvfrom(2) without an address, as Python's recv(n, flags) and
 // recv_into do: it reads into b and returns the count. At the peer's orderly
 // shutdown of a stream it returns (0, nil), as recv(2) does.
+//
+// MSG_WAITALL on a stream makes a blocking call (this and the other
+// receive calls) wait until b is full, as on a blocking fd, making as many
+// syscalls as it takes: it returns less at the end of the stream, or when
+// the timeout, deadline, context or Close ends the wait after data came
+// (then without the error, which the next call meets). A socket error
+// after data comes with the data. Non-blocking, it returns what is queued.
 func (c *Conn) Recv(b []byte, flags int) (int, error) {
 	n, _, err := c.recvfrom(b, flags, nil, false)
 	return n, err
@@ -179,21 +186,26 @@ func (c *Conn) Send(b []byte, flags int) (int, error) { return c.sendto(b, flags
 
 // Sendall calls sendto(2) until all of b is sent, as Python's sendall. With
 // a timeout set, the timeout bounds the whole call, as in Python 3.5 on.
-func (c *Conn) Sendall(b []byte, flags int) error { return c.sendall(b, flags, nil) }
-
-// Sendto wraps sendto(2) with a destination address.
-func (c *Conn) Sendto(b []byte, flags int, to unix.Sockaddr) error {
-	if to == nil {
-		return wrapErr(sysSendto, unix.EDESTADDRREQ)
-	}
-	_, err := c.sendto(b, flags, to, nil)
+// As in Python, a failure does not say how much went; Write does.
+func (c *Conn) Sendall(b []byte, flags int) error {
+	_, err := c.sendall(b, flags, nil)
 	return err
 }
 
+// Sendto wraps sendto(2) with a destination address and returns the count
+// sent, as sendto(2) and Python's sendto do: on a stream it may be less
+// than len(b).
+func (c *Conn) Sendto(b []byte, flags int, to unix.Sockaddr) (int, error) {
+	if to == nil {
+		return 0, wrapErr(sysSendto, unix.EDESTADDRREQ)
+	}
+	return c.sendto(b, flags, to, nil)
+}
+
 // SendtoInet wraps sendto(2) to an AF_INET or AF_INET6 address given as a
-// netip.AddrPort. It allocates nothing. An IPv4 address on an AF_INET6
-// socket is sent to its v4-mapped form.
-func (c *Conn) SendtoInet(b []byte, flags int, to netip.AddrPort) error {
+// netip.AddrPort, and returns the count sent. It allocates nothing. An
+// IPv4 address on an AF_INET6 socket is sent to its v4-mapped form.
+func (c *Conn) SendtoInet(b []byte, flags int, to netip.AddrPort) (int, error) {
 	return c.sendtoInet(b, flags, to, nil)
 }
 
@@ -352,10 +364,8 @@ func (c *Conn) Read(b []byte) (int, error) {
 // otherwise.
 func (c *Conn) Write(b []byte) (int, error) {
 	if c.sotype == sockStream {
-		if err := c.Sendall(b, 0); err != nil {
-			return 0, err
-		}
-		return len(b), nil
+		// The count sent before a failure, as io.Writer wants.
+		return c.sendall(b, 0, nil)
 	}
 	return c.Send(b, 0)
 }

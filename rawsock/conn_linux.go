@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"runtime"
+	"reflect"
 	"syscall"
 	"time"
 	"unsafe"
@@ -183,29 +183,28 @@ func (c *Conn) control(name string, f func(fd int) error) error {
 // checkSockaddr refuses a nil address, or a typed nil pointer in the
 // interface, before x/sys/unix would dereference it.
 func checkSockaddr(sa unix.Sockaddr) error {
+	var isNil bool
 	switch a := sa.(type) {
 	case nil:
 		return unix.EINVAL
 	case *unix.SockaddrInet4:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrInet6:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrUnix:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrLinklayer:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrNetlink:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
+	default:
+		// The other families x/sys/unix knows, and any it adds: every
+		// Sockaddr is a pointer, and these calls are not the hot path.
+		v := reflect.ValueOf(sa)
+		isNil = v.Kind() == reflect.Pointer && v.IsNil()
+	}
+	if isNil {
+		return &hintError{unix.EINVAL, "nil " + reflect.TypeOf(sa).String()}
 	}
 	return nil
 }
@@ -428,15 +427,14 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, wantAddr
+	o.expect(c.waitall(flags))
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
 	var sa unix.Sockaddr
-	n := o.n
-	if err != nil {
-		n = 0
-	} else if wantAddr {
+	n, err := o.result(err)
+	if err == nil && wantAddr {
 		sa = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
@@ -451,15 +449,17 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, true
+	o.expect(c.waitall(flags))
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n, err := o.result(err)
 	if err != nil {
 		o.release()
-		return 0, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
+		return n, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
 	}
-	n, ap := o.n, decodeAddrPort(&o.rsa, o.rsalen)
+	ap := decodeAddrPort(&o.rsa, o.rsalen)
 	o.release()
 	return n, ap, nil
 }
@@ -472,16 +472,25 @@ func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, 
 	}
 	o := &c.rop
 	o.kind, o.b, o.oob, o.flags = opRecvmsg, p, oob, flags|unix.MSG_CMSG_CLOEXEC
+	o.expect(c.waitall(flags))
 	err = c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n, err = o.result(err)
 	if err == nil {
-		n, oobn, recvflags = o.n, o.oobn, o.rflags&^cloexecAdded(flags)
+		oobn, recvflags = o.oobn, o.rflags&^cloexecAdded(flags)
 		from = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
 	return n, oobn, recvflags, from, wrapErr(sysRecvmsg, err)
+}
+
+// waitall reports MSG_WAITALL on a stream, which a blocking call honours
+// across syscalls: the fd under it is non-blocking, where the kernel
+// returns what is queued.
+func (c *Conn) waitall(flags int) bool {
+	return flags&unix.MSG_WAITALL != 0 && c.sotype == sockStream
 }
 
 // cloexecAdded is the MSG_CMSG_CLOEXEC the package added to a caller's
@@ -539,11 +548,11 @@ func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context
 	return n, wrapErr(sysSendto, err)
 }
 
-func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) error {
+func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.closedCheck(sysSendto); err != nil {
-		return err
+		return 0, err
 	}
 	o := &c.wop
 	o.kind, o.b, o.flags = opSendto, b, flags
@@ -555,31 +564,37 @@ func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Co
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n := o.n
+	if err != nil {
+		n = 0
+	}
 	o.release()
-	return wrapErr(sysSendto, err)
+	return n, wrapErr(sysSendto, err)
 }
 
-func (c *Conn) sendall(b []byte, flags int, ctx context.Context) error {
+// sendall returns the bytes sent, all of b or those before the error.
+func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.closedCheck(sysSendto); err != nil {
-		return err
+		return 0, err
 	}
 	o := &c.wop
 	o.kind, o.flags = opSendto, flags
 	// One start for the whole loop: the timeout bounds the call, not each
 	// sendto. The first sendto is made even for an empty b, as Python's
 	// sendall makes it: on a datagram socket that is an empty datagram.
+	sent := 0
 	err := c.start(o, ctx)
-	for first := true; err == nil && (first || len(b) > 0); first = false {
-		o.b = b
+	for first := true; err == nil && (first || sent < len(b)); first = false {
+		o.b = b[sent:]
 		if err = c.wait(o); err == nil {
-			b = b[o.n:]
+			sent += o.n
 		}
 	}
 	err = c.finish(o, ctx, err)
 	o.release()
-	return wrapErr(sysSendto, err)
+	return sent, wrapErr(sysSendto, err)
 }
 
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
@@ -623,32 +638,37 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	o := &c.wop
 	o.kind = opSendfile
 	// The file's fd through its RawConn, not f.Fd(): Fd would put a
-	// non-blocking file in blocking mode for good.
+	// non-blocking file in blocking mode for good. The whole loop runs
+	// inside Control, which holds a reference on f's fd: a concurrent
+	// f.Close defers close(2) until the call ends, so an os.Open cannot
+	// reuse the number under it.
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return 0, wrapErr(sysSendfile, err)
 	}
-	if err := rc.Control(func(fd uintptr) { o.infd = int(fd) }); err != nil {
-		return 0, wrapErr(sysSendfile, err)
-	}
-	defer runtime.KeepAlive(f)
-	o.off = offset
-	const chunk = 1 << 30
 	total := 0
-	err = c.start(o, nil)
-	for err == nil && (count == 0 || total < count) {
-		o.count = chunk
-		if count > 0 && count-total < chunk {
-			o.count = count - total
-		}
-		if err = c.wait(o); err == nil {
-			if o.n == 0 {
-				break // end of file
+	cerr := rc.Control(func(fd uintptr) {
+		o.infd = int(fd)
+		o.off = offset
+		const chunk = 1 << 30
+		err = c.start(o, nil)
+		for err == nil && (count == 0 || total < count) {
+			o.count = chunk
+			if count > 0 && count-total < chunk {
+				o.count = count - total
 			}
-			total += o.n
+			if err = c.wait(o); err == nil {
+				if o.n == 0 {
+					break // end of file
+				}
+				total += o.n
+			}
 		}
-	}
+	})
 	o.release()
+	if cerr != nil {
+		return 0, wrapErr(sysSendfile, cerr)
+	}
 	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
 		err = serr
 	}

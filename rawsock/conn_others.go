@@ -51,10 +51,10 @@ func (c *Conn) recvmsg([]byte, []byte, int, context.Context) (int, int, int, uni
 func (c *Conn) sendto([]byte, int, unix.Sockaddr, context.Context) (int, error) {
 	return 0, errNotImplemented
 }
-func (c *Conn) sendtoInet([]byte, int, netip.AddrPort, context.Context) error {
-	return errNotImplemented
+func (c *Conn) sendtoInet([]byte, int, netip.AddrPort, context.Context) (int, error) {
+	return 0, errNotImplemented
 }
-func (c *Conn) sendall([]byte, int, context.Context) error { return errNotImplemented }
+func (c *Conn) sendall([]byte, int, context.Context) (int, error) { return 0, errNotImplemented }
 func (c *Conn) sendmsg([]byte, []byte, unix.Sockaddr, int, context.Context) (int, error) {
 	return 0, errNotImplemented
 }

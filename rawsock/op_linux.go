@@ -37,6 +37,7 @@ type op struct {
 	nonblock bool // return EAGAIN rather than wait
 	wantAddr bool // decode the source address
 	phase2   bool // connect issued; now reading its outcome
+	more     bool // wait for the rest: MSG_WAITALL on a stream, a whole recvmmsg batch
 
 	b, oob []byte
 	flags  int
@@ -44,6 +45,7 @@ type op struct {
 
 	n, oobn, rflags int
 	errno           syscall.Errno
+	got             int // bytes, or messages, earlier syscalls of a more call received
 
 	rsa    unix.RawSockaddrAny // source on receive, destination on send
 	rsalen uint32
@@ -94,6 +96,9 @@ func (o *op) run(uintptr) bool {
 		wait = true
 		o.phase2 = true
 	}
+	if o.more && !o.nonblock && o.errno == 0 && o.short() {
+		wait = true
+	}
 	if wait && !o.nonblock {
 		if t != nil {
 			t.traceWait(o.c.fd, o.kind.write())
@@ -135,9 +140,14 @@ func (o *op) do() {
 			unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0, 0)
 	case opSendto:
 		if o.sa != nil {
-			// A family encodeSockaddr does not know: x/sys/unix encodes it.
-			err := unix.Sendto(o.c.fd, o.b, o.flags, o.sa)
-			o.n, o.errno = len(o.b), errnoOf(err)
+			// A family encodeSockaddr does not know: x/sys/unix encodes
+			// it. Its Sendto hides the count, a short send on a stream;
+			// SendmsgN, the same send as sendmsg(2), returns it.
+			n, err := unix.SendmsgN(o.c.fd, o.b, nil, o.sa, o.flags)
+			o.n, o.errno = n, errnoOf(err)
+			if err != nil {
+				o.n = -1
+			}
 			return
 		}
 		var to unsafe.Pointer
@@ -150,7 +160,7 @@ func (o *op) do() {
 		if o.kind == opSendmmsg {
 			nr = unix.SYS_SENDMMSG
 		}
-		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[0])), uintptr(o.nmsgs), uintptr(o.flags), 0, 0)
+		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[o.got])), uintptr(o.nmsgs-o.got), uintptr(o.flags), 0, 0)
 	case opConnect:
 		o.doConnect()
 		return
@@ -161,6 +171,60 @@ func (o *op) do() {
 	if e != 0 {
 		o.n = -1
 	}
+}
+
+// short reports a receive that got less than o.more asks for, which a
+// blocking fd would have waited for: MSG_WAITALL on a stream until b is
+// full, as recv(2) does; recvmmsg without MSG_WAITFORONE until the batch
+// is, as recvmmsg(2) does. It moves o past what came, so that the next
+// syscall receives the rest.
+func (o *op) short() bool {
+	switch o.kind {
+	case opRecvmmsg:
+		if o.n <= 0 || o.got+o.n >= o.nmsgs {
+			return false
+		}
+	case opRecvfrom, opRecvmsg:
+		// End of stream, b full, or control data, after which the kernel
+		// too stops a MSG_WAITALL read.
+		if o.n <= 0 || o.n >= len(o.b) || o.kind == opRecvmsg && o.oobn > 0 {
+			return false
+		}
+		if o.flags&unix.MSG_PEEK != 0 {
+			return true // peek again, with all of b, once more came
+		}
+		o.b = o.b[o.n:]
+	default:
+		return false
+	}
+	o.got += o.n
+	o.n = 0
+	return true
+}
+
+// expect begins a receive whose count result gives: more as short wants
+// it, and no count left from an earlier call, since a deadline already
+// passed fails the wait before any syscall.
+func (o *op) expect(more bool) {
+	o.more = more
+	o.n, o.errno, o.got = 0, 0, 0
+}
+
+// result is the count a call returns: what its syscalls received, and
+// whether err, which ended a wait for more, is to be dropped. As the
+// kernel does on a blocking fd, data that came before a timeout, a
+// cancellation or a Close is returned without the error, which the next
+// call meets again; an error the socket reported (consumed by the syscall)
+// is returned with the data.
+func (o *op) result(err error) (int, error) {
+	n := o.got
+	if o.errno == 0 && o.n > 0 {
+		n += o.n // the last syscall's, or a repeated peek's
+	}
+	if err == nil || n > 0 && (o.errno == 0 || o.errno == unix.EAGAIN) {
+		return n, nil
+	}
+	return n, err
 }
 
 // doConnect issues connect(2) once; when the poller wakes the call it reads
@@ -240,6 +304,7 @@ func (o *op) release() {
 	o.rsalen = 0
 	o.flags = 0
 	o.phase2 = false
+	o.more, o.got = false, 0
 }
 
 // flagsNonblock reports MSG_DONTWAIT, which makes the one call
@@ -461,6 +526,10 @@ func (o *op) trace(t *tracer) {
 		}
 		t.printf("accept4(%d)%s%s", fd, traceRet(o.n, err), addr)
 	case opSendto:
+		if o.sa != nil {
+			t.printf("sendmsg(%d, %d, oob 0%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
+			break
+		}
 		t.printf("sendto(%d, %d%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
 	case opSendmsg:
 		t.printf("sendmsg(%d, %d, oob %d%s%s)%s", fd, len(o.b), len(o.oob), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))

@@ -344,7 +344,7 @@ func TestClosed(t *testing.T) {
 		"recvmmsg":    func() error { _, err := c.Recvmmsg(msgs, 0); return err },
 		"sendto":      func() error { _, err := c.Send(b, 0); return err },
 		"sendto ":     func() error { return c.Sendall(b, 0) },
-		"sendto  ":    func() error { return c.SendtoInet(b, 0, ap) },
+		"sendto  ":    func() error { _, err := c.SendtoInet(b, 0, ap); return err },
 		"sendmsg":     func() error { _, err := c.Sendmsg(b, nil, sa, 0); return err },
 		"sendmmsg":    func() error { _, err := c.Sendmmsg(msgs, 0); return err },
 		"sendfile":    func() error { _, err := c.Sendfile(os.Stdin, 0, 1); return err },

@@ -291,5 +291,6 @@ func sendHdrincl(pkt []byte, dst netip.Addr) (int, error) {
 		return -1, err
 	}
 	// The port of a raw socket's address is not used: 0.
-	return c.Fileno(), c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
+	_, err = c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
+	return c.Fileno(), err
 }

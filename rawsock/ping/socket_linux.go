@@ -323,7 +323,8 @@ func (sc *sysConn) send(seq uint16, timed bool, now time.Time) error {
 		b[2], b[3] = 0, 0
 		binary.BigEndian.PutUint16(b[2:], packet.Checksum(b))
 	}
-	return sc.c.SendtoInet(b, 0, sc.dst)
+	_, err := sc.c.SendtoInet(b, 0, sc.dst)
+	return err
 }
 
 // recv waits for datagrams until the loop must look again (wakeAt) and
@@ -356,7 +357,7 @@ func (p *Pinger) recv(now time.Time) (int, error) {
 	if p.st.cancelled.Load() { // after arming: see Pinger.run
 		return 0, nil
 	}
-	n, err = c.Recvmmsg(sc.msgs, 0)
+	n, err = c.Recvmmsg(sc.msgs, unix.MSG_WAITFORONE)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0, nil
 	}
