@@ -151,7 +151,7 @@ func BenchmarkTimeoutCall(b *testing.B) {
 	z.SetTimeout(benchDeadline)
 	msg, buf := benchBufs(b, 64)
 	for b.Loop() {
-		if err := a.SendtoInet(msg, 0, to); err != nil {
+		if _, err := a.SendtoInet(msg, 0, to); err != nil {
 			b.Fatal(err)
 		}
 		if _, _, err := z.RecvfromInet(buf, 0); err != nil {
