@@ -14,7 +14,8 @@ const (
 	EventSent EventKind = iota + 1
 	// EventReply: an echo reply to request Seq came from From.
 	EventReply
-	// EventTimeout: request Seq got no answer within Config.Timeout.
+	// EventTimeout: request Seq got no answer within Config.Timeout, or
+	// none before Run ended (every request unanswered at the end gets one).
 	EventTimeout
 	// EventError: From sent an ICMP error (Type, Code) about request Seq:
 	// destination unreachable, time exceeded, parameter problem, packet

@@ -79,8 +79,10 @@ type Config struct {
 	// TTL (hop limit) of the requests (iputils -t); 0 keeps the system's.
 	TTL int
 	// Timeout is how long each request may wait for its answer before a
-	// Timeout event reports it (iputils -W); 0 means DefaultTimeout. A
-	// reply that comes later still counts, flagged Late, as in iputils.
+	// Timeout event reports it; 0 means DefaultTimeout. A reply that
+	// comes later still counts, flagged Late, as in iputils. It is also
+	// iputils' -W: how long the run waits after the last request when
+	// nothing has answered yet.
 	Timeout time.Duration
 	// Deadline bounds the whole run (iputils -w); 0 means none.
 	Deadline time.Duration

@@ -29,6 +29,9 @@ type state struct {
 	ntx       int64 // requests sent: the index of the last one
 	acked     int64 // the highest index answered (iputils' acked)
 	pending   int64 // requests neither answered nor timed out
+	// lingerEnd is when the run ends once the last request is sent
+	// (iputils' __schedule_exit, computed once, when that request left).
+	lingerEnd time.Time
 
 	// sent holds the send time (since start) of the requests from index
 	// tail to ntx, those a Timeout may still concern, in a ring.
@@ -109,7 +112,20 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 			// message itself arrives as data: nothing to do.
 		}
 	}
+	p.expireAll(fn)
 	return nil
+}
+
+// expireAll reports, when the run ends, every request still neither
+// answered nor timed out as a Timeout: none of them can be answered now,
+// so each request ends in exactly one Reply, Error or Timeout event.
+func (p *Pinger) expireAll(fn func(*Event)) {
+	s := &p.st
+	for ; s.tail <= s.ntx; s.tail++ {
+		if !s.answered.has(uint16(s.tail)) {
+			p.timeOut(s.tail, fn)
+		}
+	}
 }
 
 // moreToSend reports whether the schedule still has requests to send.
@@ -142,10 +158,11 @@ func (p *Pinger) sendAt() (time.Time, bool) {
 }
 
 // finished applies iputils' exit rules: Count answered (replies plus
-// errors), an error under a deadline, or everything sent and then either
-// every request settled or the linger over: twice the longest round trip
-// (at least the interval) once something answered, else the timeout
-// (with WaitAll, only every request settled).
+// errors), an error under a deadline, or everything sent and the linger
+// over (see lingerEnd); with WaitAll, everything sent and every request
+// answered or timed out. A request that timed out is not settled without
+// WaitAll: its reply may still come within the linger, as in iputils,
+// whose -W is the linger, not a per-request limit.
 func (p *Pinger) finished(now time.Time) bool {
 	c, st := &p.cfg, &p.stats // read without the lock: see moreToSend
 	if c.Count > 0 && st.Received+st.Errors >= c.Count {
@@ -157,24 +174,25 @@ func (p *Pinger) finished(now time.Time) bool {
 	if p.moreToSend() {
 		return false
 	}
-	if p.st.pending == 0 {
-		return true
-	}
 	if c.WaitAll {
-		return false // the per-request timeouts bring pending to 0
+		return p.st.pending == 0 // the per-request timeouts bring it to 0
 	}
-	return !now.Before(p.lingerEnd(st))
+	return !now.Before(p.st.lingerEnd)
 }
 
-func (p *Pinger) lingerEnd(st *Statistics) time.Time {
-	linger := p.timeout
-	if st.Received > 0 {
-		linger = 2 * st.Max
-		if !p.cfg.Flood && linger < p.interval {
-			linger = p.interval
-		}
+// linger is how long the run goes on after the last request, fixed when
+// it is sent as iputils' __schedule_exit does: twice the longest round
+// trip (at least the interval) once something answered, else the timeout.
+func (p *Pinger) linger() time.Duration {
+	st := &p.stats
+	if st.Received == 0 {
+		return p.timeout
 	}
-	return p.st.lastSend.Add(linger)
+	linger := 2 * st.Max
+	if !p.cfg.Flood && linger < p.interval {
+		linger = p.interval
+	}
+	return linger
 }
 
 // wakeAt returns when the loop must look again without a packet: the next
@@ -190,7 +208,7 @@ func (p *Pinger) wakeAt() time.Time {
 	if at, ok := p.sendAt(); ok {
 		earliest(at)
 	} else if !p.cfg.WaitAll {
-		earliest(p.lingerEnd(&p.stats))
+		earliest(s.lingerEnd)
 	}
 	if s.tail <= s.ntx {
 		earliest(s.start.Add(s.sent[s.tail&int64(len(s.sent)-1)] + p.timeout))
@@ -235,6 +253,9 @@ func (p *Pinger) send(now time.Time, fn func(*Event)) {
 	p.stats.Transmitted++
 	p.stats.Time = now.Sub(s.start)
 	p.mu.Unlock()
+	if !p.moreToSend() {
+		s.lingerEnd = now.Add(p.linger())
+	}
 
 	e := p.event(EventSent, seq, now)
 	if err != nil {
