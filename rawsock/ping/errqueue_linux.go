@@ -106,7 +106,7 @@ func (p *Pinger) queuedError(q *queued) {
 		if echo {
 			id = uint16(q.payload[4])<<8 | uint16(q.payload[5])
 		}
-		if !echo || id != p.id || q.target != p.cfg.Dst {
+		if !echo || id != p.id || !sameAddr(q.target, p.cfg.Dst) {
 			p.ignored()
 			return
 		}

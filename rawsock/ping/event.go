@@ -61,6 +61,16 @@ type Event struct {
 	Dup bool
 	// Late marks a reply to a request already reported as a Timeout.
 	Late bool
+	// BadChecksum marks a reply whose ICMP checksum is wrong: it counts as
+	// Corrupted, not Received, and is not timed.
+	BadChecksum bool
+	// Mismatch is the offset in Data of the first byte of a reply that
+	// differs from the request's (from TimestampLen on), or -1: iputils'
+	// "wrong data byte".
+	Mismatch int
+	// Data is the reply's data after the ICMP header; it is only valid
+	// during the callback.
+	Data []byte
 
 	Type, Code uint8  // ICMP type and code of an EventError
 	Info       uint32 // the MTU of "fragmentation needed" or "packet too big"; the pointer of a parameter problem

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // bitset has a bit per 16-bit sequence number, as iputils' rcvd_tbl.
@@ -145,16 +147,35 @@ func (p *Pinger) sendAt() (time.Time, bool) {
 	if !p.moreToSend() {
 		return time.Time{}, false
 	}
-	if s.ntx == 0 {
+	if s.ntx == 0 || s.ntx < int64(p.cfg.Preload) {
 		return s.start, true
 	}
-	if p.cfg.Flood {
+	flood := p.cfg.Flood
+	if p.cfg.Adaptive && p.stats.Received > 0 {
+		gap := p.adaptiveInterval()
+		if gap > 0 {
+			return s.lastSend.Add(gap), true
+		}
+		flood = true
+	}
+	if flood {
 		if s.ntx-s.acked <= 0 { // nothing in flight
 			return s.lastSend, true
 		}
 		return s.lastSend.Add(FloodGap), true
 	}
 	return s.nextSend, true
+}
+
+// adaptiveInterval is iputils' update_interval: the smoothed round trip
+// in whole milliseconds, at least MinUserInterval for a user other than
+// root.
+func (p *Pinger) adaptiveInterval() time.Duration {
+	gap := time.Duration((p.stats.rtt8/8+500)/1000) * time.Millisecond
+	if !p.root && gap < MinUserInterval {
+		gap = MinUserInterval
+	}
+	return gap
 }
 
 // finished applies iputils' exit rules: Count answered (replies plus
@@ -243,7 +264,7 @@ func (p *Pinger) send(now time.Time, fn func(*Event)) {
 	if s.ntx-s.acked > 0x7fff { // iputils: acked is stale once seq wraps past it
 		s.acked = s.ntx - 1
 	}
-	if !p.cfg.Flood {
+	if !p.cfg.Flood && idx >= int64(p.cfg.Preload) { // a preload leaves the schedule alone
 		s.nextSend = s.nextSend.Add(p.interval)
 		if s.nextSend.Before(now) { // late: catch up by one, never burst
 			s.nextSend = now
@@ -257,11 +278,39 @@ func (p *Pinger) send(now time.Time, fn func(*Event)) {
 		s.lingerEnd = now.Add(p.linger())
 	}
 
+	if err != nil {
+		err = p.sendError(err, fn)
+		p.mu.Lock()
+		p.stats.Errors++ // iputils' nerrors: the request is settled, not lost
+		p.settle(seq)
+		p.mu.Unlock()
+	}
 	e := p.event(EventSent, seq, now)
 	if err != nil {
 		e.Kind, e.Err = EventSendError, err
 	}
 	fn(e)
+}
+
+// sendError is the error to report for a failed send: on a datagram
+// socket the kernel also queued it (IP_RECVERR) with more to say, the
+// path MTU of EMSGSIZE, and iputils reads it from there
+// ("local error: message too long, mtu=1500").
+func (p *Pinger) sendError(err error, fn func(*Event)) error {
+	if p.kind != SocketDgram {
+		return err
+	}
+	q := &p.st.q
+	ok, qerr := p.sys.readErrQueue(q)
+	if !ok || qerr != nil {
+		return err
+	}
+	if q.origin == unix.SO_EE_ORIGIN_LOCAL {
+		return localError(q)
+	}
+	p.queuedError(q) // an ICMP error that was waiting: report it as usual
+	p.flush(fn)
+	return err
 }
 
 func (p *Pinger) growRing() {
@@ -332,17 +381,36 @@ func (p *Pinger) settle(seq uint16) {
 // event resets the reused Event for a new report.
 func (p *Pinger) event(kind EventKind, seq uint16, t time.Time) *Event {
 	e := &p.ev
-	*e = Event{Kind: kind, Seq: seq, Time: t, IPv6: p.v6, TTL: -1}
+	*e = Event{Kind: kind, Seq: seq, Time: t, IPv6: p.v6, TTL: -1, Mismatch: -1}
 	return e
 }
 
-// reply counts an echo reply to request seq; data is its payload.
-func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time, data []byte) {
+// reply counts an echo reply to request seq; data is its payload. A
+// reply with a bad checksum is reported but neither counted as received
+// nor timed, as iputils' gather_statistics does.
+func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time, data []byte, badSum bool) {
 	s := &p.st
 	e := p.event(EventReply, seq, rx)
-	e.From, e.TTL, e.Size = from, ttl, size
+	e.From, e.TTL, e.Size, e.Data = from, ttl, size, data
+	if badSum {
+		e.BadChecksum = true
+		p.mu.Lock()
+		p.stats.Corrupted++
+		p.mu.Unlock()
+		p.pendingEv = true
+		return
+	}
 	e.Dup = s.rcvd.has(seq)
 	e.Late = s.timedOut.has(seq)
+	if len(data) >= p.size {
+		want := p.sys.out[icmpEchoHeaderSize:]
+		for i := TimestampLen; i < p.size; i++ {
+			if data[i] != want[i] {
+				e.Mismatch = i
+				break
+			}
+		}
+	}
 	if p.Timed() && len(data) >= TimestampLen {
 		sec := int64(binary.NativeEndian.Uint64(data[0:]))
 		nsec := int64(binary.NativeEndian.Uint64(data[8:]))

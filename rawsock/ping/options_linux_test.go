@@ -1,0 +1,256 @@
+package ping
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock"
+	"github.com/rawsock/rawsock/rawsock/internal/netns"
+	"github.com/rawsock/rawsock/rawsock/internal/socktest"
+	"github.com/rawsock/rawsock/rawsock/packet"
+	"golang.org/x/sys/unix"
+)
+
+// TestPattern sends iputils' -p pattern: the requests carry it after the
+// timestamp, the replies echo it and match (Mismatch -1).
+func TestPattern(t *testing.T) {
+	ns := pingNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Count: 1, Size: 40, Pattern: []byte{0xff, 0x00, 0x5a}, Socket: SocketDgram})
+	want := p.Payload()
+	for i := TimestampLen; i < 40; i++ {
+		if want[i] != []byte{0xff, 0x00, 0x5a}[i%3] {
+			t.Fatalf("payload byte %d is %#x, want the pattern's %#x", i, want[i], []byte{0xff, 0x00, 0x5a}[i%3])
+		}
+	}
+	var r record
+	st, err := p.Run(context.Background(), func(e *Event) {
+		r.add(e)
+		if e.Kind == EventReply && !bytes.Equal(e.Data[TimestampLen:], want[TimestampLen:]) {
+			t.Errorf("reply data % x, want % x", e.Data[TimestampLen:], want[TimestampLen:])
+		}
+	})
+	if err != nil || st.Received != 1 {
+		t.Fatalf("%+v, %v", st, err)
+	}
+	if e := r.kind(EventReply)[0]; e.Mismatch != -1 {
+		t.Errorf("Mismatch %d on a reply that echoes the request", e.Mismatch)
+	}
+}
+
+// echoReply4 is an IPv4 datagram carrying an echo reply from 127.0.0.1.
+func echoReply4(t *testing.T, id, seq uint16, data []byte) []byte {
+	t.Helper()
+	m := packet.ICMP{Proto: packet.ProtoICMP, Type: icmp4EchoReply, ID: id, Seq: seq, Data: data}
+	icmp, err := m.Append(nil, netip.Addr{}, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := make([]byte, 20)
+	h[0], h[8], h[9] = 0x45, 64, packet.ProtoICMP
+	binary.BigEndian.PutUint16(h[2:], uint16(20+len(icmp)))
+	copy(h[12:], []byte{127, 0, 0, 1})
+	copy(h[16:], []byte{127, 0, 0, 1})
+	return append(h, icmp...)
+}
+
+// TestHandleCorrupt hands a raw IPv4 pinger replies as the kernel would
+// deliver them: one whose data differs from the request (iputils' "wrong
+// data byte"), one with a bad checksum (BAD CHECKSUM, counted Corrupted,
+// not Received), and a truncated error after a good one, which must not
+// be taken for the one before (the parse error is checked).
+func TestHandleCorrupt(t *testing.T) {
+	socktest.NeedRaw(t)
+	ns := rawNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Socket: SocketRaw})
+	p.initState(time.Now())
+	var r record
+	p.send(time.Now(), r.add)
+	deliver := func(b []byte) {
+		m := &p.sys.msgs[0]
+		m.N = copy(m.Buf, b)
+		m.NN = 0
+		m.Addr = netip.MustParseAddrPort("127.0.0.1:0")
+		p.handle(m)
+		p.flush(r.add)
+	}
+
+	data := p.Payload()
+	data[20] ^= 0xff
+	deliver(echoReply4(t, p.ID(), 1, data))
+	bad := echoReply4(t, p.ID(), 1, p.Payload())
+	bad[20+2] ^= 0x01 // the ICMP checksum
+	deliver(bad)
+
+	replies := r.kind(EventReply)
+	if len(replies) != 2 {
+		t.Fatalf("events %+v, want 2 replies", r.events)
+	}
+	if e := replies[0]; e.Mismatch != 20 || e.BadChecksum || !e.Timed {
+		t.Errorf("altered data: Mismatch %d BadChecksum %v Timed %v, want 20, false, true", e.Mismatch, e.BadChecksum, e.Timed)
+	}
+	if e := replies[1]; !e.BadChecksum || e.Dup {
+		t.Errorf("bad checksum: BadChecksum %v Dup %v, want true, false", e.BadChecksum, e.Dup)
+	}
+	if st := p.Statistics(); st.Received != 1 || st.Corrupted != 1 || st.Duplicates != 0 {
+		t.Errorf("statistics %+v, want 1 received, 1 corrupted", st)
+	}
+
+	// An error about our request, then the same bytes cut short.
+	quoted := echoReply4(t, p.ID(), 1, p.Payload())[:28]
+	quoted[20] = icmp4EchoRequest
+	unreach := packet.ICMP{Proto: packet.ProtoICMP, Type: icmp4DestUnreach, Code: 1, Data: quoted}
+	msg, err := unreach.Append(nil, netip.Addr{}, netip.Addr{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full := echoReply4(t, 0, 0, nil)[:20]
+	full = append(full, msg...)
+	binary.BigEndian.PutUint16(full[2:], uint16(len(full)))
+	deliver(full)
+	deliver(full[:20+4]) // type and code only: Parse fails
+	if n := len(r.kind(EventError)); n != 1 {
+		t.Errorf("%d error events, want 1 (the truncated copy must be ignored)", n)
+	}
+}
+
+// TestPreload sends -l 3: three requests leave back to back, before any
+// interval; the fourth waits for the interval.
+func TestPreload(t *testing.T) {
+	ns := pingNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Count: 4, Interval: 10 * time.Second, Preload: 3, Socket: SocketDgram})
+	var r record
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := p.Run(ctx, func(e *Event) {
+		r.add(e)
+		if e.Kind == EventReply && e.Seq == 3 {
+			cancel() // the fourth would come 10 s after the start
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Transmitted != 3 || st.Received != 3 {
+		t.Errorf("statistics %+v: want 3 requests sent and answered before the first interval", st)
+	}
+}
+
+// TestAdaptive is -A: once a reply has come, the interval is the round
+// trip (a few milliseconds at most on loopback, root), not the 10 s asked
+// for, so four requests go out long before one interval has passed.
+func TestAdaptive(t *testing.T) {
+	socktest.NeedRaw(t)
+	ns := rawNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Count: 4, Interval: 10 * time.Second, Adaptive: true, Socket: SocketRaw})
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Second)
+	defer cancel()
+	st, err := p.Run(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Transmitted != 4 || st.Received != 4 {
+		t.Errorf("statistics %+v: want 4 requests answered within one 10 s interval", st)
+	}
+}
+
+// TestSocketOptions checks -Q and -M reach the socket, -b SO_BROADCAST, and
+// a broadcast target without -b gets iputils' question.
+func TestSocketOptions(t *testing.T) {
+	ns := pingNS(t)
+	lo, lo6 := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")
+	for _, tc := range []struct {
+		cfg       Config
+		level, op int
+		want      int
+	}{
+		{Config{Dst: lo, TOS: 0x10}, unix.IPPROTO_IP, unix.IP_TOS, 0x10},
+		{Config{Dst: lo6, TOS: 0x20}, unix.IPPROTO_IPV6, unix.IPV6_TCLASS, 0x20},
+		{Config{Dst: lo, PMTUDisc: PMTUDiscDo}, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DO},
+		{Config{Dst: lo, PMTUDisc: PMTUDiscDont}, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT},
+		{Config{Dst: lo6, PMTUDisc: PMTUDiscWant}, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_WANT},
+		{Config{Dst: lo, Broadcast: true}, unix.SOL_SOCKET, unix.SO_BROADCAST, 1},
+	} {
+		tc.cfg.Socket = SocketDgram
+		p := openIn(t, ns, tc.cfg)
+		if v, err := p.sys.c.GetsockoptInt(tc.level, tc.op); err != nil || v != tc.want {
+			t.Errorf("%+v: %s = %d, %v; want %d", tc.cfg, rawsock.OptName(tc.level, tc.op), v, err, tc.want)
+		}
+	}
+	bcast := netip.MustParseAddr("127.255.255.255")
+	err := ns.Do(func() error {
+		_, err := New(Config{Dst: bcast, Socket: SocketDgram})
+		return err
+	})
+	if !errors.Is(err, ErrBroadcast) || err.Error() != "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules" {
+		t.Errorf("broadcast without -b: %v, want iputils' question", err)
+	}
+	openIn(t, ns, Config{Dst: bcast, Broadcast: true, Socket: SocketDgram})
+}
+
+// TestPMTUDisc sends 2000 data bytes across a 1500-byte link: with
+// PMTUDiscDont the request is fragmented and answered; with PMTUDiscDo
+// the kernel refuses it locally (message too long).
+func TestPMTUDisc(t *testing.T) {
+	l := netns.NewLine(t, 1)
+	kinds(t, l.A, func(t *testing.T, kind SocketKind) {
+		for _, tc := range []struct {
+			mode             PMTUDisc
+			received, errors int
+		}{{PMTUDiscDont, 1, 0}, {PMTUDiscDo, 0, 1}} {
+			p := openIn(t, l.A, Config{Dst: l.B.Addr4(), Count: 1, Size: 2000, Timeout: 2 * time.Second, PMTUDisc: tc.mode, Socket: kind})
+			var r record
+			st, err := p.Run(context.Background(), r.add)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Received != tc.received || st.Errors != tc.errors {
+				t.Errorf("mode %d: %+v, want %d received, %d errors", tc.mode, st, tc.received, tc.errors)
+			}
+			if tc.errors > 0 {
+				if se := r.kind(EventSendError); len(se) != 1 || !errors.Is(se[0].Err, unix.EMSGSIZE) {
+					t.Errorf("mode %d: send errors %+v, want EMSGSIZE", tc.mode, se)
+				}
+			}
+		}
+	})
+}
+
+// TestLinkLocal pings a link-local address with its zone across a veth
+// pair: the replies come from the target (same address, the zone named as
+// the interface, as iputils prints it), not from a "different address".
+func TestLinkLocal(t *testing.T) {
+	tp := netns.New(t)
+	a, b := tp.Host("a"), tp.Host("b")
+	link := tp.Connect(a, b)
+	a.IP("addr", "add", "fe80::a/64", "dev", link.AIf, "nodad")
+	b.IP("addr", "add", "fe80::b/64", "dev", link.BIf, "nodad")
+	err := a.Do(func() error {
+		_, err := New(Config{Dst: netip.MustParseAddr("fe80::b%no-such-if0")})
+		return err
+	})
+	if err == nil || err.Error() != "ping: no-such-if0: no such interface" {
+		t.Errorf("unknown zone: %v, want \"ping: no-such-if0: no such interface\"", err)
+	}
+	kinds(t, a, func(t *testing.T, kind SocketKind) {
+		dst := netip.MustParseAddr("fe80::b%" + link.AIf)
+		p := openIn(t, a, Config{Dst: dst, Count: 2, Interval: 100 * time.Millisecond, Timeout: 5 * time.Second, Deadline: 10 * time.Second, Socket: kind})
+		var r record
+		st, err := p.Run(context.Background(), r.add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Received != 2 {
+			t.Fatalf("statistics %+v, want 2 replies", st)
+		}
+		for _, e := range r.kind(EventReply) {
+			if e.From != dst {
+				t.Errorf("reply from %v, want %v", e.From, dst)
+			}
+		}
+	})
+}
