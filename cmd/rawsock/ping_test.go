@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -147,7 +148,10 @@ func TestParsePingArgs(t *testing.T) {
 		{[]string{"-c3", "-qn", "h"}, pingOpts{count: 3, quiet: true, numeric: true, host: "h"}, ""},
 		{[]string{"-qc", "3", "h"}, pingOpts{count: 3, quiet: true, host: "h"}, ""},
 		{[]string{"h", "-c", "3", "-i", "0.2", "-W", "1.5", "-w", "4"}, pingOpts{count: 3, interval: 200 * time.Millisecond, intervalSet: true, timeout: 1500 * time.Millisecond, deadline: 4, host: "h"}, ""},
-		{[]string{"-f", "-s", "0", "-t", "1", "-6", "-I", "eth0", "--json", "h"}, pingOpts{flood: true, size: 0, sizeSet: true, ttl: 1, family: 6, iface: "eth0", json: true, host: "h"}, ""},
+		{[]string{"-f", "-s", "0", "-t", "1", "-6", "-I", "eth0", "--json", "h"}, pingOpts{flood: true, size: 0, sizeSet: true, ttl: 1, ttlSet: true, family: 6, iface: "eth0", json: true, host: "h"}, ""},
+		{[]string{"-DOUAabv", "-l3", "-e", "77", "-Q", "0x10", "-M", "do", "-p", "ff0", "h"}, pingOpts{stamps: true, pending: true, user: true, adaptive: true, audible: true, broadcast: true, verbose: true, preload: 3, id: 77, tos: 16, pmtu: ping.PMTUDiscDo, pattern: "\xff\x00", host: "h"}, ""},
+		{[]string{"-M", "dont", "-Q", "184", "-p", "123", "h"}, pingOpts{pmtu: ping.PMTUDiscDont, tos: 184, pattern: "\x12\x03", host: "h"}, ""},
+		{[]string{"-V"}, pingOpts{version: true}, ""},
 		{[]string{"--", "-h"}, pingOpts{host: "-h"}, ""},
 		{[]string{"-4", "-6", "h"}, pingOpts{}, "only one -4 or -6 option may be specified"},
 		{[]string{"-c"}, pingOpts{}, "option requires an argument -- 'c'"},
@@ -160,6 +164,12 @@ func TestParsePingArgs(t *testing.T) {
 		{[]string{"-W", "x", "h"}, pingOpts{}, "bad linger time: x"},
 		{[]string{"-c", "3"}, pingOpts{}, "usage error: Destination address required"},
 		{[]string{"a", "b"}, pingOpts{}, `only one destination, not ["a" "b"]`},
+		{[]string{"-M", "probe", "h"}, pingOpts{}, "invalid -M argument: probe"},
+		{[]string{"-Q", "300", "h"}, pingOpts{}, "the decimal value of TOS bits must be in range 0-255: 300"},
+		{[]string{"-Q", "x", "h"}, pingOpts{}, "bad TOS value: x"},
+		{[]string{"-p", "ffzz", "h"}, pingOpts{}, "patterns must be specified as hex digits: zz"},
+		{[]string{"-l", "70000", "h"}, pingOpts{}, "invalid argument: '70000': out of range: 1 <= value <= 65536"},
+		{[]string{"-e", "70000", "h"}, pingOpts{}, "invalid argument: '70000': out of range: 0 <= value <= 65535"},
 	} {
 		got, err := parsePingArgs(tc.args)
 		switch {
@@ -198,7 +208,7 @@ func TestPingConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := o.config(); got != tc.want {
+		if got := o.config(); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%q:\n got %+v\nwant %+v", tc.args, got, tc.want)
 		}
 	}
@@ -291,6 +301,19 @@ func TestPingExitStatus(t *testing.T) {
 		{"unknown host", []string{"-c", "1", "no-such-host.invalid"}, 2, "ping: no-such-host.invalid: Name or service not known\n", false},
 		{"wrong family", []string{"-6", "-c", "1", "127.0.0.1"}, 2, "ping: 127.0.0.1: Address family for hostname not supported\n", false},
 		{"size too large", []string{"-s", "70000", "-c", "1", "127.0.0.1"}, 2, "ping: invalid size 70000: out of range: 0 <= value <= 65507\n", false},
+		{"IPv6 size too large", []string{"-s", "65528", "-c", "1", "::1"}, 2, "ping: invalid size 65528: out of range: 0 <= value <= 65527\n", false},
+		// iputils: a bad value is one line (exit 1 for a number, 2 else),
+		// -h the usage with status 2, -V the version with 0.
+		{"bad number", []string{"-c", "x", "127.0.0.1"}, 1, "ping: invalid argument: 'x'\n$", false},
+		{"number out of range", []string{"-t", "256", "127.0.0.1"}, 1, "ping: invalid argument: '256': out of range: 0 <= value <= 255\n$", false},
+		{"bad -M", []string{"-M", "x", "127.0.0.1"}, 2, "ping: invalid -M argument: x\n$", false},
+		{"-h", []string{"-h"}, 2, "usage: rawsock ping", false},
+		{"-V", []string{"-V"}, 0, "$", false},
+		{"no destination", []string{"-c", "1"}, 1, "ping: usage error: Destination address required\n$", false},
+		{"ttl 0", []string{"-t", "0", "-c", "1", "127.0.0.1"}, 2, "ping: cannot set unicast time-to-live: Invalid argument\n$", false},
+		{"unknown host, -4", []string{"-4", "-c", "1", "nosuch.invalid"}, 2, "ping: nosuch.invalid: Name or service not known\n$", false},
+		{"inet_aton form, -6", []string{"-6", "-c", "1", "127.1"}, 2, "ping: 127.1: Address family for hostname not supported\n$", false},
+		{"broadcast without -b", []string{"-c", "1", "127.255.255.255"}, 2, "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n$", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.raw {
@@ -305,7 +328,8 @@ func TestPingExitStatus(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if code != tc.code || !strings.HasPrefix(stderr.String(), tc.stderr) {
+			want, exact := strings.CutSuffix(tc.stderr, "$") // "$": all of it
+			if code != tc.code || !strings.HasPrefix(stderr.String(), want) || exact && stderr.String() != want {
 				t.Errorf("exit %d, stderr %q; want %d, %q\nstdout:\n%s", code, stderr, tc.code, tc.stderr, stdout)
 			}
 		})

@@ -132,3 +132,11 @@ func (e *localErr) Error() string {
 }
 
 func (e *localErr) Unwrap() error { return e.errno }
+
+// MTU is the path MTU the kernel gave with EMSGSIZE, else 0.
+func (e *localErr) MTU() int {
+	if e.errno == unix.EMSGSIZE {
+		return int(e.mtu)
+	}
+	return 0
+}

@@ -220,15 +220,23 @@ func TestPMTUDisc(t *testing.T) {
 	})
 }
 
-// TestLinkLocal pings a link-local address with its zone across a veth
-// pair: the replies come from the target (same address, the zone named as
-// the interface, as iputils prints it), not from a "different address".
-func TestLinkLocal(t *testing.T) {
+// linkLocalPair joins a and b by a veth pair with the link-local
+// addresses fe80::a and fe80::b (no duplicate address detection to wait
+// for) and returns a and b's address with a's zone, "fe80::b%eth0".
+func linkLocalPair(t *testing.T) (*netns.Namespace, string) {
 	tp := netns.New(t)
 	a, b := tp.Host("a"), tp.Host("b")
 	link := tp.Connect(a, b)
 	a.IP("addr", "add", "fe80::a/64", "dev", link.AIf, "nodad")
 	b.IP("addr", "add", "fe80::b/64", "dev", link.BIf, "nodad")
+	return a, "fe80::b%" + link.AIf
+}
+
+// TestLinkLocal pings a link-local address with its zone across a veth
+// pair: the replies come from the target (same address, the zone named as
+// the interface, as iputils prints it), not from a "different address".
+func TestLinkLocal(t *testing.T) {
+	a, ll := linkLocalPair(t)
 	err := a.Do(func() error {
 		_, err := New(Config{Dst: netip.MustParseAddr("fe80::b%no-such-if0")})
 		return err
@@ -237,7 +245,7 @@ func TestLinkLocal(t *testing.T) {
 		t.Errorf("unknown zone: %v, want \"ping: no-such-if0: no such interface\"", err)
 	}
 	kinds(t, a, func(t *testing.T, kind SocketKind) {
-		dst := netip.MustParseAddr("fe80::b%" + link.AIf)
+		dst := netip.MustParseAddr(ll)
 		p := openIn(t, a, Config{Dst: dst, Count: 2, Interval: 100 * time.Millisecond, Timeout: 5 * time.Second, Deadline: 10 * time.Second, Socket: kind})
 		var r record
 		st, err := p.Run(context.Background(), r.add)

@@ -392,14 +392,6 @@ func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time,
 	s := &p.st
 	e := p.event(EventReply, seq, rx)
 	e.From, e.TTL, e.Size, e.Data = from, ttl, size, data
-	if badSum {
-		e.BadChecksum = true
-		p.mu.Lock()
-		p.stats.Corrupted++
-		p.mu.Unlock()
-		p.pendingEv = true
-		return
-	}
 	e.Dup = s.rcvd.has(seq)
 	e.Late = s.timedOut.has(seq)
 	if len(data) >= p.size {
@@ -425,6 +417,14 @@ func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time,
 			}
 		}
 		e.Timed = true
+	}
+	if badSum {
+		e.BadChecksum, e.Dup, e.Mismatch = true, false, -1
+		p.mu.Lock()
+		p.stats.Corrupted++
+		p.mu.Unlock()
+		p.pendingEv = true
+		return
 	}
 	p.mu.Lock()
 	if e.Dup {
