@@ -845,7 +845,7 @@ func (pr *pingPrinter) statistics(st *ping.Statistics) {
 		pr.jsonSummary(st)
 		return
 	}
-	pr.w.WriteString(statisticsText(pr.o.host, st, pr.timed, pr.o.flood || pr.o.effectiveInterval() == 0))
+	pr.w.WriteString(statisticsText(pr.o.host, st, pr.timed, pr.o.flood || pr.o.adaptive || pr.o.effectiveInterval() == 0))
 }
 
 // statisticsText is iputils' finish(): a blank line, the counts, and the

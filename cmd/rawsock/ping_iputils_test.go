@@ -146,3 +146,16 @@ func TestPingPattern(t *testing.T) {
 		t.Errorf("output:\n%s", stdout)
 	}
 }
+
+// TestPingAdaptive runs -A: iputils ends its statistics with ipg/ewma, as
+// for a flood.
+func TestPingAdaptive(t *testing.T) {
+	needRaw(t)
+	cmd, stdout, stderr := pingChild(t, nil, "-c", "3", "-A", "127.0.0.1")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v: %s", err, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^3 packets transmitted, 3 received, 0% packet loss, time \d+ms\nrtt min/avg/max/mdev = \S+ ms, ipg/ewma \d+\.\d{3}/\d+\.\d{3} ms$`).MatchString(stdout.String()) {
+		t.Errorf("output:\n%s", stdout)
+	}
+}
