@@ -69,7 +69,7 @@ func TestHandleCorrupt(t *testing.T) {
 	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Socket: SocketRaw})
 	p.initState(time.Now())
 	var r record
-	p.send(time.Now(), r.add)
+	p.send(r.add)
 	deliver := func(b []byte) {
 		m := &p.sys.msgs[0]
 		m.N = copy(m.Buf, b)
@@ -261,4 +261,22 @@ func TestLinkLocal(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestSendStamp checks that a request carries the time it was sent, read
+// at the send, not a clock read earlier: the run loop's clock, read
+// before its Gosched, expiry and schedule, made the first round trip on
+// loopback two to three times iputils'. (Before the fix send took that
+// clock as its argument; given one an hour old, this test failed.)
+func TestSendStamp(t *testing.T) {
+	ns := pingNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Socket: SocketDgram})
+	p.initState(time.Now().Add(-time.Hour))
+	before := time.Now()
+	p.send(func(*Event) {})
+	b := p.sys.out[icmpEchoHeaderSize:]
+	stamp := time.Unix(int64(binary.NativeEndian.Uint64(b)), int64(binary.NativeEndian.Uint64(b[8:])))
+	if stamp.Before(before) {
+		t.Errorf("request stamped %v, %v before send was called", stamp, before.Sub(stamp))
+	}
 }

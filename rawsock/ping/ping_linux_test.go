@@ -430,7 +430,7 @@ func TestAllocs(t *testing.T) {
 				}
 			}
 			step := func() {
-				p.send(time.Now(), fn)
+				p.send(fn)
 				for want := replies + 1; replies < want; {
 					n, err := p.recv(time.Now())
 					if err != nil || n == 0 {
