@@ -159,3 +159,15 @@ func TestPingAdaptive(t *testing.T) {
 		t.Errorf("output:\n%s", stdout)
 	}
 }
+
+// TestPingBroadcast asks for the loopback network's broadcast address
+// with -b: iputils' warning on standard error (whether anything answers
+// depends on net.ipv4.icmp_echo_ignore_broadcasts; nothing leaves lo).
+func TestPingBroadcast(t *testing.T) {
+	needRaw(t)
+	cmd, stdout, stderr := pingChild(t, nil, "-b", "-c", "1", "-w", "1", "127.255.255.255")
+	cmd.Run()
+	if !strings.HasPrefix(stderr.String(), "WARNING: pinging broadcast address\n") || !strings.HasPrefix(stdout.String(), "PING 127.255.255.255 (127.255.255.255) 56(84) bytes of data.\n") {
+		t.Errorf("stderr %q, stdout:\n%s", stderr, stdout)
+	}
+}

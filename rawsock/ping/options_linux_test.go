@@ -58,6 +58,55 @@ func echoReply4(t *testing.T, id, seq uint16, data []byte) []byte {
 	return append(h, icmp...)
 }
 
+// deliver hands p datagram b from 127.0.0.1, with ancillary data oob, as
+// Run does with what recvmmsg(2) brought.
+func deliver(p *Pinger, r *record, b, oob []byte) {
+	m := &p.sys.msgs[0]
+	m.N = copy(m.Buf, b)
+	m.NN = copy(m.OOB, oob)
+	m.Addr = netip.MustParseAddrPort("127.0.0.1:0")
+	p.handle(m)
+	p.flush(r.add)
+}
+
+// timestampCmsg is the SO_TIMESTAMPNS control message the kernel attaches,
+// for time t (a 64-bit struct cmsghdr and struct timespec).
+func timestampCmsg(t time.Time) []byte {
+	b := make([]byte, unix.CmsgSpace(16))
+	binary.NativeEndian.PutUint64(b[0:], uint64(unix.CmsgLen(16)))
+	binary.NativeEndian.PutUint32(b[8:], unix.SOL_SOCKET)
+	binary.NativeEndian.PutUint32(b[12:], unix.SO_TIMESTAMPNS)
+	binary.NativeEndian.PutUint64(b[unix.CmsgLen(0):], uint64(t.Unix()))
+	binary.NativeEndian.PutUint64(b[unix.CmsgLen(0)+8:], uint64(t.Nanosecond()))
+	return b
+}
+
+// TestUserLatency is -U: a reply is timed by the clock when the pinger
+// reads it, not by the kernel's receive time (made an hour old here).
+func TestUserLatency(t *testing.T) {
+	socktest.NeedRaw(t)
+	if unix.CmsgLen(0) != 16 {
+		t.Skip("the hand-built control message assumes a 64-bit struct cmsghdr")
+	}
+	ns := rawNS(t)
+	old := time.Now().Add(-time.Hour).Truncate(time.Microsecond)
+	for _, user := range []bool{false, true} {
+		p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), UserLatency: user, Socket: SocketRaw})
+		p.initState(time.Now())
+		var r record
+		p.send(r.add)
+		before := time.Now()
+		deliver(p, &r, echoReply4(t, p.ID(), 1, p.Payload()), timestampCmsg(old))
+		replies := r.kind(EventReply)
+		if len(replies) != 1 {
+			t.Fatalf("UserLatency %v: events %+v, want a reply", user, r.events)
+		}
+		if got := replies[0].Time; user && got.Before(before) || !user && !got.Equal(old) {
+			t.Errorf("UserLatency %v: reply time %v, want %v", user, got, map[bool]string{false: "the kernel's " + old.String(), true: "after " + before.String()}[user])
+		}
+	}
+}
+
 // TestHandleCorrupt hands a raw IPv4 pinger replies as the kernel would
 // deliver them: one whose data differs from the request (iputils' "wrong
 // data byte"), one with a bad checksum (BAD CHECKSUM, counted Corrupted,
@@ -70,14 +119,7 @@ func TestHandleCorrupt(t *testing.T) {
 	p.initState(time.Now())
 	var r record
 	p.send(r.add)
-	deliver := func(b []byte) {
-		m := &p.sys.msgs[0]
-		m.N = copy(m.Buf, b)
-		m.NN = 0
-		m.Addr = netip.MustParseAddrPort("127.0.0.1:0")
-		p.handle(m)
-		p.flush(r.add)
-	}
+	deliver := func(b []byte) { deliver(p, &r, b, nil) }
 
 	data := p.Payload()
 	data[20] ^= 0xff
