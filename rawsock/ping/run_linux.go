@@ -240,10 +240,10 @@ func (p *Pinger) wakeAt() time.Time {
 
 // send sends the next request and schedules the one after. The request
 // is stamped with the clock read here, just before sendto(2), as iputils
-// stamps it: the loop's own clock (its argument) is read before the
+// stamps it: the run loop's clock is read before the
 // Gosched, the expiry and the schedule of the loop, and stamping with it
 // made the first round trip on loopback two to three times iputils' (a
-// clock read costs a flood about 0.5%).
+// clock read, some 40 ns, is about 1% of a flood's 3.6 µs a packet).
 func (p *Pinger) send(fn func(*Event)) {
 	now := time.Now()
 	s := &p.st
