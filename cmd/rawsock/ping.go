@@ -415,7 +415,7 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	out := bufio.NewWriterSize(stdout, 64<<10)
 	pr := &pingPrinter{w: out, errw: stderr, o: o, dst: dst, names: !numeric && !o.numeric && !o.flood, size: p.Size(), timed: p.Timed(), id: p.ID(), payload: p.Payload()}
 	if o.json {
-		pr.json(jsonStart{Type: "start", TS: jsonTime(time.Now()), Host: o.host, Addr: dst.String(), Size: p.Size(), Socket: p.SocketKind().String(), ID: int(p.ID())})
+		pr.json(jsonStart{Type: "start", TS: jsonTime(time.Now()), Host: o.host, Addr: dst.String(), Size: p.Size(), Socket: p.SocketKind().String(), ID: int(p.ID()), MTU: p.MTU()})
 	} else {
 		pr.headerLine(p.Source())
 	}
@@ -895,6 +895,7 @@ type jsonStart struct {
 	Size   int      `json:"size"`
 	Socket string   `json:"socket"`
 	ID     int      `json:"id"`
+	MTU    int      `json:"mtu,omitempty"` // the route's path MTU
 }
 
 type jsonEvent struct {

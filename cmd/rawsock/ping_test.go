@@ -351,6 +351,10 @@ func TestPingJSON(t *testing.T) {
 		}
 		types = append(types, m["type"].(string))
 		switch m["type"] {
+		case "start":
+			if m["mtu"] != 65535.0 || m["ts"] == nil {
+				t.Errorf("start %s: want the IPv4 route's mtu on lo, 65535, and a ts", line)
+			}
 		case "reply":
 			if m["from"] != "127.0.0.1" || m["ttl"] != 64.0 || m["bytes"] != 64.0 || m["time_ms"] == nil {
 				t.Errorf("reply %s", line)

@@ -223,6 +223,13 @@ func TestSocketOptions(t *testing.T) {
 			t.Errorf("%+v: %s = %d, %v; want %d", tc.cfg, rawsock.OptName(tc.level, tc.op), v, err, tc.want)
 		}
 	}
+	// lo's MTU is 65536; an IPv4 route caps it at 65535 (IP_MAX_MTU), as
+	// iputils' "local error: message too long, mtu=65535" shows.
+	for dst, want := range map[netip.Addr]int{lo: 65535, lo6: 65536} {
+		if p := openIn(t, ns, Config{Dst: dst, Socket: SocketDgram}); p.MTU() != want {
+			t.Errorf("MTU toward %v: %d, want %d", dst, p.MTU(), want)
+		}
+	}
 	bcast := netip.MustParseAddr("127.255.255.255")
 	err := ns.Do(func() error {
 		_, err := New(Config{Dst: bcast, Socket: SocketDgram})

@@ -159,6 +159,7 @@ type Pinger struct {
 	kind     SocketKind
 	id       uint16
 	src      netip.Addr // the source address the route picks (or Config.Source)
+	mtu      int        // the route's path MTU when New ran
 	interval time.Duration
 	timeout  time.Duration
 	sys      sysConn // the socket and its buffers (socket_linux.go)
@@ -256,6 +257,11 @@ func (p *Pinger) ID() uint16 { return p.id }
 
 // Source returns the address the requests leave from.
 func (p *Pinger) Source() netip.Addr { return p.src }
+
+// MTU returns the path MTU of the route to the target when New ran (the
+// interface's MTU unless the kernel learnt a smaller one), or 0 if the
+// kernel did not say.
+func (p *Pinger) MTU() int { return p.mtu }
 
 // Dst returns the target.
 func (p *Pinger) Dst() netip.Addr { return p.cfg.Dst }

@@ -129,11 +129,11 @@ func (p *Pinger) setup() error {
 			return fmt.Errorf("ping: cannot set broadcasting: %w", unwrapSyscall(err))
 		}
 	}
-	src, err := probeSource(p.v6, p.sys.dst.Addr(), cfg.Source, cfg.Interface, cfg.Broadcast)
+	src, mtu, err := probeSource(p.v6, p.sys.dst.Addr(), cfg.Source, cfg.Interface, cfg.Broadcast)
 	if err != nil {
 		return err
 	}
-	p.src = src
+	p.src, p.mtu = src, mtu
 
 	switch p.kind {
 	case SocketDgram:
@@ -279,45 +279,54 @@ func attachFilter(c *rawsock.Conn, prog []bpf.Instruction) error {
 
 // probeSource finds the address the route to dst leaves from, as iputils
 // does: connect(2) a UDP socket (bound like the pinger) and read
-// getsockname(2). No packet is sent.
-func probeSource(v6 bool, dst, src netip.Addr, iface string, broadcast bool) (netip.Addr, error) {
+// getsockname(2). No packet is sent. It also returns the path MTU the
+// kernel knows for that route (IP_MTU, IPV6_MTU: ip(7), ipv6(7)), or 0.
+func probeSource(v6 bool, dst, src netip.Addr, iface string, broadcast bool) (netip.Addr, int, error) {
 	af := unix.AF_INET
 	if v6 {
 		af = unix.AF_INET6
 	}
 	u, err := rawsock.Socket(af, unix.SOCK_DGRAM, 0)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("ping: %w", err)
+		return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
 	}
 	defer u.Close()
 	if iface != "" {
 		if err := u.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte(iface)); err != nil {
-			return netip.Addr{}, fmt.Errorf("ping: SO_BINDTODEVICE %s: %w", iface, unwrapSyscall(err))
+			return netip.Addr{}, 0, fmt.Errorf("ping: SO_BINDTODEVICE %s: %w", iface, unwrapSyscall(err))
 		}
 	}
 	if src.IsValid() {
 		if err := u.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(src, 0))); err != nil {
-			return netip.Addr{}, fmt.Errorf("ping: %w", err)
+			return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
 		}
 	}
 	if broadcast {
 		if err := u.SetsockoptInt(unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
-			return netip.Addr{}, fmt.Errorf("ping: cannot set broadcasting: %w", unwrapSyscall(err))
+			return netip.Addr{}, 0, fmt.Errorf("ping: cannot set broadcasting: %w", unwrapSyscall(err))
 		}
 	}
 	if err := u.Connect(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 1025))); err != nil {
 		if errors.Is(err, unix.EACCES) && !broadcast {
 			// connect(2) refuses a broadcast address without SO_BROADCAST.
-			return netip.Addr{}, fmt.Errorf("ping: %w", ErrBroadcast)
+			return netip.Addr{}, 0, fmt.Errorf("ping: %w", ErrBroadcast)
 		}
-		return netip.Addr{}, fmt.Errorf("ping: %w", err)
+		return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
 	}
 	sa, err := u.Getsockname()
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("ping: %w", err)
+		return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
 	}
 	ap, _ := rawsock.AddrPortFromSockaddr(sa)
-	return ap.Addr().Unmap(), nil
+	level, opt := unix.IPPROTO_IP, unix.IP_MTU
+	if v6 {
+		level, opt = unix.IPPROTO_IPV6, unix.IPV6_MTU
+	}
+	mtu, err := u.GetsockoptInt(level, opt)
+	if err != nil {
+		mtu = 0 // only informative: the ping goes on without it
+	}
+	return ap.Addr().Unmap(), mtu, nil
 }
 
 // unwrapSyscall drops the *os.SyscallError layer where the message names
