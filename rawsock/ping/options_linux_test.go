@@ -261,8 +261,9 @@ func TestPMTUDisc(t *testing.T) {
 				t.Errorf("mode %d: %+v, want %d received, %d errors", tc.mode, st, tc.received, tc.errors)
 			}
 			if tc.errors > 0 {
-				if se := r.kind(EventSendError); len(se) != 1 || !errors.Is(se[0].Err, unix.EMSGSIZE) {
-					t.Errorf("mode %d: send errors %+v, want EMSGSIZE", tc.mode, se)
+				se := r.kind(EventSendError)
+				if len(se) != 1 || !errors.Is(se[0].Err, unix.EMSGSIZE) || se[0].Err.Error() != "local error: message too long, mtu=1500" {
+					t.Errorf("mode %d: send errors %+v, want iputils' \"local error: message too long, mtu=1500\" (EMSGSIZE)", tc.mode, se)
 				}
 			}
 		}

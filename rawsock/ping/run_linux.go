@@ -296,12 +296,17 @@ func (p *Pinger) send(fn func(*Event)) {
 	fn(e)
 }
 
-// sendError is the error to report for a failed send: on a datagram
-// socket the kernel also queued it (IP_RECVERR) with more to say, the
-// path MTU of EMSGSIZE, and iputils reads it from there
-// ("local error: message too long, mtu=1500").
+// sendError is the error to report for a failed send, as iputils words
+// it: "local error: message too long, mtu=1500" for EMSGSIZE. On a
+// datagram socket the kernel also queued it (IP_RECVERR) with the path
+// MTU, and iputils reads it from there.
 func (p *Pinger) sendError(err error, fn func(*Event)) error {
 	if p.kind != SocketDgram {
+		// A raw socket has no IP_RECVERR (its ICMP errors come as data):
+		// the MTU is the route's as New found it.
+		if errors.Is(err, unix.EMSGSIZE) && p.mtu > 0 {
+			return &localErr{errno: unix.EMSGSIZE, mtu: uint32(p.mtu)}
+		}
 		return err
 	}
 	q := &p.st.q
