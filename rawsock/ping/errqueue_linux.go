@@ -99,6 +99,9 @@ func (p *Pinger) queuedError(q *queued) {
 		e.Err = localError(q)
 		p.mu.Lock()
 		p.stats.Errors++
+		if echo {
+			p.settle(seq)
+		}
 		p.mu.Unlock()
 		p.pendingEv = true
 	case unix.SO_EE_ORIGIN_ICMP, unix.SO_EE_ORIGIN_ICMP6:

@@ -330,3 +330,21 @@ func TestSendStamp(t *testing.T) {
 		t.Errorf("request stamped %v, %v before send was called", stamp, before.Sub(stamp))
 	}
 }
+
+// TestQueuedLocalError hands a datagram pinger a local error from its
+// error queue about request 1, sent without error: the request is settled
+// by it (one EventSendError) and does not also time out at the end.
+func TestQueuedLocalError(t *testing.T) {
+	ns := pingNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Socket: SocketDgram})
+	p.initState(time.Now())
+	var r record
+	p.send(r.add)
+	q := &queued{origin: unix.SO_EE_ORIGIN_LOCAL, errno: unix.EMSGSIZE, info: 1500, payload: append([]byte(nil), p.sys.out[:icmpEchoHeaderSize]...), receivedAt: time.Now()}
+	p.queuedError(q)
+	p.flush(r.add)
+	p.expireAll(r.add)
+	if n, m := len(r.kind(EventSendError)), len(r.kind(EventTimeout)); n != 1 || m != 0 {
+		t.Errorf("%d send errors and %d timeouts, want 1 and 0: %+v", n, m, r.events)
+	}
+}
