@@ -828,8 +828,8 @@ func ms(d time.Duration) string {
 // error(3) does: "sendto: Network is unreachable".
 func cError(err error) string {
 	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return err.Error()
+	if !errors.As(err, &errno) || mtuOf(&ping.Event{Kind: ping.EventSendError, Err: err}) > 0 {
+		return err.Error() // iputils' "local error: message too long, mtu=N" is its own text
 	}
 	s := err.Error()
 	text := errno.Error()

@@ -106,6 +106,7 @@ func TestPrintLines(t *testing.T) {
 		{"ttl exceeded", netip.MustParseAddr("10.9.0.1"), 56, ping.Event{Kind: ping.EventError, Seq: 4, From: router, Type: 11}, "From 10.0.2.2 icmp_seq=4 Time to live exceeded"},
 		{"v6 no route", lo6, 56, ping.Event{Kind: ping.EventError, Seq: 1, From: netip.MustParseAddr("fd00::2"), Type: 1, IPv6: true}, "From fd00::2 icmp_seq=1 Destination unreachable: No route"},
 		{"send error", lo4, 56, ping.Event{Kind: ping.EventSendError, Seq: 1, Err: os.NewSyscallError("sendto", unix.ENETUNREACH)}, "ping: sendto: Network is unreachable"},
+		{"local error, message too long", lo4, 56, ping.Event{Kind: ping.EventSendError, Seq: 1, Err: mtuErr{}}, "ping: local error: message too long, mtu=1500"},
 		{"sent prints nothing", lo4, 56, ping.Event{Kind: ping.EventSent, Seq: 1}, ""},
 		{"timeout prints nothing", lo4, 56, ping.Event{Kind: ping.EventTimeout, Seq: 1}, ""},
 	} {
@@ -122,6 +123,13 @@ func TestPrintLines(t *testing.T) {
 		}
 	}
 }
+
+// mtuErr is the library's local EMSGSIZE error as the command sees it.
+type mtuErr struct{}
+
+func (mtuErr) Error() string { return "local error: message too long, mtu=1500" }
+func (mtuErr) Unwrap() error { return unix.EMSGSIZE }
+func (mtuErr) MTU() int      { return 1500 }
 
 // TestSendErrorToStderr checks that a failed send is reported on standard
 // error, as iputils' error(3) does, and a reply on standard output.

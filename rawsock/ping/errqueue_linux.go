@@ -96,7 +96,7 @@ func (p *Pinger) queuedError(q *queued) {
 			seq = uint16(p.st.ntx)
 		}
 		e := p.event(EventSendError, seq, q.receivedAt)
-		e.Err = localError(q)
+		e.Err = localError(q, p.v6)
 		p.mu.Lock()
 		p.stats.Errors++
 		if echo {
@@ -119,17 +119,23 @@ func (p *Pinger) queuedError(q *queued) {
 	}
 }
 
-// localError is iputils' "local error" line.
+// localErr is iputils' "local error" line: "local error: message too
+// long, mtu=1500" (ping6: "mtu: 1500"), else the errno's text.
 type localErr struct {
 	errno unix.Errno
 	mtu   uint32
+	v6    bool
 }
 
-func localError(q *queued) error { return &localErr{errno: q.errno, mtu: q.info} }
+func localError(q *queued, v6 bool) error { return &localErr{errno: q.errno, mtu: q.info, v6: v6} }
 
 func (e *localErr) Error() string {
 	if e.errno == unix.EMSGSIZE {
-		return "local error: message too long, mtu=" + strconv.FormatUint(uint64(e.mtu), 10)
+		sep := "="
+		if e.v6 {
+			sep = ": "
+		}
+		return "local error: message too long, mtu" + sep + strconv.FormatUint(uint64(e.mtu), 10)
 	}
 	return "local error: " + e.errno.Error()
 }

@@ -348,3 +348,20 @@ func TestQueuedLocalError(t *testing.T) {
 		t.Errorf("%d send errors and %d timeouts, want 1 and 0: %+v", n, m, r.events)
 	}
 }
+
+// TestLocalErrorText checks iputils' two wordings of a local EMSGSIZE
+// (ping4 "mtu=N", ping6 "mtu: N") and the errno text of the others.
+func TestLocalErrorText(t *testing.T) {
+	for _, tc := range []struct {
+		e    localErr
+		want string
+	}{
+		{localErr{errno: unix.EMSGSIZE, mtu: 1500}, "local error: message too long, mtu=1500"},
+		{localErr{errno: unix.EMSGSIZE, mtu: 65536, v6: true}, "local error: message too long, mtu: 65536"},
+		{localErr{errno: unix.ENETUNREACH}, "local error: network is unreachable"},
+	} {
+		if got := tc.e.Error(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.e, got, tc.want)
+		}
+	}
+}

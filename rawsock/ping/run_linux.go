@@ -305,7 +305,7 @@ func (p *Pinger) sendError(err error, fn func(*Event)) error {
 		// A raw socket has no IP_RECVERR (its ICMP errors come as data):
 		// the MTU is the route's as New found it.
 		if errors.Is(err, unix.EMSGSIZE) && p.mtu > 0 {
-			return &localErr{errno: unix.EMSGSIZE, mtu: uint32(p.mtu)}
+			return &localErr{errno: unix.EMSGSIZE, mtu: uint32(p.mtu), v6: p.v6}
 		}
 		return err
 	}
@@ -315,7 +315,7 @@ func (p *Pinger) sendError(err error, fn func(*Event)) error {
 		return err
 	}
 	if q.origin == unix.SO_EE_ORIGIN_LOCAL {
-		return localError(q)
+		return localError(q, p.v6)
 	}
 	p.queuedError(q) // an ICMP error that was waiting: report it as usual
 	p.flush(fn)
