@@ -300,7 +300,8 @@ func (pr *pingPrinter) outstanding(e *ping.Event) {
 	case ping.EventSent, ping.EventSendError:
 		pr.replied[seq>>6] &^= 1 << (seq & 63)
 		prev := seq - 1
-		if seq == 1 || pr.o.json || pr.o.quiet || pr.o.flood || pr.replied[prev>>6]&(1<<(prev&63)) != 0 {
+		// iputils says it under -q and -f too.
+		if seq == 1 || pr.o.json || pr.replied[prev>>6]&(1<<(prev&63)) != 0 {
 			return
 		}
 		line := fmt.Sprintf("no answer yet for icmp_seq=%d\n", prev)

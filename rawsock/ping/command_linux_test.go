@@ -82,18 +82,26 @@ func TestCommandLinkLocal(t *testing.T) {
 	}
 }
 
-// TestCommandOutstanding is -O and -D with every request dropped: before each
-// request after the first, "no answer yet for icmp_seq=N", stamped.
+// TestCommandOutstanding is -O with every request dropped: before each
+// request after the first, "no answer yet for icmp_seq=N", stamped with
+// -D, and said under -q and -f too, as iputils does.
 func TestCommandOutstanding(t *testing.T) {
 	l := netns.NewLine(t, 1)
 	l.Routers[0].Loss(100, "icmp type echo-request")
-	out, stderr, code := runIn(t, l.A, "-O", "-D", "-c", "3", "-i", "0.1", "-W", "0.2", l.B.Addr4().String())
-	re := regexp.MustCompile(`(?m)^\[\d+\.\d{6}\] no answer yet for icmp_seq=(\d)$`)
-	var seqs []string
-	for _, m := range re.FindAllStringSubmatch(out, -1) {
-		seqs = append(seqs, m[1])
-	}
-	if code != 1 || strings.Join(seqs, " ") != "1 2" {
-		t.Errorf("exit %d, outstanding %q, want 1 and 2\n%s%s", code, seqs, out, stderr)
+	for _, tc := range []struct {
+		flag, re string
+	}{
+		{"-D", `(?m)^\[\d+\.\d{6}\] no answer yet for icmp_seq=(\d)$`},
+		{"-q", `(?m)^no answer yet for icmp_seq=(\d)$`},
+		{"-f", `(?m)^\.no answer yet for icmp_seq=(\d)$`},
+	} {
+		out, stderr, code := runIn(t, l.A, "-O", tc.flag, "-c", "3", "-i", "0.1", "-W", "0.2", l.B.Addr4().String())
+		var seqs []string
+		for _, m := range regexp.MustCompile(tc.re).FindAllStringSubmatch(out, -1) {
+			seqs = append(seqs, m[1])
+		}
+		if code != 1 || strings.Join(seqs, " ") != "1 2" {
+			t.Errorf("-O %s: exit %d, outstanding %q, want 1 and 2\n%s%s", tc.flag, code, seqs, out, stderr)
+		}
 	}
 }
