@@ -105,12 +105,6 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ping: %v\n", err)
 		return 2
 	}
-	if o.ttlSet && o.ttl == 0 && dst.Is4() {
-		// Linux takes IP_TTL from 1 to 255 (ip(7)); iputils passes 0 on
-		// and reports the kernel's refusal. An IPv6 hop limit may be 0.
-		fmt.Fprintln(stderr, "ping: cannot set unicast time-to-live: Invalid argument")
-		return 2
-	}
 	cfg := o.config()
 	cfg.Dst = dst
 	if cfg.Source.IsValid() && cfg.Source.Is6() != dst.Is6() {
@@ -122,7 +116,7 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := ping.New(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, cError(err)) // "cannot set unicast time-to-live: Invalid argument"
 		return 2
 	}
 	defer p.Close()

@@ -247,7 +247,7 @@ func parseTOS(v string) (int, error) {
 
 // config turns the options into the pinger's Config (Dst aside).
 func (o *pingOpts) config() ping.Config {
-	cfg := ping.Config{Count: o.count, TTL: o.ttl, Timeout: o.timeout,
+	cfg := ping.Config{Count: o.count, TTL: o.ttl, ZeroTTL: o.ttlSet && o.ttl == 0, Timeout: o.timeout,
 		Preload: o.preload, Adaptive: o.adaptive, TOS: o.tos, PMTUDisc: o.pmtu, ID: o.id,
 		Broadcast: o.broadcast, UserLatency: o.user}
 	if o.pattern != "" {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,6 +217,7 @@ func TestSocketOptions(t *testing.T) {
 		{Config{Dst: lo, PMTUDisc: PMTUDiscDont}, unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT},
 		{Config{Dst: lo6, PMTUDisc: PMTUDiscWant}, unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_WANT},
 		{Config{Dst: lo, Broadcast: true}, unix.SOL_SOCKET, unix.SO_BROADCAST, 1},
+		{Config{Dst: lo6, ZeroTTL: true}, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, 0},
 	} {
 		tc.cfg.Socket = SocketDgram
 		p := openIn(t, ns, tc.cfg)
@@ -230,8 +232,16 @@ func TestSocketOptions(t *testing.T) {
 			t.Errorf("MTU toward %v: %d, want %d", dst, p.MTU(), want)
 		}
 	}
-	bcast := netip.MustParseAddr("127.255.255.255")
+	// IP_TTL takes 1 to 255: iputils -t 0 toward IPv4 fails with EINVAL.
 	err := ns.Do(func() error {
+		_, err := New(Config{Dst: lo, ZeroTTL: true, Socket: SocketDgram})
+		return err
+	})
+	if !errors.Is(err, unix.EINVAL) || !strings.Contains(err.Error(), "cannot set unicast time-to-live") {
+		t.Errorf("ZeroTTL toward IPv4: %v, want EINVAL", err)
+	}
+	bcast := netip.MustParseAddr("127.255.255.255")
+	err = ns.Do(func() error {
 		_, err := New(Config{Dst: bcast, Socket: SocketDgram})
 		return err
 	})

@@ -82,6 +82,10 @@ type Config struct {
 	Size int
 	// TTL (hop limit) of the requests (iputils -t); 0 keeps the system's.
 	TTL int
+	// ZeroTTL sets the TTL (hop limit) to 0, as iputils -t 0 asks: IPv6
+	// sends with hop limit 0, IPv4 refuses it (IP_TTL takes 1 to 255) and
+	// New fails with the kernel's EINVAL.
+	ZeroTTL bool
 	// Timeout is how long each request may wait for its answer before a
 	// Timeout event reports it; 0 means DefaultTimeout. A reply that
 	// comes later still counts, flagged Late, as in iputils. It is also
@@ -214,6 +218,9 @@ func (p *Pinger) check() error {
 	}
 	if c.Count < 0 || c.Interval < 0 || c.Timeout < 0 || c.Deadline < 0 {
 		return errors.New("ping: negative count, interval, timeout or deadline")
+	}
+	if c.ZeroTTL && c.TTL != 0 {
+		return errors.New("ping: ZeroTTL with TTL " + strconv.Itoa(c.TTL))
 	}
 	if c.TTL < 0 || c.TTL > 255 {
 		return errors.New("ping: invalid TTL " + strconv.Itoa(c.TTL) + ": out of range: 0 <= value <= 255")

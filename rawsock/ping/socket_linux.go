@@ -170,7 +170,7 @@ func (p *Pinger) setup() error {
 		}
 	}
 
-	if cfg.TTL > 0 {
+	if cfg.TTL > 0 || cfg.ZeroTTL {
 		level, opt := unix.IPPROTO_IP, unix.IP_TTL
 		if p.v6 {
 			level, opt = unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS
