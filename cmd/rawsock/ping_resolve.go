@@ -61,6 +61,14 @@ func resolveTarget(host string, family int) (addr netip.Addr, numeric bool, err 
 		if family == 4 && !a.Is4() || family == 6 && !a.Is6() {
 			return netip.Addr{}, false, fmt.Errorf("%s: Address family for hostname not supported", host)
 		}
+		if z := a.Zone(); z != "" {
+			// getaddrinfo refuses a scope that names no interface.
+			if _, err := strconv.ParseUint(z, 10, 32); err != nil {
+				if _, err := net.InterfaceByName(z); err != nil {
+					return netip.Addr{}, false, fmt.Errorf("%s: Name or service not known", host)
+				}
+			}
+		}
 		return a, true, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -321,6 +321,7 @@ func TestPingExitStatus(t *testing.T) {
 		{"ttl 0", []string{"-t", "0", "-c", "1", "127.0.0.1"}, 2, "ping: cannot set unicast time-to-live: Invalid argument\n$", true},
 		{"interface unknown", []string{"-I", "nosuchdev0", "-c", "1", "127.0.0.1"}, 2, "ping: SO_BINDTODEVICE nosuchdev0: No such device\n$", true},
 		{"unknown host, -4", []string{"-4", "-c", "1", "nosuch.invalid"}, 2, "ping: nosuch.invalid: Name or service not known\n$", false},
+		{"unknown zone", []string{"-c", "1", "fe80::1%nosuch0"}, 2, "ping: fe80::1%nosuch0: Name or service not known\n$", false},
 		{"inet_aton form, -6", []string{"-6", "-c", "1", "127.1"}, 2, "ping: 127.1: Address family for hostname not supported\n$", false},
 		{"broadcast without -b", []string{"-c", "1", "127.255.255.255"}, 2, "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n$", true},
 	} {
