@@ -31,7 +31,7 @@ func fuzzPinger(t testing.TB, dst string, kind SocketKind) *Pinger {
 //	go test -run '^$' -fuzz FuzzHandle -fuzztime 200000x ./rawsock/ping
 func FuzzHandle(f *testing.F) {
 	good := func(id, seq uint16, data []byte, bad bool) []byte {
-		b := echoReply4(&testing.T{}, id, seq, data)
+		b := echoReply4(f, id, seq, data)
 		if bad {
 			b[22] ^= 1
 		}

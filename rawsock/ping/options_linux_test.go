@@ -44,7 +44,7 @@ func TestPattern(t *testing.T) {
 }
 
 // echoReply4 is an IPv4 datagram carrying an echo reply from 127.0.0.1.
-func echoReply4(t *testing.T, id, seq uint16, data []byte) []byte {
+func echoReply4(t testing.TB, id, seq uint16, data []byte) []byte {
 	t.Helper()
 	m := packet.ICMP{Proto: packet.ProtoICMP, Type: icmp4EchoReply, ID: id, Seq: seq, Data: data}
 	icmp, err := m.Append(nil, netip.Addr{}, netip.Addr{})
