@@ -247,6 +247,9 @@ func (pr *pingPrinter) event(e *ping.Event) {
 		return
 	case pr.o.flood:
 		pr.w.WriteString(floodMark(e))
+		if pr.o.audible && e.Kind == ping.EventReply {
+			pr.w.WriteByte('\a') // iputils rings after each reply's backspace
+		}
 		// A flood writes a few bytes per packet: buffer them, and show
 		// them at least every 10 ms (by the event's own time: no clock
 		// read per packet).

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -71,6 +73,14 @@ func TestPrintIputilsLines(t *testing.T) {
 				t.Errorf("got  %q\nwant %q", got, tc.want)
 			}
 		})
+	}
+	var flood bytes.Buffer
+	fpr := &pingPrinter{w: bufio.NewWriter(&flood), o: &pingOpts{flood: true, audible: true}, dst: lo, size: 56}
+	fpr.event(&ping.Event{Kind: ping.EventSent, Seq: 1})
+	fpr.event(&ping.Event{Kind: ping.EventReply, Seq: 1, From: lo, Size: 64, Mismatch: -1})
+	fpr.w.Flush()
+	if flood.String() != ".\b \b\a" {
+		t.Errorf("-f -a: %q, want iputils' \".\\b \\b\\a\"", flood.String())
 	}
 	if got := floodMark(&ping.Event{Kind: ping.EventReply, BadChecksum: true}); got != "\bC" {
 		t.Errorf("flood mark of a bad checksum: %q, want \"\\bC\"", got)
