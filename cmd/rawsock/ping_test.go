@@ -531,6 +531,9 @@ func TestPingUnprivileged(t *testing.T) {
 			t.Errorf("%q as nobody: exit %d, stderr %q", args, code, stderr)
 		}
 	}
+	if _, stderr, code := run("-l", "4", "-c", "1", "127.0.0.1"); code != 2 || stderr != "ping: cannot set preload to value greater than 3: 4\n" {
+		t.Errorf("-l 4 as nobody: exit %d, stderr %q", code, stderr)
+	}
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range")
 	if err != nil {
 		t.Skipf("cannot read ping_group_range: %v", err)
