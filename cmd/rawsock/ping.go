@@ -20,7 +20,7 @@ import (
 )
 
 func init() {
-	register("ping", "ICMP echo, as iputils ping (-c -i -s -t -W -w -f -q -n -4 -6 -I, --json)", runPing)
+	register("ping", "ICMP echo, as iputils ping (-c -i -s -t -W -w -f -l -A -p -Q -M -b -D -O -U -a -v ..., --json)", runPing)
 }
 
 const pingUsage = `usage: rawsock ping [options] <destination>
