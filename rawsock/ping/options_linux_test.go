@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -372,6 +374,60 @@ func TestLocalErrorText(t *testing.T) {
 	} {
 		if got := tc.e.Error(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.e, got, tc.want)
+		}
+	}
+}
+
+// outEchos reads the echo requests the namespace has sent (Icmp OutEchos,
+// /proc/net/snmp), from a thread inside it.
+func outEchos(t *testing.T, ns *netns.Namespace) int {
+	t.Helper()
+	var n int
+	err := ns.Do(func() error {
+		b, err := os.ReadFile("/proc/thread-self/net/snmp")
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, line := range strings.Split(string(b), "\n") {
+			f := strings.Fields(line)
+			if len(f) == 0 || f[0] != "Icmp:" {
+				continue
+			}
+			if names == nil {
+				names = f
+				continue
+			}
+			for i, name := range names {
+				if name == "OutEchos" && i < len(f) {
+					n, err = strconv.Atoi(f[i])
+					return err
+				}
+			}
+		}
+		return errors.New("no Icmp OutEchos in /proc/net/snmp")
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestWarmUpSendsNothing checks that the warm-up before the first request
+// (a send the kernel refuses) puts nothing on the wire: the namespace's
+// count of echo requests sent grows by exactly the requests transmitted,
+// on both sockets.
+func TestWarmUpSendsNothing(t *testing.T) {
+	ns := pingNS(t)
+	for _, kind := range []SocketKind{SocketDgram, SocketRaw} {
+		before := outEchos(t, ns)
+		p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Count: 2, Interval: 10 * time.Millisecond, Timeout: 5 * time.Second, Socket: kind})
+		st, err := p.Run(context.Background(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sent := outEchos(t, ns) - before; sent != st.Transmitted || st.Transmitted != 2 {
+			t.Errorf("%v: the kernel sent %d echo requests, the pinger transmitted %d (want 2)", kind, sent, st.Transmitted)
 		}
 	}
 }
