@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,6 +149,8 @@ var goldenExprs = []string{
 	"host ::ffff:1.2.3.4",
 	"udp src port 53 or tcp dst port 53",
 	"tcp dst port 80 and tcp src port 80",
+	// Over 256 instructions: branches reach their targets through "ja".
+	"host 10.0.0.1 and port 1 or host 10.0.0.2 and port 2 or host 10.0.0.3 and port 3 or host 10.0.0.4 and port 4 or host 10.0.0.5 and port 5 or host 10.0.0.6 and port 6 or host 10.0.0.7 and port 7 or host 10.0.0.8 and port 8 or host 10.0.0.9 and port 9 or host 10.0.0.10 and port 10 or host 10.0.0.11 and port 11 or host 10.0.0.12 and port 12 or host 10.0.0.13 and port 13 or host 10.0.0.14 and port 14 or host 10.0.0.15 and port 15 or host 10.0.0.16 and port 16 or host 10.0.0.17 and port 17 or host 10.0.0.18 and port 18 or host 10.0.0.19 and port 19 or host 10.0.0.20 and port 20",
 }
 
 type golden struct {
@@ -181,7 +184,11 @@ func readGoldens(t *testing.T) []golden {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, goldenTitle):
-			gs = append(gs, golden{expr: strings.TrimPrefix(line, goldenTitle)})
+			e, err := strconv.Unquote(strings.TrimPrefix(line, goldenTitle))
+			if err != nil {
+				t.Fatalf("%s: bad title line %q: %v", goldenFile, line, err)
+			}
+			gs = append(gs, golden{expr: e})
 		case strings.HasPrefix(line, "#") || line == "":
 		case len(gs) == 0:
 			t.Fatalf("%s: program line before any %q line: %q", goldenFile, goldenTitle, line)
@@ -222,7 +229,7 @@ func TestFilterGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fmt.Fprintf(&b, "\n%s%s\n%s", goldenTitle, e, dd)
+			fmt.Fprintf(&b, "\n%s%q\n%s", goldenTitle, e, dd)
 		}
 		if err := os.WriteFile(goldenFile, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
