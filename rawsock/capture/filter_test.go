@@ -580,3 +580,39 @@ func TestFilterSemantics(t *testing.T) {
 		}
 	}
 }
+
+var benchExprs = []struct{ name, expr string }{
+	{"icmp", "icmp"},
+	{"port", "tcp port 80 and host 10.0.0.1"},
+	{"composite", "(tcp or udp or icmp) and (host 10.0.0.1 or host 10.0.0.2) and not (port 22 or port 23)"},
+}
+
+// BenchmarkCompile and BenchmarkTcpdumpCompile side by side: the latter
+// includes starting tcpdump, which is what a user of tcpdump -d pays.
+func BenchmarkCompile(b *testing.B) {
+	for _, e := range benchExprs {
+		b.Run(e.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Compile(e.expr, goldenSnap); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkTcpdumpCompile(b *testing.B) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		b.Skipf("tcpdump not on PATH: %v", err)
+	}
+	for _, e := range benchExprs {
+		b.Run(e.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := tcpdumpDD("-dd", e.expr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
