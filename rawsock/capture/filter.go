@@ -244,7 +244,11 @@ func (p *parser) parseExpr(in qual) (node, qual, error) {
 		var r node
 		if p.startsID() {
 			if q.addr == qErr {
-				return nil, q, p.errAt(p.peek(), "address or number without a qualifier (want host, net, port before it)")
+				t := p.peek()
+				for i := 1; t.kind == tokNot || t.kind == tokLParen; i++ {
+					t = p.peekAt(i)
+				}
+				return nil, q, p.errAt(t, "address or number without a qualifier (want host, net, port before it)")
 			}
 			r, err = p.parseID(q)
 		} else {
