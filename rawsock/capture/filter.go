@@ -180,9 +180,21 @@ func classify(w string) int {
 }
 
 type parser struct {
-	expr string
-	toks []token
-	pos  int
+	expr  string
+	toks  []token
+	pos   int
+	depth int // nesting of not and parentheses
+}
+
+// maxDepth bounds the nesting of "not" and parentheses, so that no
+// expression can exhaust the stack of the recursive parser.
+const maxDepth = 1000
+
+func (p *parser) enter(t token) error {
+	if p.depth++; p.depth > maxDepth {
+		return p.errAt(t, "nested more than %d deep", maxDepth)
+	}
+	return nil
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -281,6 +293,12 @@ func (p *parser) startsID() bool {
 
 func (p *parser) parseTerm(in qual) (node, qual, error) {
 	t := p.peek()
+	if t.kind == tokNot || t.kind == tokLParen {
+		if err := p.enter(t); err != nil {
+			return nil, in, err
+		}
+		defer func() { p.depth-- }()
+	}
 	switch t.kind {
 	case tokNot:
 		p.next()
@@ -368,6 +386,12 @@ func (p *parser) parseTerm(in qual) (node, qual, error) {
 // "not id", or a parenthesized list of ids joined by and/or.
 func (p *parser) parseID(q qual) (node, error) {
 	t := p.next()
+	if t.kind == tokNot || t.kind == tokLParen {
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
+	}
 	switch t.kind {
 	case tokNot:
 		x, err := p.parseID(q)

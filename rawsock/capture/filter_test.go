@@ -417,6 +417,25 @@ func TestFilterErrors(t *testing.T) {
 			}
 		}
 	})
+	// Nesting is bounded (the parser recurses), not the number of terms.
+	for _, tc := range []struct {
+		expr string
+		ok   bool
+	}{
+		{strings.Repeat("(", 1000) + "tcp" + strings.Repeat(")", 1000), true},
+		{strings.Repeat("(", 1001) + "tcp" + strings.Repeat(")", 1001), false},
+		{strings.Repeat("not ", 1000) + "tcp", true},
+		{strings.Repeat("! ", 100000) + "tcp", false},
+		{"host 1.2.3.4 and " + strings.Repeat("not ", 999) + "5.6.7.8", true},
+		{"host 1.2.3.4 and " + strings.Repeat("(", 1001) + "5.6.7.8" + strings.Repeat(")", 1001), false},
+		{strings.Repeat("(tcp) or ", 2000) + "udp", true},
+	} {
+		_, err := Compile(tc.expr, goldenSnap)
+		var se *SyntaxError
+		if tc.ok && err != nil || !tc.ok && (!errors.As(err, &se) || !strings.Contains(se.Msg, "nested more than 1000 deep")) {
+			t.Errorf("Compile(%.30q...): %v, want ok=%v", tc.expr, err, tc.ok)
+		}
+	}
 	if _, err := Compile("tcp", 0); err == nil {
 		t.Error("Compile with snaplen 0: no error")
 	}
