@@ -87,7 +87,6 @@ type (
 		v6   [16]byte
 		m6   [16]byte
 		num  uint32
-		tok  token
 	}
 )
 
@@ -443,7 +442,7 @@ func (p *parser) numID(t token, q qual) (node, error) {
 	if err != nil {
 		return nil, p.errAt(t, "number overflows 32 bits")
 	}
-	n := &idNode{q: q, kind: tokNum, num: uint32(v), tok: t}
+	n := &idNode{q: q, kind: tokNum, num: uint32(v)}
 	switch q.addr {
 	case qPort:
 		if v > 65535 {
@@ -493,7 +492,7 @@ func (p *parser) hostID(t token, q qual) (node, error) {
 	if q.addr == qPort {
 		return nil, p.errAt(t, "'port' modifier applied to ip host")
 	}
-	n := &idNode{q: q, kind: tokHID, tok: t}
+	n := &idNode{q: q, kind: tokHID}
 	n.v4, n.m4 = v<<(32-bits), uint32(0xffffffff)<<(32-bits)
 	if bits == 32 {
 		n.m4 = 0xffffffff
@@ -531,7 +530,7 @@ func (p *parser) host6ID(t token, q qual) (node, error) {
 	if q.addr == qPort {
 		return nil, p.errAt(t, "'port' modifier applied to ip6 host")
 	}
-	n := &idNode{q: q, kind: tokHID6, v6: a.As16(), tok: t}
+	n := &idNode{q: q, kind: tokHID6, v6: a.As16()}
 	ml := uint64(128)
 	if p.peek().kind == tokSlash {
 		p.next()

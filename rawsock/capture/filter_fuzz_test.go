@@ -86,7 +86,14 @@ func randomExpr(r *rand.Rand, depth int) string {
 	dir := pick("", "", "src ", "dst ", "src or dst ", "src and dst ")
 	v4 := pick("10.0.0.1", "1.2.3.4", "127.0.0.1", "192.168.1.1")
 	v6 := pick("::1", "fe80::1", "2001:db8::42")
-	switch r.Intn(8) {
+	join := pick(" or ", " and ", " and not ", " or not ")
+	switch r.Intn(11) {
+	case 8:
+		return pick("", "tcp ", "udp ") + dir + "port " + pick("22", "53", "80") + join + pick("443", "(53 or 80)", "0")
+	case 9:
+		return dir + "net " + pick("10", "192.168", "10.0.0.0/8") + join + pick("172.16", "1.2.3.4", "(10.1 or 10.2)")
+	case 10:
+		return pick("", "ip6 ") + dir + "host " + v6 + join + pick("::2", "fe80::/10", "(::3 and ::4)")
 	case 0, 1:
 		return pick("icmp", "icmp6", "udp", "tcp", "arp", "ip", "ip6")
 	case 2:
@@ -100,7 +107,7 @@ func randomExpr(r *rand.Rand, depth int) string {
 	case 6:
 		return dir + "net " + pick("fe80::/10", "2001:db8::/32", "::/0", "2001:db8::/64", "2001:db8:1::/47")
 	}
-	return dir + "host " + v4 + pick(" or ", " and ", " and not ") + v4
+	return dir + "host " + v4 + join + v4
 }
 
 // TestFilterRandomVsTcpdump compiles random expressions with Compile and
