@@ -135,7 +135,6 @@ type block struct {
 	head           *block
 	link           *block
 	dom            bitset
-	domBit         bool // one bit of dom, see optimizer.dominates
 	inEdge         *edge
 
 	def, kill, inUse, outUse atomset

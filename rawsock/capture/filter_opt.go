@@ -27,9 +27,7 @@ type optimizer struct {
 	curMark int
 
 	done      bool
-	domStale  bool   // a pull-up changed the graph since findDom
-	domBitFor *block // whose bit of the dominator sets domBit holds
-	nonBranch bool   // something other than branch movement changed
+	nonBranch bool // something other than branch movement changed
 
 	vals   map[[3]uint32]uint32
 	vmap   []vmapEntry
@@ -121,7 +119,6 @@ func (o *optimizer) findLevelsR(b *block) {
 // findDom computes the dominators of every block. Only blocks on the level
 // lists are set: no other block is reachable, now or later in the pass.
 func (o *optimizer) findDom(root *block) {
-	o.domStale = false
 	for level := root.level; level >= 0; level-- {
 		for b := o.levels[level]; b != nil; b = b.link {
 			b.dom.fill(^uint64(0))
@@ -554,8 +551,8 @@ func (o *optimizer) optBlks(root *block, doStmts bool) {
 	o.findInedges(root)
 	for i := 1; i <= maxlevel; i++ {
 		for p := o.levels[i]; p != nil; p = p.link {
-			o.pullup(p, root, false)
-			o.pullup(p, root, true)
+			o.pullup(p, false)
+			o.pullup(p, true)
 		}
 	}
 }
@@ -635,7 +632,7 @@ func trailingZeros(x uint64) int {
 // pullup is or_pullup (and=false) and and_pullup (and=true): in a chain of
 // tests joined on their true (false) exit, move a test of the value the
 // predecessors hold up to the top of the chain.
-func (o *optimizer) pullup(b, root *block, and bool) {
+func (o *optimizer) pullup(b *block, and bool) {
 	// along follows the chain, same is the exit the chain shares.
 	along, same := func(p *block) **block { return &p.ef.succ }, jt
 	if and {
@@ -658,7 +655,7 @@ func (o *optimizer) pullup(b, root *block, and bool) {
 	}
 	atTop := true
 	for {
-		if *diffp == nil || same(*diffp) != same(b) || !o.dominates(root, b, *diffp) {
+		if *diffp == nil || same(*diffp) != same(b) || !(*diffp).dom.has(b.id) {
 			return
 		}
 		if (*diffp).val[atomA] != val {
@@ -669,7 +666,7 @@ func (o *optimizer) pullup(b, root *block, and bool) {
 	}
 	samep := along(*diffp)
 	for {
-		if *samep == nil || same(*samep) != same(b) || !o.dominates(root, b, *samep) {
+		if *samep == nil || same(*samep) != same(b) || !(*samep).dom.has(b.id) {
 			return
 		}
 		if (*samep).val[atomA] == val {
@@ -691,43 +688,11 @@ func (o *optimizer) pullup(b, root *block, and bool) {
 	} else {
 		*diffp = pull
 	}
+	// The dominators are left as they were at the start of the pass,
+	// although the graph changed: libpcap 1.10.3 does the same, and its
+	// later pull-ups in the pass see those stale sets (recomputing them
+	// here gives programs that differ from tcpdump's).
 	o.done = false
-	// The graph changed: the dominators are recomputed before their next
-	// use (the same sets as recomputing them now, without the cost when
-	// no test follows).
-	o.domStale, o.domBitFor = true, nil
-}
-
-// dominates reports whether a dominates b. After a pull-up changed the
-// graph, the dominators are those findDom would compute now; only the one
-// bit asked for is computed, over the same level lists, which gives the
-// same answer at a fraction of the cost.
-func (o *optimizer) dominates(root, a, b *block) bool {
-	if !o.domStale {
-		return b.dom.has(a.id)
-	}
-	if o.domBitFor != a {
-		o.domBitFor = a
-		for level := root.level; level >= 0; level-- {
-			for p := o.levels[level]; p != nil; p = p.link {
-				p.domBit = true
-			}
-		}
-		root.domBit = false
-		for level := root.level; level >= 0; level-- {
-			for p := o.levels[level]; p != nil; p = p.link {
-				if p == a {
-					p.domBit = true
-				}
-				if jt(p) == nil {
-					continue
-				}
-				jt(p).domBit = jt(p).domBit && p.domBit
-				jf(p).domBit = jf(p).domBit && p.domBit
-			}
-		}
-	}
-	return b.domBit
 }
 
 // blockKey identifies a block by its branch, its successors and its
