@@ -13,10 +13,12 @@ import (
 // and/or/not through lists of unresolved exits; the graph is then optimized
 // (value numbering, jump threading over edge dominators, and/or pull-ups,
 // dead stores, merging of equal blocks) and flattened in the same order, so
-// the program is the one tcpdump -d prints. The design is described in
-// McCanne and Jacobson, "The BSD Packet Filter" (1993) and in the BPF+
-// paper (Begel, McCanne, Graham, SIGCOMM 1999); this is a fresh Go
-// implementation of those ideas, not a translation.
+// the program is the one tcpdump -d prints. The ideas are those of
+// McCanne and Jacobson, "The BSD Packet Filter" (1993) and of the BPF+
+// paper (Begel, McCanne, Graham, SIGCOMM 1999). Identical output needs the
+// same steps in the same order, quirks included, so this Go code follows
+// libpcap 1.10's algorithm closely; it was written for this package, and
+// the goldens and the random comparison with tcpdump are what check it.
 
 // Classic BPF opcode fields (linux/filter.h).
 const (
