@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/binary"
+	"math/bits"
 
 	"golang.org/x/net/bpf"
 )
@@ -606,7 +607,7 @@ func (o *optimizer) optJ(ep *edge) {
 top:
 	for w, word := range ep.edom {
 		for x := word; x != 0; x &= x - 1 {
-			k := w*64 + trailingZeros(x)
+			k := w*64 + bits.TrailingZeros64(x)
 			target := foldEdge(ep.succ, o.edges[k])
 			if target != nil && !useConflict(ep.pred, target) {
 				o.done = false
@@ -618,15 +619,6 @@ top:
 			}
 		}
 	}
-}
-
-func trailingZeros(x uint64) int {
-	n := 0
-	for x&1 == 0 {
-		x >>= 1
-		n++
-	}
-	return n
 }
 
 // pullup is or_pullup (and=false) and and_pullup (and=true): in a chain of
