@@ -56,18 +56,17 @@ type Handle struct {
 	rc       syscall.RawConn
 	ifindex  int
 	linkType int
-	hatype   uint16
 	snaplen  int
-	promisc  bool
 	tov      time.Duration // the ring's block timeout, for SetFilter's drain
 
 	rmu   sync.Mutex // the reader: guards r
 	r     ring
 	ready func(fd uintptr) bool // r's readiness test for the runtime poller, bound once
 
-	ctl     sync.Mutex  // SetFilter and SetReadDeadline
-	dl      time.Time   // the caller's read deadline, under ctl
-	pausing atomic.Bool // SetFilter is taking the ring from a parked reader
+	ctl     sync.Mutex           // SetFilter and SetReadDeadline
+	dl      time.Time            // the caller's read deadline, under ctl
+	prog    []bpf.RawInstruction // the filter attached, under ctl
+	pausing atomic.Bool          // SetFilter is taking the ring from a parked reader
 	closed  atomic.Bool
 
 	smu   sync.Mutex // guards stats
@@ -107,7 +106,8 @@ func (h *Handle) ReadPacketInto(buf []byte) (ci CaptureInfo, n int, err error) {
 // kernel waits out packets already past the old filter), releases every
 // ring block still holding packets, waits for the kernel to hand over the
 // block it was filling, and only then attaches prog. Packets that arrive
-// meanwhile are lost, and not counted.
+// meanwhile are lost, and not counted. If the kernel refuses prog, the old
+// filter is put back (the packets drained are gone) and the error returned.
 func (h *Handle) SetFilter(prog []bpf.RawInstruction) error { return h.setFilter(prog) }
 
 // Stats returns the running totals of the kernel's PACKET_STATISTICS since

@@ -331,11 +331,8 @@ func TestSetFilterIdle(t *testing.T) {
 // the kernel resets), and with a ring too small to hold a burst, what was
 // read plus what was dropped is what the filter passed.
 func TestStats(t *testing.T) {
-	ns := captureHost(t)
-	a := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
-	b := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
-	pb := localPort(t, b)
-	h := openCapture(t, ns, capture.Config{Interface: "lo", Filter: udpDstPortFilter(t, pb)})
+	u := newUDPLo(t, capture.Config{})
+	ns, a, b, pb, h := u.ns, u.a, u.b, u.pb, u.h
 	sendUDPTo(t, b, localPort(t, a), "not counted: filtered out")
 	for round, want := range []uint64{20, 40} {
 		for range 10 {
@@ -434,11 +431,8 @@ func TestAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are skipped in -short mode")
 	}
-	ns := captureHost(t)
-	a := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
-	b := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
-	pb := localPort(t, b)
-	h := openCapture(t, ns, capture.Config{Interface: "lo", Filter: udpDstPortFilter(t, pb), RingBlockSize: 1 << 16})
+	u := newUDPLo(t, capture.Config{RingBlockSize: 1 << 16})
+	a, pb, h := u.a, u.pb, u.h
 	for range 300 {
 		sendUDPTo(t, a, pb, "alloc")
 	}
@@ -511,5 +505,22 @@ func TestPromiscuous(t *testing.T) {
 	h.Close()
 	if p := promiscuity(); p != "0" {
 		t.Errorf("promiscuity %s after Close, want 0", p)
+	}
+}
+
+// TestSetFilterRefused: a program the kernel's checker refuses leaves the
+// old filter in place.
+func TestSetFilterRefused(t *testing.T) {
+	u := newUDPLo(t, capture.Config{})
+	a, pb, h := u.a, u.pb, u.h
+	if err := h.SetFilter(jumpPastEnd); !errors.Is(err, unix.EINVAL) {
+		t.Fatalf("SetFilter(a jump past the end): %v, want EINVAL", err)
+	}
+	sendUDPTo(t, a, localPort(t, a), "filtered out")
+	sendUDPTo(t, a, pb, "kept")
+	for _, p := range readPackets(t, h, 2) {
+		if _, udp, payload := decodeUDP(t, p.data); udp.DstPort != pb || string(payload) != "kept" {
+			t.Errorf("after the refused SetFilter: a datagram to %d %q; want %d \"kept\"", udp.DstPort, payload, pb)
+		}
 	}
 }

@@ -15,7 +15,6 @@ import (
 // fd (the error paths close the socket and unmap the ring).
 func TestOpenErrors(t *testing.T) {
 	ns := captureHost(t)
-	jumpPastEnd := []bpf.RawInstruction{{Op: unix.BPF_JMP | unix.BPF_JA, K: 5}, {Op: unix.BPF_RET | unix.BPF_K}}
 	tests := []struct {
 		name string
 		cfg  capture.Config

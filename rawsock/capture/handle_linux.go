@@ -34,7 +34,7 @@ func open(cfg Config) (_ *Handle, err error) {
 	if cfg.Promiscuous && cfg.Interface == "" {
 		return nil, errors.New("capture: promiscuous mode needs an interface: it is set per interface")
 	}
-	h := &Handle{snaplen: cfg.Snaplen, linkType: 1, promisc: cfg.Promiscuous}
+	h := &Handle{snaplen: cfg.Snaplen, linkType: 1}
 	if h.snaplen == 0 {
 		h.snaplen = defaultSnaplen
 	}
@@ -42,6 +42,7 @@ func open(cfg Config) (_ *Handle, err error) {
 	if err != nil {
 		return nil, err
 	}
+	h.prog = cfg.Filter
 	bs, nb := cfg.RingBlockSize, cfg.RingBlocks
 	if bs == 0 {
 		bs = defaultBlockSize
@@ -86,7 +87,7 @@ func open(cfg Config) (_ *Handle, err error) {
 	if err = h.mapRing(bs, nb, tovms); err != nil {
 		return nil, err
 	}
-	if h.promisc {
+	if cfg.Promiscuous {
 		if err = h.membership(unix.PACKET_ADD_MEMBERSHIP); err != nil {
 			return nil, err
 		}
@@ -123,8 +124,7 @@ func (h *Handle) lookup(name string) error {
 	case err != nil:
 		return fmt.Errorf("capture: interface %q: %w", name, os.NewSyscallError("ioctl", err))
 	}
-	h.hatype = ifr.Uint16() // ifr_hwaddr.sa_family
-	switch h.hatype {
+	switch ifr.Uint16() { // ifr_hwaddr.sa_family: the ARPHRD_
 	case unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK:
 		h.linkType = 1 // LINKTYPE_ETHERNET: loopback frames carry a zeroed Ethernet header
 	case unix.ARPHRD_NONE:
@@ -301,8 +301,12 @@ func (h *Handle) setFilter(prog []bpf.RawInstruction) error {
 		return err
 	}
 	if err := h.attach(f); err != nil {
+		if old, perr := program(h.prog, h.snaplen); perr == nil && h.attach(old) == nil {
+			h.bind(unix.ETH_P_ALL)
+		}
 		return err
 	}
+	h.prog = prog
 	return h.bind(unix.ETH_P_ALL)
 }
 

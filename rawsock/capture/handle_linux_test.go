@@ -81,6 +81,31 @@ func localPort(t testing.TB, c *rawsock.Conn) uint16 {
 
 var lo4 = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 0)
 
+// udpLo is the common setup: a namespace of the test's own, two UDP
+// sockets on 127.0.0.1 (a sends, b receives on port pb), and a capture on
+// lo of the datagrams to pb.
+type udpLo struct {
+	ns   *netns.Namespace
+	a, b *rawsock.Conn
+	pb   uint16
+	h    *capture.Handle
+}
+
+// newUDPLo makes it; cfg's Interface and Filter are set here.
+func newUDPLo(t testing.TB, cfg capture.Config) *udpLo {
+	t.Helper()
+	u := &udpLo{ns: captureHost(t)}
+	u.a = socketInNS(t, u.ns, unix.SOCK_DGRAM, 0, lo4)
+	u.b = socketInNS(t, u.ns, unix.SOCK_DGRAM, 0, lo4)
+	u.pb = localPort(t, u.b)
+	cfg.Interface, cfg.Filter = "lo", udpDstPortFilter(t, u.pb)
+	u.h = openCapture(t, u.ns, cfg)
+	return u
+}
+
+// jumpPastEnd is a program the kernel's checker refuses.
+var jumpPastEnd = []bpf.RawInstruction{{Op: unix.BPF_JMP | unix.BPF_JA, K: 5}, {Op: unix.BPF_RET | unix.BPF_K}}
+
 // udpDstPortFilter is "udp dst port p" on Ethernet frames, by hand until the
 // compiler lands: IPv4, protocol 17, not a later fragment, destination
 // port p; it keeps the whole packet.
@@ -190,11 +215,9 @@ func sendUDPTo(t testing.TB, from *rawsock.Conn, to uint16, msg string) {
 // leaving (PACKET_OUTGOING) and once arriving (PACKET_HOST), with its
 // fields intact.
 func TestUDPLoopback(t *testing.T) {
-	ns := captureHost(t)
-	a := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
-	b := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
-	pa, pb := localPort(t, a), localPort(t, b)
-	h := openCapture(t, ns, capture.Config{Interface: "lo", Filter: udpDstPortFilter(t, pb)})
+	u := newUDPLo(t, capture.Config{})
+	a, b, pb, h := u.a, u.b, u.pb, u.h
+	pa := localPort(t, a)
 	if h.Ifindex() != 1 || h.LinkType() != 1 {
 		t.Errorf("Ifindex %d, LinkType %d; want 1 and 1 on lo", h.Ifindex(), h.LinkType())
 	}
