@@ -62,6 +62,8 @@ type Handle struct {
 	rmu   sync.Mutex // the reader: guards r
 	r     ring
 	ready func(fd uintptr) bool // r's readiness test for the runtime poller, bound once
+	woken bool                  // ready has run before in this wait: the poller woke it
+	soerr syscall.Errno         // SO_ERROR, read when woken with no block ready
 
 	ctl     sync.Mutex           // SetFilter and SetReadDeadline
 	dl      time.Time            // the caller's read deadline, under ctl
@@ -82,6 +84,10 @@ func Open(cfg Config) (*Handle, error) { return open(cfg) }
 // kernel: they are valid until the next ReadPacket, SetFilter or Close on
 // h, and must not be modified. It allocates nothing. Use ReadPacketInto to
 // keep a copy.
+//
+// When the interface goes down or is deleted, the kernel reports ENETDOWN
+// and ReadPacket returns an error matching unix.ENETDOWN; a later call
+// waits for the interface to come back up, as the kernel rebinds then.
 func (h *Handle) ReadPacket() (CaptureInfo, []byte, error) {
 	var ci CaptureInfo
 	h.rmu.Lock()

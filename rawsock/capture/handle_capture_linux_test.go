@@ -524,3 +524,45 @@ func TestSetFilterRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestInterfaceDown: a reader parked on an interface that goes down
+// returns ENETDOWN, and reads again once it is back up.
+func TestInterfaceDown(t *testing.T) {
+	needCapture(t)
+	tp := netns.New(t)
+	a, b := tp.Host("a"), tp.Host("b")
+	l := tp.Connect(a, b)
+	src := socketInNS(t, a, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.A4, 0))
+	dst := socketInNS(t, b, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.B4, 0))
+	pdst := localPort(t, dst)
+	h := openCapture(t, b, capture.Config{Interface: l.BIf, Filter: udpDstPortFilter(t, pdst)})
+	h.SetReadDeadline(time.Now().Add(captureSlack))
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := h.ReadPacket()
+		errc <- err
+	}()
+	time.Sleep(20 * time.Millisecond)
+	b.IP("link", "set", l.BIf, "down")
+	if err := <-errc; !errors.Is(err, unix.ENETDOWN) {
+		t.Fatalf("ReadPacket as %s went down: %v, want ENETDOWN", l.BIf, err)
+	}
+	b.IP("link", "set", l.BIf, "up")
+	// The link needs a moment to carry again: resend until one arrives.
+	got := make(chan error, 1)
+	go func() {
+		_, _, err := h.ReadPacket()
+		got <- err
+	}()
+	for {
+		src.SendtoInet([]byte("back"), 0, netip.AddrPortFrom(l.B4, pdst))
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatalf("ReadPacket once %s is back up: %v", l.BIf, err)
+			}
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 	"unsafe"
 
@@ -95,7 +96,7 @@ func open(cfg Config) (_ *Handle, err error) {
 	if err = h.bind(unix.ETH_P_ALL); err != nil {
 		return nil, err
 	}
-	h.ready = func(uintptr) bool { return h.r.ready() }
+	h.ready = h.readyOrError
 	return h, nil
 }
 
@@ -247,8 +248,13 @@ func (h *Handle) read(ci *CaptureInfo) ([]byte, error) {
 		if ok || err != nil {
 			return b, err
 		}
+		h.woken = false
 		err = h.rc.Read(h.ready)
 		switch {
+		case err == nil && h.soerr != 0:
+			e := h.soerr
+			h.soerr = 0
+			return nil, fmt.Errorf("capture: %w", os.NewSyscallError("getsockopt SO_ERROR", e))
 		case err == nil:
 		case h.closed.Load():
 			return nil, errClosed
@@ -262,6 +268,23 @@ func (h *Handle) read(ci *CaptureInfo) ([]byte, error) {
 			return nil, fmt.Errorf("capture: %w", err)
 		}
 	}
+}
+
+// readyOrError is the runtime poller's test: a block handed over, or, when
+// the poller woke it for none, a socket error (the kernel sets ENETDOWN and
+// wakes the socket when the interface goes down or away).
+func (h *Handle) readyOrError(fd uintptr) bool {
+	if h.r.ready() {
+		return true
+	}
+	if h.woken {
+		if e, err := unix.GetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_ERROR); err == nil && e != 0 {
+			h.soerr = syscall.Errno(e)
+			return true
+		}
+	}
+	h.woken = true
+	return false
 }
 
 func (h *Handle) setFilter(prog []bpf.RawInstruction) error {
