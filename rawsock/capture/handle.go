@@ -126,9 +126,11 @@ func (h *Handle) SetFilter(prog []bpf.RawInstruction) error { return h.setFilter
 // the ring, not yet read. libpcap 1.10 (pcap_stats_linux) sums the same two
 // counters into ps_recv and ps_drop, so tcpdump's "N packets received by
 // filter" is Packets and "N packets dropped by kernel" is Drops; "N packets
-// captured" is what tcpdump read, which the caller counts. On lo the kernel
-// counts both copies of each packet (PACKET_OUTGOING and PACKET_HOST) while
-// libpcap drops the outgoing one in user space: tcpdump -i lo around
+// captured" is what tcpdump read, which the caller counts. (libpcap asks for
+// 8 bytes, struct tpacket_stats; this reads all 12 of struct
+// tpacket_stats_v3, whose tp_freeze_q_cnt is FreezeQueueCount.) On lo the
+// kernel counts both copies of each packet (PACKET_OUTGOING and PACKET_HOST)
+// while libpcap drops the outgoing one in user space: tcpdump -i lo around
 // "ping -c 2 127.0.0.1" says 8 packets received by filter.
 func (h *Handle) Stats() (Stats, error) { return h.readStats() }
 

@@ -62,16 +62,24 @@ func TestICMPEcho(t *testing.T) {
 	expectNoPacket(t, h, 50*time.Millisecond)
 }
 
+// newVethUDP joins two namespaces of the test's own, a and b, with a veth
+// pair, and opens a UDP socket in each: src in a, and in b the receiver,
+// whose port it returns.
+func newVethUDP(t *testing.T) (a, b *netns.Namespace, l *netns.Link, src *rawsock.Conn, pdst uint16) {
+	t.Helper()
+	needCapture(t)
+	tp := netns.New(t)
+	a, b = tp.Host("a"), tp.Host("b")
+	l = tp.Connect(a, b)
+	src = socketInNS(t, a, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.A4, 0))
+	dst := socketInNS(t, b, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.B4, 0))
+	return a, b, l, src, localPort(t, dst)
+}
+
 // TestVeth captures across a veth pair: on the receiving end by name, and
 // on the sending side on all interfaces at once.
 func TestVeth(t *testing.T) {
-	needCapture(t)
-	tp := netns.New(t)
-	a, b := tp.Host("a"), tp.Host("b")
-	l := tp.Connect(a, b)
-	src := socketInNS(t, a, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.A4, 0))
-	dst := socketInNS(t, b, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.B4, 0))
-	pdst := localPort(t, dst)
+	a, b, l, src, pdst := newVethUDP(t)
 	hb := openCapture(t, b, capture.Config{Interface: l.BIf, Filter: udpDstPortFilter(t, pdst)})
 	ha := openCapture(t, a, capture.Config{Filter: udpDstPortFilter(t, pdst)})
 	if ha.Ifindex() != 0 || hb.Ifindex() == 0 || hb.LinkType() != 1 {
@@ -528,13 +536,7 @@ func TestSetFilterRefused(t *testing.T) {
 // TestInterfaceDown: a reader parked on an interface that goes down
 // returns ENETDOWN, and reads again once it is back up.
 func TestInterfaceDown(t *testing.T) {
-	needCapture(t)
-	tp := netns.New(t)
-	a, b := tp.Host("a"), tp.Host("b")
-	l := tp.Connect(a, b)
-	src := socketInNS(t, a, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.A4, 0))
-	dst := socketInNS(t, b, unix.SOCK_DGRAM, 0, netip.AddrPortFrom(l.B4, 0))
-	pdst := localPort(t, dst)
+	_, b, l, src, pdst := newVethUDP(t)
 	h := openCapture(t, b, capture.Config{Interface: l.BIf, Filter: udpDstPortFilter(t, pdst)})
 	h.SetReadDeadline(time.Now().Add(captureSlack))
 	errc := make(chan error, 1)
