@@ -3,9 +3,11 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"runtime"
+	"slices"
 	"syscall"
 	"time"
 	"unsafe"
@@ -43,7 +45,7 @@ func open(cfg Config) (_ *Handle, err error) {
 	if err != nil {
 		return nil, err
 	}
-	h.prog = cfg.Filter
+	h.prog = slices.Clone(cfg.Filter)
 	bs, nb := cfg.RingBlockSize, cfg.RingBlocks
 	if bs == 0 {
 		bs = defaultBlockSize
@@ -53,6 +55,9 @@ func open(cfg Config) (_ *Handle, err error) {
 	}
 	if page := os.Getpagesize(); bs%page != 0 {
 		return nil, fmt.Errorf("capture: ring block size %d is not a multiple of the page size %d", bs, page)
+	}
+	if bs > math.MaxInt32 || nb > math.MaxInt32 || cfg.RingTimeout > math.MaxUint32*time.Millisecond {
+		return nil, fmt.Errorf("capture: ring of %d blocks of %d bytes, timeout %v: past struct tpacket_req3's fields", nb, bs, cfg.RingTimeout)
 	}
 
 	h.conn, err = rawsock.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
@@ -297,6 +302,14 @@ func (h *Handle) setFilter(prog []bpf.RawInstruction) error {
 	if h.closed.Load() {
 		return errClosed
 	}
+	// On failure the old filter goes back, on the usual protocol (the
+	// packets drained, if any, are gone).
+	restore := func(err error) error {
+		if old, perr := program(h.prog, h.snaplen); perr == nil && h.attach(old) == nil {
+			h.bind(unix.ETH_P_ALL)
+		}
+		return err
+	}
 	if err := h.attach(dropAll); err != nil {
 		return err
 	}
@@ -305,7 +318,7 @@ func (h *Handle) setFilter(prog []bpf.RawInstruction) error {
 	// land before it puts it back. The stand-in protocol is the IEEE's
 	// local experimental EtherType; the drop-all filter refuses it anyway.
 	if err := h.bind(unix.ETH_P_802_EX1); err != nil {
-		return err
+		return restore(err)
 	}
 	// Take the ring from a reader parked on it: a deadline in the past
 	// wakes it, and it waits on ctl until this returns.
@@ -321,15 +334,12 @@ func (h *Handle) setFilter(prog []bpf.RawInstruction) error {
 	}
 	h.rmu.Unlock()
 	if err != nil {
-		return err
+		return restore(err)
 	}
 	if err := h.attach(f); err != nil {
-		if old, perr := program(h.prog, h.snaplen); perr == nil && h.attach(old) == nil {
-			h.bind(unix.ETH_P_ALL)
-		}
-		return err
+		return restore(err)
 	}
-	h.prog = prog
+	h.prog = slices.Clone(prog)
 	return h.bind(unix.ETH_P_ALL)
 }
 
