@@ -90,13 +90,16 @@ func (r *ring) next(ci *CaptureInfo, snaplen int) (b []byte, ok bool, err error)
 func (r *ring) packet(ci *CaptureInfo, snaplen int) ([]byte, error) {
 	off := r.off
 	if off < bdLen || off > r.blockSize-sllOff-unix.SizeofSockaddrLinklayer {
-		return nil, r.corrupt("a packet header at offset %d", off)
+		return nil, r.corrupt("a packet header at offset %d, outside the block", off)
 	}
 	p := r.block*r.blockSize + off
 	hdr := (*unix.Tpacket3Hdr)(unsafe.Pointer(&r.mem[p]))
 	start, caplen := off+int(hdr.Mac), int(hdr.Snaplen)
-	if int(hdr.Mac) < sllOff || caplen > r.blockSize-start {
-		return nil, r.corrupt("%d bytes at offset %d", caplen, start)
+	if int(hdr.Mac) < sllOff {
+		return nil, r.corrupt("packet at offset %d: tp_mac %d, inside its header", off, hdr.Mac)
+	}
+	if caplen > r.blockSize-start {
+		return nil, r.corrupt("packet at offset %d: tp_mac %d + tp_snaplen %d, past the block", off, hdr.Mac, caplen)
 	}
 	ll := p + sllOff
 	*ci = CaptureInfo{
@@ -122,7 +125,7 @@ func (r *ring) packet(ci *CaptureInfo, snaplen int) ([]byte, error) {
 func (r *ring) corrupt(format string, args ...any) error {
 	block := r.block
 	r.release()
-	return fmt.Errorf("capture: corrupt ring block %d: "+format+" past its end", append([]any{block}, args...)...)
+	return fmt.Errorf("capture: corrupt ring block %d: "+format, append([]any{block}, args...)...)
 }
 
 // drain gives every block holding packets back to the kernel, once nothing
