@@ -37,9 +37,9 @@ type Config struct {
 	// or RingTimeout after its first packet (tp_retire_blk_tov, in whole
 	// milliseconds). 0 means the defaults: 8 blocks of 1 MiB, and the
 	// kernel's timeout (8 ms for a ring made before bind(2), as here).
-	// Use 4 blocks or more: with 2, the kernel (6.18) now and then drops a
-	// packet, counted in Stats.Drops, with the ring all but empty, as it
-	// hands a block over (its room check looks a quarter of the ring ahead).
+	// Use 4 blocks or more: with 2, the kernel (6.18) now and then dropped
+	// a packet, counted in Stats.Drops, with the ring all but empty, as it
+	// handed a block over.
 	RingBlockSize int
 	RingBlocks    int
 	RingTimeout   time.Duration
