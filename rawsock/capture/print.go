@@ -172,6 +172,14 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 		b = append(b, "bad-hlen "...)
 		return appendUint(b, hlen)
 	}
+	if hlen > len(ip) {
+		b = append(b, " [remaining caplen("...)
+		b = appendUint(b, len(ip))
+		b = append(b, ") < header length("...)
+		b = appendUint(b, hlen)
+		b = append(b, ")]"...)
+		return p.longjmp(b, "ip")
+	}
 	ipLen := be16(ip[2:4])
 	if length < ipLen {
 		b = append(b, "truncated-ip - "...)
@@ -220,8 +228,13 @@ func (p *Printer) upper(b []byte, proto uint8, up []byte, length int, src, dst n
 		return p.icmp4(b, up, length)
 	case proto == packet.ProtoICMPv6 && src.Is6():
 		return p.icmp6(b, up, length)
-	case proto == 59 && src.Is6(): // IPv6 No Next Header
+	case proto == packet.ProtoICMPv6:
+		return append(b, "[ICMPv6 requires IPv6] (invalid)"...)
+	case proto == 59: // IPv6 No Next Header
 		return append(b, "no next header"...)
+	case proto == 77: // the one name tcpdump's protocol table gives to a protocol it does not decode
+		b = append(b, " nd "...)
+		return appendUint(b, length)
 	}
 	b = appendProto(b, proto)
 	b = append(b, ' ')
@@ -342,9 +355,9 @@ func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
 		}
 	}
 	b = append(b, ']')
-	var thseq uint32
+	var sackBase uint32
 	if flags&packet.TCPAck != 0 {
-		seq, ack, thseq = p.relative(src, dst, sport, dport, seq, ack, flags)
+		seq, ack, sackBase = p.relative(src, dst, sport, dport, seq, ack, flags)
 	}
 	if hlen > length {
 		b = append(b, " [bad hdr length "...)
@@ -374,7 +387,7 @@ func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
 	}
 	if hlen > packet.TCPHeaderLen {
 		var ok bool
-		if b, ok = p.tcpOptions(b, t, hlen, thseq); !ok {
+		if b, ok = p.tcpOptions(b, t, hlen, sackBase); !ok {
 			return b
 		}
 	}
@@ -385,10 +398,10 @@ func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
 // relative turns seq and ack into offsets from the first ones seen on the
 // connection, as tcpdump does (without -S): only segments with ACK take
 // part; the first of them (or any SYN) records the numbers and prints them
-// as they are. thseq is the recorded first sequence number of the side with
-// the lower port, which tcpdump subtracts from SACK blocks in either
-// direction.
-func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint32, flags packet.TCPFlags) (rseq, rack, thseq uint32) {
+// as they are. sackBase is what tcpdump subtracts from SACK blocks: the
+// base of the acknowledgment numbers (ack-1 of the segment that recorded
+// them), since SACK blocks acknowledge the other side's data.
+func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint32, flags packet.TCPFlags) (rseq, rack, sackBase uint32) {
 	s, d := src.As16(), dst.As16()
 	if src.Is4() {
 		s4, d4 := src.As4(), dst.As4()
@@ -415,12 +428,12 @@ func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint3
 			p.conns = make(map[tcpConnKey]tcpConnSeq)
 		}
 		p.conns[k] = st
-		return seq, ack, st.seq
+		return seq, ack, ack - 1
 	}
 	if rev {
 		return seq - st.ack, ack - st.seq, st.seq
 	}
-	return seq - st.seq, ack - st.ack, st.seq
+	return seq - st.seq, ack - st.ack, st.ack
 }
 
 // tcpOptionNames are tcpdump's names for the options it prints.
@@ -431,7 +444,7 @@ var tcpOptionNames = [...]string{0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "
 // quirks included: an option whose length disagrees with its kind's gets
 // "[len N]" and the walk goes on by the kind's length. ok is false when the
 // line ends here ("[bad opt]" or truncated).
-func (p *Printer) tcpOptions(b, t []byte, hlen int, thseq uint32) (_ []byte, ok bool) {
+func (p *Printer) tcpOptions(b, t []byte, hlen int, sackBase uint32) (_ []byte, ok bool) {
 	b = append(b, ", options ["...)
 	hl := hlen - packet.TCPHeaderLen
 	cp := packet.TCPHeaderLen
@@ -504,9 +517,9 @@ func (p *Printer) tcpOptions(b, t []byte, hlen int, thseq uint32) (_ []byte, ok 
 					return tcpTrunc(b, ch), false
 				}
 				b = append(b, '{')
-				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i:])-thseq), 10)
+				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i:])-sackBase), 10)
 				b = append(b, ':')
-				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i+4:])-thseq), 10)
+				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i+4:])-sackBase), 10)
 				b = append(b, '}')
 			}
 		default:
@@ -760,17 +773,14 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 				}
 			}
 		default:
-			t := [2]string{"", " unreachable"} // beyond the table: "#16 198.51.100.7 unreachable"
 			if int(code) < len(icmpUnreach) {
-				t = icmpUnreach[code]
-				b = append(b, t[0]...)
-			} else {
-				b = append(b, '#')
+				b = append(b, icmpUnreach[code][0]...)
+				if b, ok = dst(b); ok {
+					b = append(b, icmpUnreach[code][1]...)
+				}
+			} else if b, ok = dst(b); ok { // beyond the table: "198.51.100.7 unreachable - #16"
+				b = append(b, " unreachable - #"...)
 				b = appendUint(b, int(code))
-				b = append(b, ' ')
-			}
-			if b, ok = dst(b); ok {
-				b = append(b, t[1]...)
 			}
 		}
 	case 5:
@@ -908,11 +918,13 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 		return p.longjmp(b, "icmp6")
 	}
 	code := m[1]
-	// addr appends the 16 bytes at off, a GET in tcpdump.
-	addr := func(b []byte, off int) ([]byte, bool) {
+	// addr appends prefix and the address at off. In tcpdump it is a GET,
+	// evaluated before the prefix is printed: a missing address prints neither.
+	addr := func(b []byte, prefix string, off int) ([]byte, bool) {
 		if len(m) < off+16 {
 			return b, false
 		}
+		b = append(b, prefix...)
 		return netip.AddrFrom16([16]byte(m[off : off+16])).AppendTo(b), true
 	}
 	const oipSrc, oipDst = 8 + 8, 8 + 24
@@ -929,21 +941,18 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 		b = append(b, icmp6UnreachCodes[code]...)
 		switch code {
 		case 0, 1, 3:
-			b = append(b, ' ')
-			b, ok = addr(b, oipDst)
+			b, ok = addr(b, " ", oipDst)
 		case 2:
-			b = append(b, ' ')
-			if b, ok = addr(b, oipDst); ok {
-				b = append(b, ", source address "...)
-				b, ok = addr(b, oipSrc)
+			if ok = len(m) >= oipDst+16; ok {
+				b, _ = addr(b, " ", oipDst)
+				b, _ = addr(b, ", source address ", oipSrc)
 			}
 		case 4:
-			proto, up, found := quotedUpper6(m[8:])
+			proto, up, found := quotedUpper6(m[min(8, len(m)):])
 			if !found {
 				return trunc(b, "icmp6")
 			}
-			b = append(b, ", "...)
-			if b, ok = addr(b, oipDst); ok {
+			if b, ok = addr(b, ", ", oipDst); ok {
 				b = appendQuotedPort(b, proto, be16(up[2:4]))
 			}
 		}
@@ -955,8 +964,7 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 	case typ == 3:
 		switch code {
 		case 0:
-			b = append(b, " for "...)
-			b, ok = addr(b, oipDst)
+			b, ok = addr(b, " for ", oipDst)
 		case 1:
 			b = append(b, " (reassembly)"...)
 		default:
@@ -990,11 +998,9 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 			b = appendUint(b, be16(m[6:8]))
 		}
 	case typ == 135:
-		b = append(b, ", who has "...)
-		b, ok = addr(b, 8)
+		b, ok = addr(b, ", who has ", 8)
 	case typ == 136:
-		b = append(b, ", tgt is "...)
-		b, ok = addr(b, 8)
+		b, ok = addr(b, ", tgt is ", 8)
 	case !icmp6Decoded(typ):
 		b = append(b, ", length "...)
 		b = appendUint(b, length)

@@ -165,6 +165,7 @@ func printCorpus(t testing.TB) []corpusFrame {
 		}
 		add(fmt.Sprintf("icmp unreachable code %d", code), f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, code, 0, 0, probe4[:28], r4, a4)))
 	}
+	add("icmp unreachable code 16", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, 16, 0, 0, probe4[:28], r4, a4)))
 	add("icmp reassembly time exceeded", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 11, 1, 0, 0, probe4[:28], r4, a4)))
 	add("icmp redirect", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 5, 1, 0xcb00, 0x710a, probe4[:28], r4, a4)))
 	add("icmp parameter problem", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 12, 0, 0x0900, 0, probe4[:28], r4, a4)))
@@ -231,6 +232,12 @@ func printCorpus(t testing.TB) []corpusFrame {
 		Flags: P | A, Window: 100}, a4, b4, []byte("xy"))))
 	add("tcp same ports reply", f.ip4(v4(packet.ProtoTCP, b4, a4), f.tcp(packet.TCP{SrcPort: 5000, DstPort: 5000, Seq: 1001, Ack: 503,
 		Flags: A, Window: 100, Options: sack}, b4, a4, nil)))
+	// SACK blocks count from the acknowledgment base, whichever side sends them.
+	sackS := binary.BigEndian.AppendUint32([]byte{1, 1, 5, 10}, ciss+2)
+	sackS = binary.BigEndian.AppendUint32(sackS, ciss+4)
+	add("tcp sack from the server", seg(false, A, siss+9, ciss+1, sackS, ""))
+	add("tcp sack opening a connection", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 6000, DstPort: 6000, Seq: 1001, Ack: 5001,
+		Flags: A, Window: 100, Options: sack}, a4, b4, nil)))
 	add("tcp6 syn", f.ip6(v6(packet.ProtoTCP, a6, b6), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 42,
 		Flags: S, Window: 64800, Options: tcpOpts(true, 5, 0)}, a6, b6, nil)))
 	add("tcp6 syn-ack", f.ip6(v6(packet.ProtoTCP, b6, a6), f.tcp(packet.TCP{SrcPort: sport, DstPort: cport, Seq: 77, Ack: 43,
@@ -291,7 +298,11 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "icmp port unreachable cut", frame: find("icmp port unreachable")[:14+20+20], wire: 14 + 20 + 36},
 		corpusFrame{name: "icmp time exceeded cut", frame: find("icmp time exceeded")[:14+20+20], wire: 14 + 20 + 36},
 		corpusFrame{name: "icmp6 echo cut", frame: find("icmp6 echo request")[:14+40+4], wire: 14 + 40 + 64},
+		corpusFrame{name: "icmp6 port unreachable cut in the header", frame: find("icmp6 port unreachable")[:14+40+4], wire: 14 + 40 + 88},
 		corpusFrame{name: "icmp6 port unreachable cut", frame: find("icmp6 port unreachable")[:14+40+8+30], wire: 14 + 40 + 88},
+		corpusFrame{name: "ipv4 options past the capture", frame: find("ipv4 options")[:14+26], wire: 60},
+		corpusFrame{name: "icmp6 neighbor solicitation cut", frame: find("icmp6 neighbor solicitation")[:14+40+20], wire: 14 + 40 + 24},
+		corpusFrame{name: "icmp6 time exceeded cut", frame: find("icmp6 time exceeded")[:14+40+40], wire: 14 + 40 + 88},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
@@ -331,12 +342,12 @@ var printDifferences = map[string]struct{ want, why string }{
 // printModes are the tcpdump flags the goldens are made with, and the
 // Printer that must print the same.
 var printModes = []struct {
-	golden string
+	suffix string
 	flags  []string
 	hex    bool
 }{
-	{"corpus-n.txt", []string{"-n"}, false},
-	{"corpus-nX.txt", []string{"-n", "-X"}, true},
+	{"-n.txt", []string{"-n"}, false},
+	{"-nX.txt", []string{"-n", "-X"}, true},
 }
 
 // splitPackets splits tcpdump's output into one string per packet: a line,
@@ -393,72 +404,124 @@ func runTcpdump(t *testing.T, tcpdump, file string, flags []string) string {
 	return string(out)
 }
 
-// TestPrintGolden prints the corpus with Printer and compares it, packet by
-// packet, with what tcpdump 4.99.3 prints for the same file: the goldens in
-// testdata/print (made with -update-print-goldens), and tcpdump itself when
-// it is installed.
+// protocolCorpus is an IPv4 packet of every protocol number, each with 20
+// zero bytes of payload: what tcpdump prints for one it does not decode.
+func protocolCorpus(t testing.TB) []corpusFrame {
+	f := frameBuilder{t}
+	var c []corpusFrame
+	for p := range 256 {
+		h := packet.IPv4{ID: 1, Protocol: uint8(p), Src: corpusA4, Dst: corpusB4}
+		c = append(c, corpusFrame{name: fmt.Sprintf("ip protocol %d", p), frame: f.ip4(h, make([]byte, 20))})
+	}
+	return c
+}
+
+// tcpdumpDecodes are the IP protocols tcpdump decodes and Printer does not
+// (it prints them as any protocol it does not know).
+var tcpdumpDecodes = map[int]string{2: "IGMP", 4: "IP in IP", 8: "EGP", 9: "IGRP", 33: "DCCP", 41: "IPv6 in IPv4",
+	46: "RSVP", 47: "GRE", 50: "ESP", 51: "AH", 55: "mobile IP", 88: "EIGRP", 89: "OSPF", 103: "PIM", 108: "IPComp",
+	112: "VRRP", 113: "PGM", 132: "SCTP", 143: "Ethernet in IPv6"}
+
+func init() {
+	for p, name := range tcpdumpDecodes {
+		printDifferences[fmt.Sprintf("ip protocol %d", p)] = struct{ want, why string }{
+			fmt.Sprintf("IP 192.0.2.1 > 198.51.100.7:  ip-proto-%d 20", p), name + " is not decoded"}
+	}
+}
+
+// packetsOf gives frames the times and lengths the golden files have.
+func packetsOf(frames []corpusFrame) []pcapPacket {
+	var ps []pcapPacket
+	for i, c := range frames {
+		ps = append(ps, pcapPacket{
+			ci:   CaptureInfo{Timestamp: corpusStart.Add(time.Duration(i) * 1000123456), CaptureLength: len(c.frame), Length: max(c.wire, len(c.frame))},
+			data: c.frame,
+		})
+	}
+	return ps
+}
+
+// TestPrintGolden prints each corpus with Printer and compares it, packet
+// by packet, with what tcpdump 4.99.3 prints for the same file: the goldens
+// in testdata/print (made with -update-print-goldens), and tcpdump itself
+// when it is installed.
 func TestPrintGolden(t *testing.T) {
-	corpus := printCorpus(t)
-	dir := filepath.Join("testdata", "print")
-	pcapPath := filepath.Join(dir, "corpus.pcap")
-	file := writePcap(t, corpusPackets(t))
-	if *updatePrintGoldens {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(pcapPath, file, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if committed, err := os.ReadFile(pcapPath); err != nil || !bytes.Equal(committed, file) {
-		t.Fatalf("%s is missing or not the corpus printCorpus builds (%v): run go test -run TestPrintGolden -update-print-goldens", pcapPath, err)
-	}
 	tcpdump, _ := exec.LookPath("tcpdump")
 	if tcpdump == "" {
 		t.Logf("tcpdump is not installed: comparing with the committed goldens only")
 	}
-	for _, m := range printModes {
-		t.Run(m.golden, func(t *testing.T) {
-			goldenPath := filepath.Join(dir, m.golden)
-			if *updatePrintGoldens {
-				if tcpdump == "" {
-					t.Fatal("-update-print-goldens needs tcpdump")
-				}
-				if err := os.WriteFile(goldenPath, []byte(runTcpdump(t, tcpdump, pcapPath, m.flags)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			golden, err := os.ReadFile(goldenPath)
-			if err != nil {
+	dir := filepath.Join("testdata", "print")
+	for _, cp := range []struct {
+		name  string
+		build func(testing.TB) []corpusFrame
+	}{{"corpus", printCorpus}, {"protocols", protocolCorpus}} {
+		corpusName, corpus := cp.name, cp.build(t)
+		pcapPath := filepath.Join(dir, corpusName+".pcap")
+		file := writePcap(t, packetsOf(corpus))
+		if *updatePrintGoldens {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if tcpdump != "" {
-				if live := runTcpdump(t, tcpdump, pcapPath, m.flags); live != string(golden) {
-					t.Errorf("tcpdump %s now prints other than %s (another tcpdump version?):\n%s", strings.Join(m.flags, " "), goldenPath, live)
+			if err := os.WriteFile(pcapPath, file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if committed, err := os.ReadFile(pcapPath); err != nil || !bytes.Equal(committed, file) {
+			t.Fatalf("%s is missing or not the corpus the test builds (%v): run go test -run TestPrintGolden -update-print-goldens", pcapPath, err)
+		}
+		for _, m := range printModes {
+			golden := corpusName + m.suffix
+			t.Run(golden, func(t *testing.T) {
+				goldenPath := filepath.Join(dir, golden)
+				if *updatePrintGoldens {
+					if tcpdump == "" {
+						t.Fatal("-update-print-goldens needs tcpdump")
+					}
+					if err := os.WriteFile(goldenPath, []byte(runTcpdump(t, tcpdump, pcapPath, m.flags)), 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			want := splitPackets(string(golden))
-			got := splitPackets(printFile(t, file, m.hex))
-			if len(want) != len(corpus) || len(got) != len(corpus) {
-				t.Fatalf("%d packets in the golden, %d printed, %d in the corpus", len(want), len(got), len(corpus))
-			}
-			same := 0
-			for i, c := range corpus {
-				d, differs := printDifferences[c.name]
-				switch {
-				case differs && got[i] == want[i]:
-					t.Errorf("%s: listed as a difference, but prints as tcpdump does: %q", c.name, got[i])
-				case differs && strings.TrimRight(strings.SplitN(got[i], "\n", 2)[0], " ")[16:] != d.want:
-					t.Errorf("%s: printed\n%q\nwant (a deliberate difference: %s)\n%q", c.name, got[i][16:], d.why, d.want)
-				case !differs && got[i] != want[i]:
-					t.Errorf("%s: printed\n%s\ntcpdump %s prints\n%s", c.name, got[i], strings.Join(m.flags, " "), want[i])
-				case !differs:
-					same++
+				golden, err := os.ReadFile(goldenPath)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			t.Logf("%d of %d packets print as tcpdump %s prints them; %d differ on purpose", same, len(corpus), strings.Join(m.flags, " "), len(printDifferences))
-		})
+				if tcpdump != "" {
+					if live := runTcpdump(t, tcpdump, pcapPath, m.flags); live != string(golden) {
+						t.Errorf("tcpdump %s now prints other than %s (another tcpdump version?):\n%s", strings.Join(m.flags, " "), goldenPath, live)
+					}
+				}
+				comparePrinted(t, corpus, splitPackets(printFile(t, file, m.hex)), splitPackets(string(golden)), m.flags)
+			})
+		}
 	}
+}
+
+// comparePrinted compares what Printer printed for each frame of corpus
+// with what tcpdump did, but for the listed differences, which must print
+// as listed and not as tcpdump does.
+func comparePrinted(t *testing.T, corpus []corpusFrame, got, want []string, flags []string) {
+	t.Helper()
+	if len(want) != len(corpus) || len(got) != len(corpus) {
+		t.Fatalf("%d packets in the golden, %d printed, %d in the corpus", len(want), len(got), len(corpus))
+	}
+	same, differ := 0, 0
+	for i, c := range corpus {
+		d, differs := printDifferences[c.name]
+		line := strings.TrimRight(strings.SplitN(got[i], "\n", 2)[0], " ")
+		switch {
+		case differs && got[i] == want[i]:
+			t.Errorf("%s: listed as a difference, but prints as tcpdump does: %q", c.name, got[i])
+		case differs && len(line) > 16 && line[16:] != d.want:
+			t.Errorf("%s: printed\n%q\nwant (a deliberate difference: %s)\n%q", c.name, got[i], d.why, d.want)
+		case differs:
+			differ++
+		case got[i] != want[i]:
+			t.Errorf("%s: printed\n%s\ntcpdump %s prints\n%s", c.name, got[i], strings.Join(flags, " "), want[i])
+		default:
+			same++
+		}
+	}
+	t.Logf("%d of %d packets print as tcpdump %s prints them; %d differ on purpose", same, len(corpus), strings.Join(flags, " "), differ)
 }
 
 // TestPrintAllocs: the common lines cost no allocation once the Printer's
