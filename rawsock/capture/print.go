@@ -172,14 +172,6 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 		b = append(b, "bad-hlen "...)
 		return appendUint(b, hlen)
 	}
-	if hlen > len(ip) {
-		b = append(b, " [remaining caplen("...)
-		b = appendUint(b, len(ip))
-		b = append(b, ") < header length("...)
-		b = appendUint(b, hlen)
-		b = append(b, ")]"...)
-		return p.longjmp(b, "ip")
-	}
 	ipLen := be16(ip[2:4])
 	if length < ipLen {
 		b = append(b, "truncated-ip - "...)
@@ -199,12 +191,20 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 		b = append(b, ":"...)
 		return appendProto(b, proto)
 	}
-	var up []byte
-	if hlen <= len(ip) {
-		up = ip[hlen:]
+	if hlen > len(ip) { // checked where tcpdump does: after the fragment's line, before the protocol's
+		if proto != packet.ProtoTCP && proto != packet.ProtoUDP {
+			b = appendAddrs(b, src, dst)
+			b = append(b, ": "...)
+		}
+		b = append(b, " [remaining caplen("...)
+		b = appendUint(b, len(ip))
+		b = append(b, ") < header length("...)
+		b = appendUint(b, hlen)
+		b = append(b, ")]"...)
+		return p.longjmp(b, "ip")
 	}
 	fragmented := flagsOff&0x2000 != 0
-	return p.upper(b, proto, up, ipLen-hlen, src, dst, fragmented)
+	return p.upper(b, proto, ip[hlen:], ipLen-hlen, src, dst, fragmented)
 }
 
 func appendProto(b []byte, proto uint8) []byte {
@@ -251,14 +251,13 @@ func (p *Printer) ipv6(b, ip []byte, length int) []byte {
 		b = appendUint(b, int(v))
 		return append(b, " != 6"...)
 	}
-	total := length // a payload length of 0: a jumbogram, or nothing; take what is there
-	if pl := be16(ip[4:6]); pl != 0 {
-		total = pl + packet.IPv6HeaderLen
-		if total > length {
-			b = append(b, "truncated-ip6 - "...)
-			b = appendUint(b, total-length)
-			b = append(b, " bytes missing!"...)
-		}
+	// A payload length of 0 (a jumbogram's, whose length is in a hop-by-hop
+	// option tcpdump only reads with -v) leaves an empty payload.
+	total := be16(ip[4:6]) + packet.IPv6HeaderLen
+	if total > length {
+		b = append(b, "truncated-ip6 - "...)
+		b = appendUint(b, total-length)
+		b = append(b, " bytes missing!"...)
 	}
 	ip = ip[:min(len(ip), total, length)]
 	src, dst := netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
@@ -593,6 +592,9 @@ func tcpTrunc(b []byte, ch byte) []byte {
 	return b
 }
 
+// arpHardwareNames are tcpdump's names for ARP hardware types.
+var arpHardwareNames = map[int]string{1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip", 24: "IEEE 1394"}
+
 // arpOpNames are tcpdump's names for the ARP operations.
 var arpOpNames = [...]string{1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply",
 	8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply"}
@@ -608,9 +610,9 @@ func (p *Printer) arp(b, a []byte, length int) []byte {
 	sha, spa := a[8:8+hln], a[8+hln:8+hln+pln]
 	tha, tpa := a[8+hln+pln:8+2*hln+pln], a[8+2*hln+pln:8+2*hln+2*pln]
 	b = append(b, "ARP, "...)
-	if pro != packet.EtherTypeIPv4 && pro != 0x1000 || pln != 4 || hln != 6 {
-		if hrd == 1 {
-			b = append(b, "Ethernet"...)
+	if pro != packet.EtherTypeIPv4 && pro != 0x1000 || pln != 4 || hln == 0 {
+		if name, ok := arpHardwareNames[hrd]; ok {
+			b = append(b, name...)
 		} else {
 			b = append(b, "Unknown Hardware ("...)
 			b = appendUint(b, hrd)
@@ -749,7 +751,10 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 				b = append(b, " unreachable"...)
 			}
 		case 3:
-			if !need(9) || !need(8+int(m[8]&0x0f)*4+4) {
+			if !need(18) { // tcpdump checks the quoted protocol, then GETs the port
+				return trunc(b[:mark], "icmp")
+			}
+			if !need(8 + int(m[8]&0x0f)*4 + 4) {
 				return p.longjmp(b[:mark], "icmp")
 			}
 			hl := int(m[8]&0x0f) * 4
@@ -1014,16 +1019,48 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 }
 
 // quotedUpper6 finds the UDP or TCP header in the datagram an ICMPv6 error
-// quotes, past its extension headers, with at least its ports present.
+// quotes, q, as tcpdump's get_upperlayer does: from the next header field,
+// past hop-by-hop, destination, routing, first-fragment and AH headers,
+// reading only what it needs (not even the version); up holds at least the
+// ports. ok is false for any other protocol, a later fragment, or bytes
+// missing.
 func quotedUpper6(q []byte) (proto uint8, up []byte, ok bool) {
-	if len(q) < packet.IPv6HeaderLen {
+	if len(q) < 7 {
 		return 0, nil, false
 	}
-	var qh packet.Quoted
-	if err := qh.Parse(packet.ProtoICMPv6, q); err != nil || len(qh.Payload) < 4 {
-		return 0, nil, false
+	nh, off, hlen := q[6], 0, packet.IPv6HeaderLen
+	for off < len(q) {
+		off += hlen
+		if off >= len(q) {
+			return 0, nil, false
+		}
+		h := q[off:]
+		switch nh {
+		case packet.ProtoUDP, packet.ProtoTCP:
+			if len(h) < 4 {
+				return 0, nil, false
+			}
+			return nh, h, true
+		case 0, 43, 60: // hop-by-hop, routing, destination options
+			if len(h) < 2 {
+				return 0, nil, false
+			}
+			nh, hlen = h[0], (int(h[1])+1)*8
+		case 44: // fragment
+			if len(h) < 4 || be16(h[2:4])&0xfff8 != 0 {
+				return 0, nil, false
+			}
+			nh, hlen = h[0], 8
+		case 51: // AH
+			if len(h) < 2 {
+				return 0, nil, false
+			}
+			nh, hlen = h[0], (int(h[1])+2)*4
+		default:
+			return 0, nil, false
+		}
 	}
-	return qh.Protocol, qh.Payload, true
+	return 0, nil, false
 }
 
 const hexDigits = "0123456789abcdef"

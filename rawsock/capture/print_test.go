@@ -127,6 +127,14 @@ func echoData() []byte {
 	return d
 }
 
+// mangled returns a copy of frame with fn applied to what follows the
+// Ethernet header.
+func mangled(frame []byte, fn func(b []byte)) []byte {
+	b := bytes.Clone(frame)
+	fn(b[14:])
+	return b
+}
+
 // printCorpus returns the corpus in the order it is written to the golden
 // pcap file (the order matters: the TCP lines' relative numbers depend on
 // what came before).
@@ -303,15 +311,15 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "ipv4 options past the capture", frame: find("ipv4 options")[:14+26], wire: 60},
 		corpusFrame{name: "icmp6 neighbor solicitation cut", frame: find("icmp6 neighbor solicitation")[:14+40+20], wire: 14 + 40 + 24},
 		corpusFrame{name: "icmp6 time exceeded cut", frame: find("icmp6 time exceeded")[:14+40+40], wire: 14 + 40 + 88},
+		corpusFrame{name: "icmp port unreachable cut in the quoted header", frame: find("icmp port unreachable")[:14+20+12], wire: 14 + 20 + 36},
+		corpusFrame{name: "icmp protocol unreachable cut", frame: find("icmp unreachable code 2")[:14+20+9], wire: 14 + 20 + 36},
+		corpusFrame{name: "udp with options past the capture", frame: mangled(find("udp"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
+		corpusFrame{name: "fragment with options past the capture", frame: mangled(find("last fragment"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
 	)
-	mangle := func(name string, from []byte, fn func(b []byte)) {
-		b := append([]byte(nil), from...)
-		fn(b[14:])
-		add(name, b)
-	}
+	mangle := func(name string, from []byte, fn func(b []byte)) { add(name, mangled(from, fn)) }
 	mangle("ipv4 bad version", udp, func(b []byte) { b[0] = 0x55 })
 	mangle("ipv6 in ipv4 ethertype", udp, func(b []byte) { b[0] = 0x65 })
 	mangle("ipv4 bad ihl", udp, func(b []byte) { b[0] = 0x43 })
@@ -323,6 +331,9 @@ func printCorpus(t testing.TB) []corpusFrame {
 	mangle("tcp data offset past ip", tcpData, func(b []byte) { b[32] = 0xf0 | b[32]&0x0f })
 	mangle("tcp bad option length", tcpData, func(b []byte) { b[41] = 40 })
 	mangle("ipv6 bad version", find("udp6"), func(b []byte) { b[0] = 0x40 })
+	mangle("ipv6 payload length 0", find("ipv6 protocol 253"), func(b []byte) { b[4], b[5] = 0, 0 })
+	mangle("icmp6 port unreachable quoting version 13", find("icmp6 port unreachable"), func(b []byte) { b[48] = 0xd0 })
+	mangle("arp with 7-byte hardware addresses", find("arp reverse request"), func(b []byte) { b[4] = 7 })
 	mangle("ipv6 payload length past the frame", find("udp6"), func(b []byte) { b[4] = 0x10 })
 	return c
 }
