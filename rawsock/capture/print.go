@@ -196,12 +196,7 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 			b = appendAddrs(b, src, dst)
 			b = append(b, ": "...)
 		}
-		b = append(b, " [remaining caplen("...)
-		b = appendUint(b, len(ip))
-		b = append(b, ") < header length("...)
-		b = appendUint(b, hlen)
-		b = append(b, ")]"...)
-		return p.longjmp(b, "ip")
+		return p.remainingCaplen(b, len(ip), hlen, "ip")
 	}
 	fragmented := flagsOff&0x2000 != 0
 	return p.upper(b, proto, ip[hlen:], ipLen-hlen, src, dst, fragmented)
@@ -391,7 +386,22 @@ func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
 		}
 	}
 	b = append(b, ", length "...)
-	return appendUint(b, length)
+	b = appendUint(b, length)
+	if length > 0 && hlen > len(t) { // tcpdump's check before it looks at the data
+		return p.remainingCaplen(b, len(t), hlen, "tcp")
+	}
+	return b
+}
+
+// remainingCaplen appends tcpdump's mark for a header longer than what was
+// captured of it, and gives up.
+func (p *Printer) remainingCaplen(b []byte, caplen, hlen int, proto string) []byte {
+	b = append(b, " [remaining caplen("...)
+	b = appendUint(b, caplen)
+	b = append(b, ") < header length("...)
+	b = appendUint(b, hlen)
+	b = append(b, ")]"...)
+	return p.longjmp(b, proto)
 }
 
 // relative turns seq and ack into offsets from the first ones seen on the
@@ -804,10 +814,13 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 			b = append(b, ' ')
 		}
 		if b, ok = dst(b); ok && gw != nil {
-			if code == 1 || code == 3 {
-				b = append(b, " to host "...)
-			} else {
+			switch code {
+			case 0, 2:
 				b = append(b, " to net "...)
+			case 1, 3:
+				b = append(b, " to host "...)
+			default:
+				b = append(b, " to "...)
 			}
 			b = netip.AddrFrom4([4]byte(gw)).AppendTo(b)
 		} else {
@@ -841,6 +854,19 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 			b = append(b, " seq "...)
 			b = appendUint(b, be16(m[6:8]))
 		}
+	case 14:
+		if ok = need(20); ok {
+			b = append(b, "time stamp reply id "...)
+			b = appendUint(b, be16(m[4:6]))
+			b = append(b, " seq "...)
+			b = appendUint(b, be16(m[6:8]))
+			b = append(b, ": org "...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[8:12]))
+			b = append(b, ", recv "...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[12:16]))
+			b = append(b, ", xmit "...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[16:20]))
+		}
 	case 18:
 		if ok = need(12); ok {
 			b = append(b, "address mask is 0x"...)
@@ -859,6 +885,22 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 	}
 	b = append(b, ", length "...)
 	return appendUint(b, length)
+}
+
+// appendMillis appends an ICMP timestamp, milliseconds since midnight UT,
+// as tcpdump does: hours:minutes:seconds.millis, the hours not wrapped.
+func appendMillis(b []byte, ms uint32) []byte {
+	sec := ms / 1000
+	b = append2(b, int(sec/3600%100))
+	if h := sec / 3600; h >= 100 {
+		b = appendUint(b[:len(b)-2], int(h))
+	}
+	b = append(b, ':')
+	b = append2(b, int(sec/60%60))
+	b = append(b, ':')
+	b = append2(b, int(sec%60))
+	b = append(b, '.')
+	return append(b, byte('0'+ms%1000/100), byte('0'+ms%100/10), byte('0'+ms%10))
 }
 
 // appendQuotedPort appends the port an ICMP or ICMPv6 port unreachable

@@ -6,10 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +182,9 @@ func printCorpus(t testing.TB) []corpusFrame {
 	add("icmp parameter problem", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 12, 0, 0x0900, 0, probe4[:28], r4, a4)))
 	add("icmp source quench", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 4, 0, 0, 0, probe4[:28], r4, a4)))
 	add("icmp time stamp request", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 13, 0, 7, 8, make([]byte, 12), a4, b4)))
+	add("icmp redirect code 9", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 5, 9, 0xcb00, 0x710a, probe4[:28], r4, a4)))
+	add("icmp time stamp reply", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 14, 0, 7, 8,
+		[]byte{0x04, 0xf1, 0xa8, 0x3c, 0x45, 0, 0, 0x3c, 0, 0, 0, 1}, b4, a4)))
 	add("icmp address mask reply", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 18, 0, 7, 8, []byte{255, 255, 255, 0}, b4, a4)))
 	add("icmp type 42", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 42, 0, 0, 0, nil, a4, b4)))
 	add("icmp6 time exceeded", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 3, 0, 0, 0, probe6, r6, a6)))
@@ -315,6 +321,7 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "icmp protocol unreachable cut", frame: find("icmp unreachable code 2")[:14+20+9], wire: 14 + 20 + 36},
 		corpusFrame{name: "udp with options past the capture", frame: mangled(find("udp"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
 		corpusFrame{name: "fragment with options past the capture", frame: mangled(find("last fragment"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
+		corpusFrame{name: "tcp options end before the cut", frame: mangled(tcpData, func(b []byte) { b[41] = 0 })[:14+20+30], wire: len(tcpData)},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
@@ -582,5 +589,105 @@ func BenchmarkPrint(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// tcpdumpGoesFurther are the kinds of frame tcpdump decodes further than
+// Printer does, told apart by the two lines printed for a frame (without
+// the time). Each is a deliberate difference.
+var tcpdumpGoesFurther = []struct {
+	why   string
+	match func(got, want string) bool
+}{
+	{"an IP protocol or IPv6 extension header tcpdump decodes", func(got, want string) bool {
+		m := regexp.MustCompile(`^IP(6?) .*  ip-proto-(\d+) \d+$`).FindStringSubmatch(got)
+		if m == nil {
+			return false
+		}
+		n, _ := strconv.Atoi(m[2])
+		_, decoded := tcpdumpDecodes[n]
+		return decoded || m[1] == "6" && (n == 0 || n == 43 || n == 44 || n == 60 || n == 135)
+	}},
+	{"an application protocol tcpdump decodes by port", func(got, want string) bool {
+		udp := regexp.MustCompile(`^(.*: )UDP, (bad )?length`).FindStringSubmatch(got)
+		return udp != nil && strings.HasPrefix(want, udp[1]) && !strings.Contains(want, "UDP, ") ||
+			strings.Contains(got, ": Flags [") && strings.HasPrefix(want, got+":")
+	}},
+	{"an ICMPv6 type whose body tcpdump decodes", func(got, want string) bool {
+		m := regexp.MustCompile(`ICMP6, (multicast listener \w+|router advertisement|redirect|router renumbering|` +
+			`inverse neighbor \w+|multicast listener report v2|ha discovery \w+|mobile router \w+|who-are-you \w+|RPL)`).FindString(got)
+		return m != "" && strings.Contains(want, m)
+	}},
+	{"an EtherType or ARP protocol tcpdump has a name for", func(got, want string) bool {
+		return (strings.Contains(got, "ethertype Unknown (0x") || strings.Contains(got, "Unknown Protocol (0x")) &&
+			!strings.Contains(want, "Unknown")
+	}},
+	{"a TCP option tcpdump decodes (md5, scps, uto, tcp-ao, mptcp, tfo, exp)", func(got, want string) bool {
+		m := regexp.MustCompile(`unknown-(19|20|28|29|30|34|253|254)\b`).FindString(got)
+		return m != "" && !strings.Contains(want, m)
+	}},
+}
+
+// TestPrintMutations prints 20000 frames made by cutting and changing bytes
+// of the corpus (the same ones on every run) with Printer and with tcpdump,
+// and requires the same output for each but the kinds tcpdumpGoesFurther
+// lists.
+func TestPrintMutations(t *testing.T) {
+	tcpdump := needTool(t, "tcpdump")
+	if testing.Short() {
+		t.Skip("-short: the 20000-frame comparison with tcpdump is skipped")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var corpus []corpusFrame
+	for _, c := range printCorpus(t) {
+		if len(c.frame) > packet.EthernetHeaderLen { // something after the header to change
+			corpus = append(corpus, c)
+		}
+	}
+	var ps []pcapPacket
+	for i := range 20000 {
+		c := corpus[rng.IntN(len(corpus))]
+		fr := bytes.Clone(c.frame)
+		if rng.IntN(3) == 0 {
+			fr = fr[:14+rng.IntN(len(fr)-13)]
+		} else {
+			for range 1 + rng.IntN(3) {
+				fr[14+rng.IntN(min(len(fr)-14, 64))] = byte(rng.IntN(256))
+			}
+		}
+		ps = append(ps, pcapPacket{ci: CaptureInfo{Timestamp: corpusStart.Add(time.Duration(i) * time.Millisecond),
+			Length: max(c.wire, len(c.frame))}, data: fr})
+	}
+	file := writePcap(t, ps)
+	path := filepath.Join(t.TempDir(), "mutations.pcap")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range printModes {
+		want := splitPackets(runTcpdump(t, tcpdump, path, m.flags))
+		got := splitPackets(printFile(t, file, m.hex))
+		if len(got) != len(ps) || len(want) != len(ps) {
+			t.Fatalf("%d frames, %d printed, tcpdump printed %d", len(ps), len(got), len(want))
+		}
+		kinds := map[string]int{}
+		for i := range ps {
+			if got[i] == want[i] {
+				continue
+			}
+			g, w := strings.SplitN(got[i], "\n", 2)[0][16:], strings.SplitN(want[i], "\n", 2)[0][16:]
+			why := ""
+			for _, k := range tcpdumpGoesFurther {
+				if k.match(g, w) {
+					why = k.why
+					break
+				}
+			}
+			if why == "" {
+				t.Errorf("frame %d (%x): printed\n%s\ntcpdump %s printed\n%s", i+1, ps[i].data, got[i], strings.Join(m.flags, " "), want[i])
+				continue
+			}
+			kinds[why]++
+		}
+		t.Logf("tcpdump %s: %d frames; those printed otherwise, all by a listed kind: %v", strings.Join(m.flags, " "), len(ps), kinds)
 	}
 }
