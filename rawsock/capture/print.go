@@ -855,17 +855,16 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 			b = appendUint(b, be16(m[6:8]))
 		}
 	case 14:
-		if ok = need(20); ok {
-			b = append(b, "time stamp reply id "...)
-			b = appendUint(b, be16(m[4:6]))
-			b = append(b, " seq "...)
-			b = appendUint(b, be16(m[6:8]))
-			b = append(b, ": org "...)
-			b = appendMillis(b, binary.BigEndian.Uint32(m[8:12]))
-			b = append(b, ", recv "...)
-			b = appendMillis(b, binary.BigEndian.Uint32(m[12:16]))
-			b = append(b, ", xmit "...)
-			b = appendMillis(b, binary.BigEndian.Uint32(m[16:20]))
+		if !need(20) { // checked first in tcpdump
+			return trunc(b[:mark], "icmp")
+		}
+		b = append(b, "time stamp reply id "...)
+		b = appendUint(b, be16(m[4:6]))
+		b = append(b, " seq "...)
+		b = appendUint(b, be16(m[6:8]))
+		for i, what := range [3]string{": org ", ", recv ", ", xmit "} {
+			b = append(b, what...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[8+4*i:]))
 		}
 	case 18:
 		if ok = need(12); ok {
