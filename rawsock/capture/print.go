@@ -192,7 +192,7 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 		return appendProto(b, proto)
 	}
 	if hlen > len(ip) { // checked where tcpdump does: after the fragment's line, before the protocol's
-		if proto != packet.ProtoTCP && proto != packet.ProtoUDP {
+		if !printsOwnAddrs(proto) {
 			b = appendAddrs(b, src, dst)
 			b = append(b, ": "...)
 		}
@@ -200,6 +200,12 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 	}
 	fragmented := flagsOff&0x2000 != 0
 	return p.upper(b, proto, ip[hlen:], ipLen-hlen, src, dst, fragmented)
+}
+
+// printsOwnAddrs reports whether tcpdump leaves the addresses to the
+// protocol's printer, which adds the ports: TCP, UDP, DCCP and SCTP.
+func printsOwnAddrs(proto uint8) bool {
+	return proto == packet.ProtoTCP || proto == packet.ProtoUDP || proto == 33 || proto == 132
 }
 
 func appendProto(b []byte, proto uint8) []byte {
@@ -225,6 +231,8 @@ func (p *Printer) upper(b []byte, proto uint8, up []byte, length int, src, dst n
 		return p.icmp6(b, up, length)
 	case proto == packet.ProtoICMPv6:
 		return append(b, "[ICMPv6 requires IPv6] (invalid)"...)
+	case proto == packet.ProtoICMP:
+		return append(b, "[ICMP requires IPv4] (invalid)"...)
 	case proto == 59: // IPv6 No Next Header
 		return append(b, "no next header"...)
 	case proto == 77: // the one name tcpdump's protocol table gives to a protocol it does not decode
@@ -446,8 +454,9 @@ func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint3
 }
 
 // tcpOptionNames are tcpdump's names for the options it prints.
-var tcpOptionNames = [...]string{0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
-	6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "ccecho"}
+// (tcpdump 4.99.3 names CC.ECHO with an empty string).
+var tcpOptionNames = map[byte]string{0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
+	6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: ""}
 
 // tcpOptions appends ", options [...]" exactly as tcpdump walks them,
 // quirks included: an option whose length disagrees with its kind's gets
@@ -480,8 +489,8 @@ func (p *Printer) tcpOptions(b, t []byte, hlen int, sackBase uint32) (_ []byte, 
 			hl--
 		}
 		hl--
-		if int(opt) < len(tcpOptionNames) && tcpOptionNames[opt] != "" {
-			b = append(b, tcpOptionNames[opt]...)
+		if name, ok := tcpOptionNames[opt]; ok {
+			b = append(b, name...)
 		} else {
 			b = append(b, "unknown-"...)
 			b = appendUint(b, int(opt))

@@ -238,6 +238,8 @@ func printCorpus(t testing.TB) []corpusFrame {
 		Flags: S | packet.TCPEce | packet.TCPCwr, Window: 64240, Options: []byte{2, 4, 5, 0xb4, 99, 4, 0xab, 0xcd, 0, 0}}, a4, b4, nil)))
 	add("tcp odd options", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: ciss + 7, Ack: siss + 9,
 		Flags: A, Window: 502, Options: []byte{6, 6, 0, 0, 0, 1, 11, 6, 0, 0, 0, 2, 4, 4, 1, 1}}, a4, b4, nil)))
+	add("tcp ccecho option", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 1000, DstPort: 2000, Seq: 1,
+		Flags: S, Window: 1, Options: []byte{13, 6, 0, 0, 7, 0xd3, 1, 0}}, a4, b4, nil)))
 	add("tcp no flags", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 99, Window: 1}, a4, b4, nil)))
 	// Equal ports: tcpdump orders the connection by address instead.
 	add("tcp same ports syn-ack", f.ip4(v4(packet.ProtoTCP, b4, a4), f.tcp(packet.TCP{SrcPort: 5000, DstPort: 5000, Seq: 1000, Ack: 501,
@@ -285,6 +287,7 @@ func printCorpus(t testing.TB) []corpusFrame {
 	add("ipv6 no next header", f.ip6(v6(59, a6, b6), nil))
 	add("ipv4 protocol 253", f.ip4(v4(253, a4, b4), make([]byte, 12)))
 	add("ipv6 protocol 253", f.ip6(v6(253, a6, b6), make([]byte, 12)))
+	add("icmp over ipv6", f.ip6(v6(packet.ProtoICMP, a6, b6), f.icmp(packet.ProtoICMP, 8, 0, 1, 1, nil, a6, b6)))
 	add("udp dns port", f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 53, a4, b4, make([]byte, 12))))
 	unknown := f.eth(0x88b5, []byte("local experimental ethertype"))
 	add("unknown ethertype", unknown)
@@ -323,6 +326,7 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "fragment with options past the capture", frame: mangled(find("last fragment"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
 		corpusFrame{name: "tcp options end before the cut", frame: mangled(tcpData, func(b []byte) { b[41] = 0 })[:14+20+30], wire: len(tcpData)},
 		corpusFrame{name: "icmp time stamp reply cut", frame: find("icmp time stamp reply")[:14+20+12], wire: 14 + 20 + 20},
+		corpusFrame{name: "dccp with options past the capture", frame: mangled(find("udp"), func(b []byte) { b[0], b[9] = 0x47, 33 })[:14+26], wire: 60},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
@@ -607,7 +611,7 @@ var tcpdumpGoesFurther = []struct {
 		}
 		n, _ := strconv.Atoi(m[2])
 		_, decoded := tcpdumpDecodes[n]
-		return decoded || m[1] == "6" && (n == 0 || n == 43 || n == 44 || n == 60 || n == 135)
+		return decoded || m[1] == "6" && (n == 0 || n == 43 || n == 44 || n == 60 || n == 62 || n == 135)
 	}},
 	{"an application protocol tcpdump decodes by port", func(got, want string) bool {
 		udp := regexp.MustCompile(`^(.*: )UDP, (bad )?length`).FindStringSubmatch(got)
@@ -620,8 +624,14 @@ var tcpdumpGoesFurther = []struct {
 		return m != "" && strings.Contains(want, m)
 	}},
 	{"an EtherType or ARP protocol tcpdump has a name for", func(got, want string) bool {
-		return (strings.Contains(got, "ethertype Unknown (0x") || strings.Contains(got, "Unknown Protocol (0x")) &&
-			!strings.Contains(want, "Unknown")
+		return strings.Contains(got, "ethertype Unknown (0x") && !strings.Contains(want, "ethertype Unknown (0x") ||
+			strings.Contains(got, "Unknown Protocol (0x") && !strings.Contains(want, "Unknown Protocol (0x")
+	}},
+	{"ARP over ATM (hardware type 19), which tcpdump decodes", func(got, want string) bool {
+		return strings.HasPrefix(want, "ARP, ATM")
+	}},
+	{"an ICMP router advertisement, whose body tcpdump decodes", func(got, want string) bool {
+		return strings.Contains(got, "ICMP type-#9,") && strings.Contains(want, "ICMP router advertisement")
 	}},
 	{"a TCP option tcpdump decodes (md5, scps, uto, tcp-ao, mptcp, tfo, exp)", func(got, want string) bool {
 		m := regexp.MustCompile(`unknown-(19|20|28|29|30|34|253|254)\b`).FindString(got)
