@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -700,5 +701,121 @@ func TestPrintMutations(t *testing.T) {
 			kinds[why]++
 		}
 		t.Logf("tcpdump %s: %d frames; those printed otherwise, all by a listed kind: %v", strings.Join(m.flags, " "), len(ps), kinds)
+	}
+}
+
+// TestPrintVerbose: -v adds the annotated dump of package packet after the
+// line, and -X's hex comes between them.
+func TestPrintVerbose(t *testing.T) {
+	var frame []byte
+	for _, c := range printCorpus(t) {
+		if c.name == "udp" {
+			frame = c.frame
+		}
+	}
+	var out bytes.Buffer
+	p := Printer{W: &out, Verbose: true, Hex: true, Location: time.UTC}
+	if err := p.Print(CaptureInfo{Timestamp: corpusStart}, frame); err != nil {
+		t.Fatal(err)
+	}
+	want := "07:00:00.123456 IP 192.0.2.1.40000 > 198.51.100.7.40001: UDP, length 5\n" +
+		"\t0x0000:  4500 0021 1c46 4000 4011 324a c000 0201  E..!.F@.@.2J....\n" +
+		"\t0x0010:  c633 6407 9c40 9c41 000d 9743 6865 6c6c  .3d..@.A...Chell\n" +
+		"\t0x0020:  6f00 0000 0000 0000 0000 0000 0000       o.............\n" +
+		packet.Dump(frame, packet.LayerEthernet)
+	if out.String() != want {
+		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
+	}
+	if !strings.Contains(want, "UDP header, 8 bytes") {
+		t.Errorf("the dump does not show the UDP header:\n%s", want)
+	}
+}
+
+// TestPrintLocation: times are printed in Location, time.Local when nil.
+func TestPrintLocation(t *testing.T) {
+	ci := CaptureInfo{Timestamp: time.Date(2026, 12, 3, 23, 59, 59, 999999999, time.UTC)}
+	frame := printCorpus(t)[0].frame
+	for _, c := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{time.UTC, "23:59:59.999999 "},
+		{time.FixedZone("UTC+2", 2*3600), "01:59:59.999999 "},
+		{nil, ci.Timestamp.In(time.Local).Format("15:04:05.000000 ")},
+	} {
+		var out bytes.Buffer
+		p := Printer{W: &out, Location: c.loc}
+		if err := p.Print(ci, frame); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.String(), c.want) {
+			t.Errorf("location %v: printed %q, want it to start %q", c.loc, out.String(), c.want)
+		}
+	}
+}
+
+// TestPrintWriteError: Print returns the writer's error.
+func TestPrintWriteError(t *testing.T) {
+	p := Printer{W: &failAfter{n: 0}, Location: time.UTC}
+	if err := p.Print(CaptureInfo{Timestamp: corpusStart}, printCorpus(t)[0].frame); !errors.Is(err, errFail) {
+		t.Errorf("Print to a failing writer: %v, want %v", err, errFail)
+	}
+}
+
+// BenchmarkPrintFile reads and prints a file of 100000 packets (the corpus
+// over and over) with Reader and Printer, and with tcpdump -n -r, side by
+// side; ns/packet is the figure to compare (tcpdump's includes its start).
+func BenchmarkPrintFile(b *testing.B) {
+	var ps []pcapPacket
+	for len(ps) < 100000 {
+		ps = append(ps, corpusPackets(b)...)
+	}
+	ps = ps[:100000]
+	file := writePcap(b, ps)
+	path := filepath.Join(b.TempDir(), "bench.pcap")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range printModes {
+		b.Run("Printer"+strings.Join(m.flags, ""), func(b *testing.B) {
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := NewReader(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p := Printer{W: io.Discard, Hex: m.hex, Location: time.UTC}
+				var buf []byte
+				for {
+					ci, data, err := r.ReadPacket(buf)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := p.Print(ci, data); err != nil {
+						b.Fatal(err)
+					}
+					buf = data
+				}
+				f.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ps)), "ns/packet")
+		})
+		b.Run("tcpdump"+strings.Join(m.flags, ""), func(b *testing.B) {
+			tcpdump := needTool(b, "tcpdump")
+			for b.Loop() {
+				cmd := exec.Command(tcpdump, append(append([]string{}, m.flags...), "-r", path)...)
+				cmd.Env = append(os.Environ(), "TZ=UTC")
+				if err := cmd.Run(); err != nil { // stdout and stderr go to /dev/null
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ps)), "ns/packet")
+		})
 	}
 }
