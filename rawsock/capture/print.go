@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net/netip"
 	"strconv"
@@ -65,6 +66,9 @@ const maxTCPConns = 1 << 16
 // gives the time and the length on the wire (ci.Length; when 0 or smaller
 // than len(frame), the frame is taken as whole).
 func (p *Printer) Print(ci CaptureInfo, frame []byte) error {
+	if p.W == nil {
+		return errors.New("capture: Printer.W is nil: set the writer to print to")
+	}
 	b := appendClock(p.buf[:0], ci.Timestamp, p.Location)
 	wire := max(ci.Length, len(frame))
 	p.fromStart = false

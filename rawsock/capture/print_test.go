@@ -819,3 +819,40 @@ func BenchmarkPrintFile(b *testing.B) {
 		})
 	}
 }
+
+// TestPrintConnTable: the TCP table stays bounded however many connections
+// a capture holds, and relative numbers still work after it is cleared.
+func TestPrintConnTable(t *testing.T) {
+	f := frameBuilder{t}
+	p := Printer{W: io.Discard, Location: time.UTC}
+	ci := CaptureInfo{Timestamp: corpusStart}
+	synAck := func(port uint16) []byte {
+		h := packet.TCP{SrcPort: 80, DstPort: port, Seq: 1000, Ack: 2001, Flags: packet.TCPSyn | packet.TCPAck, Window: 1}
+		return f.ip4(packet.IPv4{Protocol: packet.ProtoTCP, Src: corpusB4, Dst: corpusA4}, f.tcp(h, corpusB4, corpusA4, nil))
+	}
+	frame := synAck(0)
+	for i := range maxTCPConns + 10 {
+		binary.BigEndian.PutUint16(frame[14+20+2:], uint16(i)) // the port: a new connection each
+		binary.BigEndian.PutUint16(frame[14+20:], uint16(80+i>>16))
+		if err := p.Print(ci, frame); err != nil {
+			t.Fatal(err)
+		}
+		if len(p.conns) > maxTCPConns {
+			t.Fatalf("%d connections in the table after %d packets", len(p.conns), i+1)
+		}
+	}
+	var out bytes.Buffer
+	p.W = &out
+	ack := f.ip4(packet.IPv4{Protocol: packet.ProtoTCP, Src: corpusB4, Dst: corpusA4}, f.tcp(packet.TCP{SrcPort: 81, DstPort: 9,
+		Seq: 1001, Ack: 2001, Flags: packet.TCPAck, Window: 1}, corpusB4, corpusA4, nil))
+	if err := p.Print(ci, ack); err != nil {
+		t.Fatal(err)
+	}
+	if want := "IP 198.51.100.7.81 > 192.0.2.1.9: Flags [.], ack 1, win 1, length 0\n"; out.String()[16:] != want {
+		t.Errorf("after the table was cleared: %q, want %q", out.String()[16:], want)
+	}
+	var nilW Printer
+	if err := nilW.Print(ci, ack); err == nil {
+		t.Error("Print with no writer: no error")
+	}
+}
