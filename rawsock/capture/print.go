@@ -26,12 +26,14 @@ import (
 // where tcpdump decodes further: application protocols by port (DNS, NTP,
 // HTTP, ...), the IP protocols GRE, ESP, AH, IGMP, OSPF, PIM, SCTP, DCCP and
 // the others tcpdumpDecodes lists in print_test.go (printed here as tcpdump
-// prints a protocol it does not know: "ip-proto-47 24"), IPv6 extension
-// headers, the bodies of ICMPv6 MLD, router advertisement and redirect
-// messages and of ICMP router advertisements, the TCP options md5, scps,
-// uto, tcp-ao, mptcp, tfo and exp (printed as unknown options), and names of
-// EtherTypes other than IPv4, IPv6 and ARP (printed "Unknown": VLAN tags and
-// 802.3 frames among them, which Linux rarely delivers on AF_PACKET).
+// prints a protocol it does not know: "ip-proto-47 24"), the IPv6 routing and
+// mobility headers, IPv6 jumbograms, ICMPv6 router renumbering, node
+// information and RPL bodies, ICMP router advertisements, the TCP options
+// md5, scps, uto, tcp-ao, mptcp, tfo and exp (printed as unknown options),
+// ARP over ATM and Frame Relay, and names of EtherTypes other than IPv4, IPv6
+// and ARP (printed "Unknown": VLAN tags and 802.3 frames among them, which
+// Linux rarely delivers on AF_PACKET). IPv6 hop-by-hop, destination options
+// and fragment headers, MLD and NDP print as tcpdump prints them.
 //
 // A Printer keeps per-connection TCP state, as tcpdump does, so print the
 // packets of one capture through one Printer, from one goroutine. It does
@@ -211,8 +213,7 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 		}
 		return p.remainingCaplen(b, len(ip), hlen, "ip")
 	}
-	fragmented := flagsOff&0x2000 != 0
-	return p.upper(b, proto, ip[hlen:], ipLen-hlen, src, dst, fragmented)
+	return p.upper(b, proto, ip[hlen:], ipLen-hlen, ipInfo{src: src, dst: dst, fragmented: flagsOff&0x2000 != 0})
 }
 
 // printsOwnAddrs reports whether tcpdump leaves the addresses to the
@@ -226,18 +227,27 @@ func appendProto(b []byte, proto uint8) []byte {
 	return appendUint(b, int(proto))
 }
 
+// ipInfo is what the layers above IP need from it.
+type ipInfo struct {
+	src, dst   netip.Addr
+	fragmented bool // more fragments follow (IPv4 MF, an IPv6 first fragment)
+	afterExt   bool // after IPv6 extension headers: the addresses are printed, TCP and UDP print ports alone
+}
+
 // upper prints the layer above IP: up is what was captured of it, length
 // what the IP header says it has.
-func (p *Printer) upper(b []byte, proto uint8, up []byte, length int, src, dst netip.Addr, fragmented bool) []byte {
+func (p *Printer) upper(b []byte, proto uint8, up []byte, length int, ip ipInfo) []byte {
 	switch proto {
 	case packet.ProtoTCP:
-		return p.tcp(b, up, length, src, dst)
+		return p.tcp(b, up, length, ip)
 	case packet.ProtoUDP:
-		return p.udp(b, up, length, src, dst, fragmented)
+		return p.udp(b, up, length, ip)
 	}
-	b = appendAddrs(b, src, dst)
-	b = append(b, ": "...)
-	switch {
+	if !ip.afterExt {
+		b = appendAddrs(b, ip.src, ip.dst)
+		b = append(b, ": "...)
+	}
+	switch src := ip.src; {
 	case proto == packet.ProtoICMP && src.Is4():
 		return p.icmp4(b, up, length)
 	case proto == packet.ProtoICMPv6 && src.Is6():
@@ -267,17 +277,145 @@ func (p *Printer) ipv6(b, ip []byte, length int) []byte {
 		b = appendUint(b, int(v))
 		return append(b, " != 6"...)
 	}
-	// A payload length of 0 (a jumbogram's, whose length is in a hop-by-hop
-	// option tcpdump only reads with -v) leaves an empty payload.
-	total := be16(ip[4:6]) + packet.IPv6HeaderLen
-	if total > length {
+	plen := be16(ip[4:6])
+	total := plen + packet.IPv6HeaderLen
+	snap := total
+	if plen == 0 { // a jumbogram's: its length would be in a hop-by-hop option; tcpdump reads on
+		snap = length
+	} else if total > length {
 		b = append(b, "truncated-ip6 - "...)
 		b = appendUint(b, total-length)
 		b = append(b, " bytes missing!"...)
 	}
-	ip = ip[:min(len(ip), total, length)]
-	src, dst := netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
-	return p.upper(b, ip[6], ip[packet.IPv6HeaderLen:], total-packet.IPv6HeaderLen, src, dst, false)
+	end := min(snap, length)
+	ip = ip[:min(len(ip), end)]
+	b = p.ipv6Payload(b, ip, total, end, plen == 0)
+	if plen == 0 && ip[6] == ipv6HopByHop { // Printer, like tcpdump without -v, reads no jumbo option
+		b = append(b, "[No valid Jumbo Payload Hop-by-Hop option found] (invalid)"...)
+	}
+	return b
+}
+
+// ipv6Payload prints what follows the fixed IPv6 header: the extension
+// headers tcpdump names without -v, then the layer above. total is the
+// packet's length as its header gives it; tcpdump goes on to the next
+// header only while it starts before end, the packet's end on the wire.
+func (p *Printer) ipv6Payload(b, ip []byte, total, end int, jumbo bool) []byte {
+	info := ipInfo{src: netip.AddrFrom16([16]byte(ip[8:24])), dst: netip.AddrFrom16([16]byte(ip[24:40]))}
+	nh, pl, off := ip[6], ip[packet.IPv6HeaderLen:], packet.IPv6HeaderLen
+	for nh == ipv6HopByHop || nh == ipv6DestOpts || nh == ipv6Fragment {
+		if jumbo && off >= end && off > packet.IPv6HeaderLen {
+			return b
+		}
+		if !info.afterExt {
+			b = appendAddrs(b, info.src, info.dst)
+			b = append(b, ": "...)
+			info.afterExt = true
+		}
+		n := 8
+		switch {
+		case nh == ipv6Fragment:
+			if len(pl) < 4 {
+				return p.longjmp(b, "frag6")
+			}
+			fragOff := be16(pl[2:4]) & 0xfff8
+			b = append(b, "frag ("...)
+			b = appendUint(b, fragOff)
+			b = append(b, '|')
+			b = appendUint(b, total-off-8)
+			b = append(b, ')')
+			if fragOff != 0 { // tcpdump decodes no further
+				return b
+			}
+			b = append(b, ' ')
+			if len(pl) <= 8 { // nor when nothing after the header was captured
+				return b
+			}
+			info.fragmented = true
+		case nh == ipv6HopByHop && off != packet.IPv6HeaderLen && ip[6] == ipv6HopByHop:
+			return append(b, "[The Hop-by-Hop Options header was already found] (invalid)"...)
+		case nh == ipv6HopByHop && off != packet.IPv6HeaderLen:
+			return append(b, "[The Hop-by-Hop Options header don't follow the IPv6 header] (invalid)"...)
+		default:
+			name, mark := "HBH ", "hbhopt"
+			if nh == ipv6DestOpts {
+				name, mark = "DSTOPT ", "dstopt"
+			}
+			if len(pl) < 2 {
+				return p.longjmp(b, mark)
+			}
+			if len(pl) < (int(pl[1])+1)*8 { // checked before the name is printed
+				return trunc(b, mark)
+			}
+			b = append(b, name...)
+			n = (int(pl[1]) + 1) * 8
+			if nh == ipv6HopByHop { // tcpdump walks these looking for a jumbo length, even without -v
+				var ok bool
+				if b, ok = ipv6Options(b, pl[2:n]); !ok {
+					return trunc(b, mark)
+				}
+			}
+		}
+		nh, pl, off = pl[0], pl[min(n, len(pl)):], off+n
+	}
+	if jumbo && off >= end && off > packet.IPv6HeaderLen {
+		return b
+	}
+	return p.upper(b, nh, pl, max(total-off, 0), info)
+}
+
+// IPv6 extension headers tcpdump prints without -v as a word ("HBH",
+// "DSTOPT", "frag (0|1448)") before the layer above.
+const (
+	ipv6HopByHop = 0
+	ipv6Fragment = 44
+	ipv6DestOpts = 60
+)
+
+// ipv6Options walks the options of a hop-by-hop header as tcpdump does
+// without -v: each must fit, and the router alert, jumbo payload and home
+// address options must have their lengths, or it says which did not. ok is
+// false when the walk fails.
+func ipv6Options(b, opts []byte) (_ []byte, ok bool) {
+	for i := 0; i < len(opts); {
+		typ := opts[i]
+		if typ == 0 { // Pad1
+			i++
+			continue
+		}
+		if i+1 >= len(opts) {
+			return b, false
+		}
+		n := int(opts[i+1]) + 2
+		if i+n > len(opts) {
+			return b, false
+		}
+		var name string
+		var min, want int // what is left must hold min bytes; the data length must be want (or at least, for homeaddr)
+		switch typ {
+		case 0x05:
+			name, min, want = "rtalert", 4, 2
+		case 0xc2:
+			name, min, want = "jumbo", 6, 4
+		case 0xc9:
+			name, min, want = "homeaddr", 18, 16
+		}
+		switch {
+		case name == "":
+		case len(opts)-i < min:
+			b = append(b, '(')
+			b = append(b, name...)
+			return append(b, ": trunc)"...), false
+		case typ == 0xc9 && n-2 < want || typ != 0xc9 && n-2 != want:
+			b = append(b, '(')
+			b = append(b, name...)
+			b = append(b, ": invalid len "...)
+			b = appendUint(b, n-2)
+			return append(b, ')'), false
+		}
+		i += n
+	}
+	return b, true
 }
 
 func appendAddrs(b []byte, src, dst netip.Addr) []byte {
@@ -287,24 +425,31 @@ func appendAddrs(b []byte, src, dst netip.Addr) []byte {
 }
 
 // appendAddrPorts appends "src.sport > dst.dport: ".
-func appendAddrPorts(b []byte, src netip.Addr, sport int, dst netip.Addr, dport int) []byte {
-	b = src.AppendTo(b)
-	b = append(b, '.')
+// After IPv6 extension headers tcpdump prints the ports alone: "sport > dport: ".
+func appendAddrPorts(b []byte, ip ipInfo, sport, dport int) []byte {
+	if !ip.afterExt {
+		b = ip.src.AppendTo(b)
+		b = append(b, '.')
+	}
 	b = appendUint(b, sport)
 	b = append(b, " > "...)
-	b = dst.AppendTo(b)
-	b = append(b, '.')
+	if !ip.afterExt {
+		b = ip.dst.AppendTo(b)
+		b = append(b, '.')
+	}
 	b = appendUint(b, dport)
 	return append(b, ": "...)
 }
 
-func (p *Printer) udp(b, u []byte, length int, src, dst netip.Addr, fragmented bool) []byte {
+func (p *Printer) udp(b, u []byte, length int, ip ipInfo) []byte {
 	if len(u) < 4 {
-		b = appendAddrs(b, src, dst)
-		b = append(b, ": "...)
+		if !ip.afterExt {
+			b = appendAddrs(b, ip.src, ip.dst)
+			b = append(b, ": "...)
+		}
 		return trunc(b, "udp")
 	}
-	b = appendAddrPorts(b, src, be16(u[0:2]), dst, be16(u[2:4]))
+	b = appendAddrPorts(b, ip, be16(u[0:2]), be16(u[2:4]))
 	if length < packet.UDPHeaderLen {
 		b = append(b, "truncated-udp "...)
 		return appendUint(b, length)
@@ -325,7 +470,7 @@ func (p *Printer) udp(b, u []byte, length int, src, dst netip.Addr, fragmented b
 	if len(u) < packet.UDPHeaderLen {
 		return trunc(b, "udp")
 	}
-	if ulen > length && !fragmented {
+	if ulen > length && !ip.fragmented {
 		b = append(b, "UDP, bad length "...)
 		b = appendUint(b, ulen)
 		b = append(b, " > "...)
@@ -338,14 +483,14 @@ func (p *Printer) udp(b, u []byte, length int, src, dst netip.Addr, fragmented b
 // tcpFlagChars are tcpdump's letters for the TCP flags, bit 0 (FIN) first.
 const tcpFlagChars = "FSRP.UEW"
 
-func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
+func (p *Printer) tcp(b, t []byte, length int, ip ipInfo) []byte {
 	if len(t) < 4 {
-		b = appendAddrs(b, src, dst)
+		b = appendAddrs(b, ip.src, ip.dst)
 		b = append(b, ':')
 		return trunc(b, "tcp")
 	}
 	sport, dport := be16(t[0:2]), be16(t[2:4])
-	b = appendAddrPorts(b, src, sport, dst, dport)
+	b = appendAddrPorts(b, ip, sport, dport)
 	if len(t) < packet.TCPHeaderLen {
 		return trunc(b, "tcp")
 	}
@@ -372,7 +517,7 @@ func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
 	b = append(b, ']')
 	var sackBase uint32
 	if flags&packet.TCPAck != 0 {
-		seq, ack, sackBase = p.relative(src, dst, sport, dport, seq, ack, flags)
+		seq, ack, sackBase = p.relative(ip.src, ip.dst, sport, dport, seq, ack, flags)
 	}
 	if hlen > length {
 		b = append(b, " [bad hdr length "...)
@@ -1069,6 +1214,54 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 		b, ok = addr(b, ", who has ", 8)
 	case typ == 136:
 		b, ok = addr(b, ", tgt is ", 8)
+	case typ == 130 && length >= 28: // MLDv2 query (RFC 3810)
+		b = append(b, " v2"...)
+		if len(m) < 6 {
+			return p.longjmp(b, "icmp6")
+		}
+		if b, ok = addr(b, " [gaddr ", 8); !ok || len(m) < 28 {
+			return p.longjmp(b, "icmp6")
+		}
+		if n := be16(m[26:28]); n > 0 {
+			if length < 28+n*16 {
+				b = append(b, " [invalid number of sources]"...)
+			} else {
+				b = append(b, ", "...)
+				b = appendUint(b, n)
+				b = append(b, " source(s)"...)
+			}
+		}
+		b = append(b, ']')
+	case typ == 130 && length != 24:
+		b = append(b, " unknown-version (len "...)
+		b = appendUint(b, length)
+		b = append(b, ") "...)
+	case typ >= 130 && typ <= 132: // MLDv1 (RFC 2710), run on as tcpdump prints it; skipped when cut short
+		if len(m) >= 24 {
+			b = append(b, "max resp delay: "...)
+			b = appendUint(b, be16(m[4:6]))
+			b, _ = addr(b, " addr: ", 8)
+		}
+	case typ == 137: // redirect: destination, then the better first hop
+		if ok = len(m) >= 40; ok {
+			b, _ = addr(b, ", ", 24)
+			b, _ = addr(b, " to ", 8)
+		}
+	case typ == 143: // MLDv2 report
+		if length < 8 {
+			b = append(b, " [invalid len "...)
+			b = appendUint(b, length)
+			b = append(b, ']')
+		} else if ok = len(m) >= 8; ok {
+			b = append(b, ", "...)
+			b = appendUint(b, be16(m[6:8]))
+			b = append(b, " group record(s)"...)
+		}
+	case typ == 144 || typ == 146: // home agent discovery request, mobile prefix solicitation
+		if ok = len(m) >= 6; ok {
+			b = append(b, ", id 0x"...)
+			b = appendHex(b, uint64(be16(m[4:6])), 4)
+		}
 	case !icmp6Decoded(typ):
 		b = append(b, ", length "...)
 		b = appendUint(b, length)

@@ -202,6 +202,35 @@ func printCorpus(t testing.TB) []corpusFrame {
 	add("icmp6 neighbor advertisement", f.ip6(v6(packet.ProtoICMPv6, b6, a6), f.icmp(packet.ProtoICMPv6, 136, 0, 0x6000, 0, ns, b6, a6)))
 	add("icmp6 router solicitation", f.ip6(v6(packet.ProtoICMPv6, a6, b6), f.icmp(packet.ProtoICMPv6, 133, 0, 0, 0, nil, a6, b6)))
 	add("icmp6 type 200", f.ip6(v6(packet.ProtoICMPv6, a6, b6), f.icmp(packet.ProtoICMPv6, 200, 0, 0, 0, []byte("abcd"), a6, b6)))
+	// MLD, behind the hop-by-hop header with a router alert that real ones carry.
+	ll, mcast := netip.MustParseAddr("fe80::1"), netip.MustParseAddr("ff02::16")
+	hbhRA := []byte{packet.ProtoICMPv6, 0, 5, 2, 0, 0, 1, 0}
+	mld := func(name string, typ uint8, body []byte, dst netip.Addr) {
+		h := v6(0, ll, dst)
+		h.HopLimit = 1
+		add(name, f.ip6(h, append(bytes.Clone(hbhRA), f.icmp(packet.ProtoICMPv6, typ, 0, 0x03e8, 0, body, ll, dst)...)))
+	}
+	group := netip.MustParseAddr("ff02::1:ff00:2").AsSlice()
+	mld("mld query", 130, make([]byte, 16), netip.MustParseAddr("ff02::1"))
+	mld("mldv2 query", 130, append(bytes.Clone(group), 0, 0, 0, 1, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9), netip.MustParseAddr("ff02::1"))
+	mld("mld report", 131, group, netip.AddrFrom16([16]byte(group)))
+	mld("mld done", 132, group, netip.MustParseAddr("ff02::2"))
+	mld("mldv2 report", 143, append([]byte{4, 0, 0, 0}, group...), mcast)
+	add("icmp6 router advertisement", f.ip6(v6(packet.ProtoICMPv6, ll, a6), f.icmp(packet.ProtoICMPv6, 134, 0, 0x4000, 0x0708, make([]byte, 8), ll, a6)))
+	add("icmp6 redirect", f.ip6(v6(packet.ProtoICMPv6, ll, a6), f.icmp(packet.ProtoICMPv6, 137, 0, 0, 0, append(ll.AsSlice(), b6.AsSlice()...), ll, a6)))
+	add("icmp6 home agent discovery", f.ip6(v6(packet.ProtoICMPv6, a6, b6), f.icmp(packet.ProtoICMPv6, 144, 0, 0x0102, 0, nil, a6, b6)))
+	// Extension headers: destination options, fragments (the first's UDP prints its ports alone).
+	add("ipv6 destination options", f.ip6(v6(60, a6, b6), append([]byte{packet.ProtoUDP, 0, 1, 4, 0, 0, 0, 0}, f.udp(40000, 40001, a6, b6, []byte("x"))...)))
+	bigUDP := f.udp(40002, 40003, a6, b6, make([]byte, 1500))
+	add("ipv6 first fragment", f.ip6(v6(44, a6, b6), append([]byte{packet.ProtoUDP, 0, 0, 1, 0, 0, 0x12, 0x34}, bigUDP[:1448]...)))
+	add("ipv6 last fragment", f.ip6(v6(44, a6, b6), append([]byte{packet.ProtoUDP, 0, 0x05, 0xa8, 0, 0, 0x12, 0x34}, bigUDP[1448:]...)))
+	add("ipv6 hop-by-hop not first", f.ip6(v6(60, a6, b6), []byte{0, 0, 1, 4, 0, 0, 0, 0, 59, 0, 1, 4, 0, 0, 0, 0}))
+	add("ipv6 hop-by-hop bad option", f.ip6(v6(0, a6, b6), []byte{59, 0, 7, 9, 0, 0, 0, 0}))
+	add("ipv6 hop-by-hop twice", f.ip6(v6(0, a6, b6), []byte{0, 0, 1, 4, 0, 0, 0, 0, 59, 0, 1, 4, 0, 0, 0, 0}))
+	add("ipv6 router alert of bad length", f.ip6(v6(0, a6, b6), []byte{59, 0, 5, 3, 0, 0, 0, 0}))
+	add("ipv6 jumbo option cut", f.ip6(v6(0, a6, b6), []byte{59, 0, 1, 0, 0xc2, 0, 0, 0}))
+	add("ipv6 home address option cut", f.ip6(v6(0, a6, b6), []byte{59, 0, 1, 0, 0xc9, 2, 0, 0}))
+	mld("mldv2 report too short", 143, nil, mcast)
 	add("icmp6 packet too big", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 2, 0, 0, 1280, probe6, r6, a6)))
 
 	// One TCP connection: handshake, data both ways, FIN both ways.
@@ -328,6 +357,12 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "tcp options end before the cut", frame: mangled(tcpData, func(b []byte) { b[41] = 0 })[:14+20+30], wire: len(tcpData)},
 		corpusFrame{name: "icmp time stamp reply cut", frame: find("icmp time stamp reply")[:14+20+12], wire: 14 + 20 + 20},
 		corpusFrame{name: "dccp with options past the capture", frame: mangled(find("udp"), func(b []byte) { b[0], b[9] = 0x47, 33 })[:14+26], wire: 60},
+		corpusFrame{name: "mldv2 query cut", frame: find("mldv2 query")[:14+40+8+26], wire: len(find("mldv2 query"))},
+		corpusFrame{name: "mld report cut", frame: find("mld report")[:14+40+8+8], wire: len(find("mld report"))},
+		corpusFrame{name: "ipv6 fragment header cut", frame: find("ipv6 first fragment")[:14+40+3], wire: len(find("ipv6 first fragment"))},
+		corpusFrame{name: "ipv6 hop-by-hop cut", frame: find("mld report")[:14+40+6], wire: len(find("mld report"))},
+		corpusFrame{name: "ipv6 first fragment cut in its header", frame: find("ipv6 first fragment")[:14+40+6], wire: len(find("ipv6 first fragment"))},
+		corpusFrame{name: "ipv6 hop-by-hop missing", frame: find("mld report")[:14+40], wire: len(find("mld report"))},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
@@ -605,14 +640,14 @@ var tcpdumpGoesFurther = []struct {
 	why   string
 	match func(got, want string) bool
 }{
-	{"an IP protocol or IPv6 extension header tcpdump decodes", func(got, want string) bool {
+	{"an IP protocol or IPv6 routing or mobility header tcpdump decodes", func(got, want string) bool {
 		m := regexp.MustCompile(`^IP(6?) .*  ip-proto-(\d+) \d+$`).FindStringSubmatch(got)
 		if m == nil {
 			return false
 		}
 		n, _ := strconv.Atoi(m[2])
 		_, decoded := tcpdumpDecodes[n]
-		return decoded || m[1] == "6" && (n == 0 || n == 43 || n == 44 || n == 60 || n == 62 || n == 135)
+		return decoded || m[1] == "6" && (n == 43 || n == 62 || n == 135) // routing, old and new mobility headers
 	}},
 	{"an application protocol tcpdump decodes by port", func(got, want string) bool {
 		udp := regexp.MustCompile(`^(.*: )UDP, (bad )?length`).FindStringSubmatch(got)
@@ -620,19 +655,15 @@ var tcpdumpGoesFurther = []struct {
 			strings.Contains(got, ": Flags [") && strings.HasPrefix(want, got+":")
 	}},
 	{"an ICMPv6 type whose body tcpdump decodes", func(got, want string) bool {
-		m := regexp.MustCompile(`ICMP6, (multicast listener \w+|router advertisement|redirect|router renumbering|` +
-			`inverse neighbor \w+|multicast listener report v2|ha discovery \w+|mobile router \w+|who-are-you \w+|RPL)`).FindString(got)
+		m := regexp.MustCompile(`ICMP6, (router renumbering|who-are-you \w+|RPL)`).FindString(got)
 		return m != "" && strings.Contains(want, m)
 	}},
 	{"an EtherType or ARP protocol tcpdump has a name for", func(got, want string) bool {
 		return strings.Contains(got, "ethertype Unknown (0x") && !strings.Contains(want, "ethertype Unknown (0x") ||
 			strings.Contains(got, "Unknown Protocol (0x") && !strings.Contains(want, "Unknown Protocol (0x")
 	}},
-	{"ARP over ATM (hardware type 19), which tcpdump decodes", func(got, want string) bool {
-		return strings.HasPrefix(want, "ARP, ATM")
-	}},
 	{"an ICMP router advertisement, whose body tcpdump decodes", func(got, want string) bool {
-		return strings.Contains(got, "ICMP type-#9,") && strings.Contains(want, "ICMP router advertisement")
+		return strings.Contains(got, "ICMP type-#9,")
 	}},
 	{"a TCP option tcpdump decodes (md5, scps, uto, tcp-ao, mptcp, tfo, exp)", func(got, want string) bool {
 		m := regexp.MustCompile(`unknown-(19|20|28|29|30|34|253|254)\b`).FindString(got)
@@ -688,7 +719,20 @@ func TestPrintMutations(t *testing.T) {
 			}
 			g, w := strings.SplitN(got[i], "\n", 2)[0][16:], strings.SplitN(want[i], "\n", 2)[0][16:]
 			why := ""
+			// Two kinds are told by the frame: an IPv6 payload length of 0
+			// (a jumbogram's length is in a hop-by-hop option, which tcpdump
+			// reads only in part without -v) and ARP over ATM or Frame Relay
+			// (hardware types 19 and 15), whose addresses tcpdump decodes.
+			switch fr := ps[i].data; {
+			case len(fr) >= 20 && be16(fr[12:14]) == packet.EtherTypeIPv6 && be16(fr[18:20]) == 0:
+				why = "an IPv6 payload length of 0"
+			case len(fr) >= 16 && be16(fr[12:14]) == packet.EtherTypeARP && (be16(fr[14:16]) == 19 || be16(fr[14:16]) == 15):
+				why = "ARP over ATM or Frame Relay"
+			}
 			for _, k := range tcpdumpGoesFurther {
+				if why != "" {
+					break
+				}
 				if k.match(g, w) {
 					why = k.why
 					break
