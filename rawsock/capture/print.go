@@ -35,6 +35,11 @@ import (
 // Linux rarely delivers on AF_PACKET). IPv6 hop-by-hop, destination options
 // and fragment headers, MLD and NDP print as tcpdump prints them.
 //
+// It reads the header fields itself rather than through package packet's
+// parsers, which refuse outright what tcpdump prints in part (an option
+// whose length lies, a cut header, an ARP address of 7 bytes); Verbose uses
+// packet's dump, and the field names and numbers are packet's constants.
+//
 // A Printer keeps per-connection TCP state, as tcpdump does, so print the
 // packets of one capture through one Printer, from one goroutine. It does
 // not allocate once its buffer has grown, but for Verbose's dump and a new
