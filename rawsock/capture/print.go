@@ -31,8 +31,8 @@ import (
 // information and RPL bodies, ICMP router advertisements, the TCP options
 // md5, scps, uto, tcp-ao, mptcp, tfo and exp (printed as unknown options),
 // ARP over ATM and Frame Relay, and names of EtherTypes other than IPv4, IPv6
-// and ARP (printed "Unknown": VLAN tags and 802.3 frames among them, which
-// Linux rarely delivers on AF_PACKET). IPv6 hop-by-hop, destination options
+// and ARP (printed "Unknown", 802.3 frames among them). VLAN tags (stepped
+// over, as tcpdump does without -e), IPv6 hop-by-hop, destination options
 // and fragment headers, MLD and NDP print as tcpdump prints them.
 //
 // It reads the header fields itself rather than through package packet's
@@ -83,8 +83,7 @@ func (p *Printer) Print(ci CaptureInfo, frame []byte) error {
 	if len(frame) < packet.EthernetHeaderLen {
 		b = append(b, " [|ether]"...)
 	} else {
-		b = p.ether(b, frame, wire)
-		hexFrom = packet.EthernetHeaderLen
+		b, hexFrom = p.ether(b, frame, wire)
 		if p.fromStart {
 			hexFrom = 0
 		}
@@ -129,31 +128,41 @@ func appendUint(b []byte, n int) []byte { return strconv.AppendUint(b, uint64(n)
 
 func be16(b []byte) int { return int(binary.BigEndian.Uint16(b)) }
 
-// ether prints what follows the Ethernet header; without -e tcpdump prints
-// the header itself only for an EtherType it cannot decode.
-func (p *Printer) ether(b, frame []byte, wire int) []byte {
-	payload, length := frame[packet.EthernetHeaderLen:], wire-packet.EthernetHeaderLen
-	switch et := uint16(be16(frame[12:14])); et {
-	case packet.EtherTypeIPv4:
-		return p.ipv4(b, payload, length)
-	case packet.EtherTypeIPv6:
-		return p.ipv6(b, payload, length)
-	case packet.EtherTypeARP:
-		return p.arp(b, payload, length)
-	default:
-		b = appendMAC(b, frame[6:12])
-		b = append(b, " > "...)
-		b = appendMAC(b, frame[0:6])
-		b = append(b, ", ethertype Unknown (0x"...)
-		b = appendHex(b, uint64(et), 4)
-		b = append(b, "), length "...)
-		b = appendUint(b, wire)
-		b = append(b, ": "...)
-		if !p.Hex { // -X dumps these bytes anyway; tcpdump does not print them twice
-			b = appendHexASCII(b, payload)
+// ether prints what follows the Ethernet header and returns the length of
+// the link-layer header, where -X's dump starts. Without -e tcpdump prints
+// the header itself only for an EtherType it cannot decode, and steps over
+// VLAN tags (802.1Q, 802.1ad) without a word.
+func (p *Printer) ether(b, frame []byte, wire int) ([]byte, int) {
+	hl := packet.EthernetHeaderLen
+	et := uint16(be16(frame[12:14]))
+	for et == packet.EtherTypeVLAN || et == 0x88a8 || et == 0x9100 || et == 0x9200 {
+		if len(frame) < hl+4 {
+			return trunc(b, "vlan"), len(frame)
 		}
-		return b
+		et = uint16(be16(frame[hl+2 : hl+4]))
+		hl += 4
 	}
+	payload, length := frame[hl:], wire-hl
+	switch et {
+	case packet.EtherTypeIPv4:
+		return p.ipv4(b, payload, length), hl
+	case packet.EtherTypeIPv6:
+		return p.ipv6(b, payload, length), hl
+	case packet.EtherTypeARP:
+		return p.arp(b, payload, length), hl
+	}
+	b = appendMAC(b, frame[6:12])
+	b = append(b, " > "...)
+	b = appendMAC(b, frame[0:6])
+	b = append(b, ", ethertype Unknown (0x"...)
+	b = appendHex(b, uint64(et), 4)
+	b = append(b, "), length "...)
+	b = appendUint(b, wire)
+	b = append(b, ": "...)
+	if !p.Hex { // -X dumps these bytes anyway; tcpdump does not print them twice
+		b = appendHexASCII(b, payload)
+	}
+	return b, hl
 }
 
 // trunc appends tcpdump's mark for a header cut short: " [|ip]".

@@ -333,6 +333,16 @@ func printCorpus(t testing.TB) []corpusFrame {
 		return nil
 	}
 	udp, tcpData, echo := find("udp"), find("tcp data"), find("icmp echo request")
+	// VLAN tags, which tcpdump steps over without -e: one 802.1Q tag, and
+	// 802.1ad outside 802.1Q (QinQ).
+	tagged := func(frame []byte, tags ...byte) []byte {
+		return append(append(append([]byte{}, frame[:12]...), tags...), frame[12:]...)
+	}
+	add("vlan udp", tagged(find("udp"), 0x81, 0x00, 0x20, 0x64))
+	add("qinq arp", tagged(find("arp request"), 0x88, 0xa8, 0x00, 0x0a, 0x81, 0x00, 0x20, 0x64))
+	add("vlan unknown ethertype", tagged(unknown, 0x81, 0x00, 0x20, 0x64))
+	add("vlan tag cut", tagged(find("udp"), 0x81, 0x00, 0x20, 0x64)[:16])
+
 	c = append(c,
 		corpusFrame{name: "short ethernet", frame: echo[:10]},
 		corpusFrame{name: "ethernet only", frame: echo[:14]},
