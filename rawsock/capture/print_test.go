@@ -601,7 +601,8 @@ func TestPrintAllocs(t *testing.T) {
 		frames[c.name] = c.frame
 	}
 	for _, name := range []string{"icmp echo request", "icmp6 echo reply", "udp", "udp6", "icmp port unreachable",
-		"icmp6 port unreachable", "tcp syn", "tcp data", "tcp sack", "tcp6 data", "arp request"} {
+		"icmp6 port unreachable", "tcp syn", "tcp data", "tcp sack", "tcp6 data", "arp request",
+		"mldv2 report", "ipv6 first fragment", "vlan udp", "icmp6 neighbor solicitation"} {
 		for _, hex := range []bool{false, true} {
 			p := Printer{W: io.Discard, Hex: hex, Location: time.UTC}
 			ci := CaptureInfo{Timestamp: corpusStart}
