@@ -1,0 +1,261 @@
+package capture
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/rawsock/rawsock/rawsock/packet"
+)
+
+// The corpus: frames of every kind the printer decodes, and of the kinds it
+// must survive, built with package packet. The addresses are documentation
+// ranges and the frames only ever go into files: nothing here is sent.
+
+var (
+	corpusMAC1 = packet.MAC{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
+	corpusMAC2 = packet.MAC{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}
+	corpusA4   = netip.MustParseAddr("192.0.2.1")
+	corpusB4   = netip.MustParseAddr("198.51.100.7")
+	corpusR4   = netip.MustParseAddr("203.0.113.9") // a router sending ICMP errors
+	corpusA6   = netip.MustParseAddr("2001:db8::1")
+	corpusB6   = netip.MustParseAddr("2001:db8::2")
+	corpusR6   = netip.MustParseAddr("2001:db8:ff::9")
+	// corpusStart is the first frame's time; each next one is 1.000123456 s later.
+	corpusStart = time.Date(2026, 12, 3, 7, 0, 0, 123456789, time.UTC)
+)
+
+// corpusFrame is one frame and how it was made.
+type corpusFrame struct {
+	name  string
+	frame []byte
+	wire  int // the length on the wire when the frame is cut short; 0: len(frame)
+}
+
+// frameBuilder builds frames and stops the test at the first error, which
+// can only be a bug in the corpus.
+type frameBuilder struct{ t testing.TB }
+
+func (f frameBuilder) check(b []byte, err error) []byte {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return b
+}
+
+func (f frameBuilder) eth(etherType uint16, payload []byte) []byte {
+	src, dst := corpusMAC1, corpusMAC2
+	if etherType == packet.EtherTypeARP && len(payload) >= 8 && payload[7] == packet.ARPRequest {
+		dst = packet.Broadcast
+	}
+	h := packet.Ethernet{Dst: dst, Src: src, EtherType: etherType}
+	b := h.Append(nil, payload)
+	for len(b) < 60 { // what a driver pads a short frame to
+		b = append(b, 0)
+	}
+	return b
+}
+
+func (f frameBuilder) ip4(h packet.IPv4, payload []byte) []byte {
+	f.t.Helper()
+	if h.TTL == 0 {
+		h.TTL = 64
+	}
+	return f.eth(packet.EtherTypeIPv4, f.check(h.Append(nil, payload)))
+}
+
+func (f frameBuilder) ip6(h packet.IPv6, payload []byte) []byte {
+	f.t.Helper()
+	if h.HopLimit == 0 {
+		h.HopLimit = 64
+	}
+	return f.eth(packet.EtherTypeIPv6, f.check(h.Append(nil, payload)))
+}
+
+func (f frameBuilder) icmp(proto int, typ, code uint8, id, seq uint16, data []byte, src, dst netip.Addr) []byte {
+	f.t.Helper()
+	m := packet.ICMP{Proto: proto, Type: typ, Code: code, ID: id, Seq: seq, Data: data}
+	return f.check(m.Append(nil, src, dst))
+}
+
+func (f frameBuilder) udp(sport, dport uint16, src, dst netip.Addr, data []byte) []byte {
+	f.t.Helper()
+	h := packet.UDP{SrcPort: sport, DstPort: dport}
+	return f.check(h.Append(nil, src, dst, data))
+}
+
+func (f frameBuilder) tcp(h packet.TCP, src, dst netip.Addr, data []byte) []byte {
+	f.t.Helper()
+	return f.check(h.Append(nil, src, dst, data))
+}
+
+// tcpOpts builds TCP options as Linux sends them on a SYN (mss, sackOK, TS,
+// nop, wscale) or on later segments (nop, nop, TS).
+func tcpOpts(syn bool, val, ecr uint32) []byte {
+	var o []byte
+	if syn {
+		o = append(o, 2, 4, 0xff, 0xd7, 4, 2)
+	} else {
+		o = append(o, 1, 1)
+	}
+	o = append(o, 8, 10)
+	o = binary.BigEndian.AppendUint32(o, val)
+	o = binary.BigEndian.AppendUint32(o, ecr)
+	if syn {
+		o = append(o, 1, 3, 3, 7)
+	}
+	return o
+}
+
+// echoData is the 56 bytes ping sends: a timestamp, then 0x10, 0x11, ...
+func echoData() []byte {
+	d := make([]byte, 56)
+	for i := 8; i < len(d); i++ {
+		d[i] = byte(i)
+	}
+	copy(d, "\x5f\x3a\x10\x00\x00\x00\x00\x00")
+	return d
+}
+
+// printCorpus returns the corpus in the order it is written to the golden
+// pcap file (the order matters: the TCP lines' relative numbers depend on
+// what came before).
+func printCorpus(t testing.TB) []corpusFrame {
+	f := frameBuilder{t}
+	var c []corpusFrame
+	add := func(name string, frame []byte) { c = append(c, corpusFrame{name: name, frame: frame}) }
+	a4, b4, r4, a6, b6, r6 := corpusA4, corpusB4, corpusR4, corpusA6, corpusB6, corpusR6
+	v4 := func(proto uint8, src, dst netip.Addr) packet.IPv4 {
+		return packet.IPv4{ID: 0x1c46, Flags: packet.DontFragment, Protocol: proto, Src: src, Dst: dst}
+	}
+	v6 := func(next uint8, src, dst netip.Addr) packet.IPv6 {
+		return packet.IPv6{FlowLabel: 0x12345, NextHeader: next, Src: src, Dst: dst}
+	}
+
+	// ICMP echo, both versions.
+	add("icmp echo request", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 8, 0, 0x1234, 1, echoData(), a4, b4)))
+	add("icmp echo reply", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 0, 0, 0x1234, 1, echoData(), b4, a4)))
+	add("icmp6 echo request", f.ip6(v6(packet.ProtoICMPv6, a6, b6), f.icmp(packet.ProtoICMPv6, 128, 0, 0x1234, 2, echoData(), a6, b6)))
+	add("icmp6 echo reply", f.ip6(v6(packet.ProtoICMPv6, b6, a6), f.icmp(packet.ProtoICMPv6, 129, 0, 0x1234, 2, echoData(), b6, a6)))
+
+	// UDP, and the ICMP errors that quote a UDP probe.
+	probe4 := f.check((&packet.IPv4{ID: 0x4242, TTL: 1, Protocol: packet.ProtoUDP, Src: a4, Dst: b4}).Append(nil,
+		f.udp(50000, 33434, a4, b4, make([]byte, 32))))
+	probe6 := f.check((&packet.IPv6{HopLimit: 1, NextHeader: packet.ProtoUDP, Src: a6, Dst: b6}).Append(nil,
+		f.udp(50000, 33434, a6, b6, make([]byte, 32))))
+	add("udp", f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, []byte("hello"))))
+	add("udp6", f.ip6(v6(packet.ProtoUDP, a6, b6), f.udp(40000, 40001, a6, b6, []byte("hello, world"))))
+	add("icmp time exceeded", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 11, 0, 0, 0, probe4[:28], r4, a4)))
+	add("icmp port unreachable", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 3, 3, 0, 0, probe4[:28], b4, a4)))
+	add("icmp host unreachable", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, 1, 0, 0, probe4[:28], r4, a4)))
+	add("icmp need frag", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, 4, 0, 1400, probe4[:28], r4, a4)))
+	add("icmp6 time exceeded", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 3, 0, 0, 0, probe6, r6, a6)))
+	add("icmp6 port unreachable", f.ip6(v6(packet.ProtoICMPv6, b6, a6), f.icmp(packet.ProtoICMPv6, 1, 4, 0, 0, probe6, b6, a6)))
+	add("icmp6 packet too big", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 2, 0, 0, 1280, probe6, r6, a6)))
+
+	// One TCP connection: handshake, data both ways, FIN both ways.
+	const cport, sport = 45678, 12345
+	const ciss, siss = 3000000000, 123456789
+	seg := func(from4 bool, fl packet.TCPFlags, seq, ack uint32, opts []byte, data string) []byte {
+		src, dst, sp, dp := a4, b4, uint16(cport), uint16(sport)
+		if !from4 {
+			src, dst, sp, dp = b4, a4, sport, cport
+		}
+		h := packet.TCP{SrcPort: sp, DstPort: dp, Seq: seq, Ack: ack, Flags: fl, Window: 502, Options: opts}
+		if fl&packet.TCPSyn != 0 {
+			h.Window = 64240
+		}
+		return f.ip4(v4(packet.ProtoTCP, src, dst), f.tcp(h, src, dst, []byte(data)))
+	}
+	A, P, S, F, R := packet.TCPAck, packet.TCPPsh, packet.TCPSyn, packet.TCPFin, packet.TCPRst
+	add("tcp syn", seg(true, S, ciss, 0, tcpOpts(true, 1000, 0), ""))
+	add("tcp syn-ack", seg(false, S|A, siss, ciss+1, tcpOpts(true, 2000, 1000), ""))
+	add("tcp ack", seg(true, A, ciss+1, siss+1, tcpOpts(false, 1001, 2000), ""))
+	add("tcp data", seg(true, P|A, ciss+1, siss+1, tcpOpts(false, 1002, 2000), "hello"))
+	add("tcp data ack", seg(false, A, siss+1, ciss+6, tcpOpts(false, 2001, 1002), ""))
+	add("tcp reply data", seg(false, P|A, siss+1, ciss+6, tcpOpts(false, 2002, 1002), "world!\n"))
+	add("tcp fin", seg(true, F|A, ciss+6, siss+8, tcpOpts(false, 1003, 2002), ""))
+	add("tcp fin-ack", seg(false, F|A, siss+8, ciss+7, tcpOpts(false, 2003, 1003), ""))
+	add("tcp last ack", seg(true, A, ciss+7, siss+9, nil, ""))
+	add("tcp rst", seg(true, R, ciss+7, 0, nil, ""))
+	// A SACK block (relative, as tcpdump prints it), urgent data, ECN flags.
+	sack := binary.BigEndian.AppendUint32([]byte{1, 1, 5, 10}, siss+100)
+	sack = binary.BigEndian.AppendUint32(sack, siss+200)
+	add("tcp sack", seg(true, A, ciss+7, siss+9, sack, ""))
+	add("tcp urg", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: ciss + 7, Ack: siss + 9,
+		Flags: A | P | packet.TCPUrg, Window: 502, Urgent: 1}, a4, b4, []byte("!"))))
+	add("tcp ece cwr syn", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 45679, DstPort: sport, Seq: 7,
+		Flags: S | packet.TCPEce | packet.TCPCwr, Window: 64240, Options: []byte{2, 4, 5, 0xb4, 30, 4, 0xab, 0xcd, 0, 0}}, a4, b4, nil)))
+	add("tcp6 syn", f.ip6(v6(packet.ProtoTCP, a6, b6), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 42,
+		Flags: S, Window: 64800, Options: tcpOpts(true, 5, 0)}, a6, b6, nil)))
+	add("tcp6 syn-ack", f.ip6(v6(packet.ProtoTCP, b6, a6), f.tcp(packet.TCP{SrcPort: sport, DstPort: cport, Seq: 77, Ack: 43,
+		Flags: S | A, Window: 64800, Options: tcpOpts(true, 6, 5)}, b6, a6, nil)))
+	add("tcp6 data", f.ip6(v6(packet.ProtoTCP, a6, b6), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 43, Ack: 78,
+		Flags: P | A, Window: 507}, a6, b6, []byte("GET"))))
+
+	// ARP.
+	arp := func(op uint16, smac packet.MAC, sip netip.Addr, tmac packet.MAC, tip netip.Addr) []byte {
+		h := packet.ARP{Op: op, SenderMAC: smac, SenderIP: sip, TargetMAC: tmac, TargetIP: tip}
+		return f.eth(packet.EtherTypeARP, f.check(h.Append(nil)))
+	}
+	add("arp request", arp(packet.ARPRequest, corpusMAC1, a4, packet.MAC{}, b4))
+	add("arp reply", arp(packet.ARPReply, corpusMAC2, b4, corpusMAC1, a4))
+
+	// IPv4 with options (router alert, then a no-op and end of list), and fragments.
+	ra := v4(packet.ProtoUDP, a4, b4)
+	ra.Options = []byte{0x94, 4, 0, 0, 1, 0, 0, 0}
+	add("ipv4 options", f.ip4(ra, f.udp(40000, 40001, a4, b4, []byte("opts"))))
+	big := f.udp(40002, 40003, a4, b4, make([]byte, 1600))
+	frag1 := packet.IPv4{ID: 0x7777, Flags: packet.MoreFragments, Protocol: packet.ProtoUDP, Src: a4, Dst: b4}
+	add("first fragment", f.ip4(frag1, big[:1480]))
+	frag2 := packet.IPv4{ID: 0x7777, FragOff: 1480 / 8, Protocol: packet.ProtoUDP, Src: a4, Dst: b4}
+	add("last fragment", f.ip4(frag2, big[1480:]))
+	add("icmp fragment", f.ip4(packet.IPv4{ID: 0x7778, FragOff: 185, Protocol: packet.ProtoICMP, Src: a4, Dst: b4}, make([]byte, 100)))
+
+	// Other protocols over IP, and an EtherType nobody decodes.
+	add("ipv4 gre", f.ip4(v4(47, a4, b4), make([]byte, 24)))
+	add("ipv6 no next header", f.ip6(v6(59, a6, b6), nil))
+	unknown := f.eth(0x88b5, []byte("local experimental ethertype"))
+	add("unknown ethertype", unknown)
+
+	// Cut short and malformed: the printer must say so and go on.
+	find := func(name string) []byte {
+		for _, x := range c {
+			if x.name == name {
+				return x.frame
+			}
+		}
+		t.Fatalf("no frame %q in the corpus", name)
+		return nil
+	}
+	udp, tcpData, echo := find("udp"), find("tcp data"), find("icmp echo request")
+	c = append(c,
+		corpusFrame{name: "short ethernet", frame: echo[:10]},
+		corpusFrame{name: "ethernet only", frame: echo[:14]},
+		corpusFrame{name: "truncated ipv4 header", frame: echo[:14+16]},
+		corpusFrame{name: "truncated icmp", frame: echo[:14+20+4], wire: len(echo)},
+		corpusFrame{name: "truncated udp header", frame: udp[:14+20+6], wire: 60},
+		corpusFrame{name: "truncated tcp header", frame: tcpData[:14+20+10], wire: len(tcpData)},
+		corpusFrame{name: "truncated tcp options", frame: tcpData[:14+20+24], wire: len(tcpData)},
+		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
+		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
+		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
+	)
+	mangle := func(name string, from []byte, fn func(b []byte)) {
+		b := append([]byte(nil), from...)
+		fn(b[14:])
+		add(name, b)
+	}
+	mangle("ipv4 bad version", udp, func(b []byte) { b[0] = 0x55 })
+	mangle("ipv4 bad ihl", udp, func(b []byte) { b[0] = 0x43 })
+	mangle("ipv4 total length below header", udp, func(b []byte) { b[3] = 10 })
+	mangle("ipv4 total length past the frame", udp, func(b []byte) { b[2] = 0x05 })
+	mangle("udp length below 8", udp, func(b []byte) { b[25] = 4 })
+	mangle("udp length past ip", udp, func(b []byte) { b[25] = 200 })
+	mangle("tcp data offset below 5", tcpData, func(b []byte) { b[32] = 0x40 | b[32]&0x0f })
+	mangle("tcp bad option length", tcpData, func(b []byte) { b[41] = 40 })
+	mangle("ipv6 payload length past the frame", find("udp6"), func(b []byte) { b[4] = 0x10 })
+	return c
+}
