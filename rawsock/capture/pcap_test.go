@@ -296,7 +296,7 @@ func TestPcapReaderErrors(t *testing.T) {
 		{"empty", nil, "pcap: file header truncated (0 of 24 bytes): unexpected EOF", true},
 		{"short header", good[:10], "pcap: file header truncated (10 of 24 bytes): unexpected EOF", true},
 		{"bad magic", mod(func(b []byte) []byte { b[0] = 0; return b }), "pcap: bad magic 0xa1b23c00: not a classic pcap file", false},
-		{"pcapng", mod(func(b []byte) []byte { be32(b, 0x0a0d0d0a); return b }),
+		{"pcapng", mod(func(b []byte) []byte { putBE32(b, 0x0a0d0d0a); return b }),
 			"pcap: this is a pcapng file; only classic pcap is read (convert it with editcap -F pcap)", false},
 		{"version", mod(func(b []byte) []byte { b[4] = 3; return b }), "pcap: version 3.4, want 2.x", false},
 		{"caplen > len", mod(func(b []byte) []byte { le.PutUint32(b[rec2+12:], 97); return b }),
@@ -341,7 +341,7 @@ func TestPcapReaderErrors(t *testing.T) {
 	}
 }
 
-func be32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }
+func putBE32(b []byte, v uint32) { binary.BigEndian.PutUint32(b, v) }
 
 // TestPcapHugeClaimAllocatesLittle: a record header claiming 200 MiB in a
 // small file must not make the reader allocate 200 MiB before it finds the
