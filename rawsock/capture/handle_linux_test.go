@@ -85,8 +85,7 @@ var loopback = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 0)
 // compiler lands: IPv4, protocol 17, not a later fragment, destination
 // port p; it keeps the whole packet.
 func udpPortFilter(t testing.TB, p uint16) []bpf.RawInstruction {
-	t.Helper()
-	prog, err := bpf.Assemble([]bpf.Instruction{
+	return assemble(t,
 		bpf.LoadAbsolute{Off: 12, Size: 2},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.ETH_P_IP, SkipFalse: 6},
 		bpf.LoadAbsolute{Off: 23, Size: 1},
@@ -98,24 +97,24 @@ func udpPortFilter(t testing.TB, p uint16) []bpf.RawInstruction {
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: uint32(p), SkipFalse: 1},
 		bpf.RetConstant{Val: 262144},
 		bpf.RetConstant{Val: 0},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return prog
+	)
 }
 
 // icmpFilter is "icmp" on Ethernet frames.
 func icmpFilter(t testing.TB) []bpf.RawInstruction {
-	t.Helper()
-	prog, err := bpf.Assemble([]bpf.Instruction{
+	return assemble(t,
 		bpf.LoadAbsolute{Off: 12, Size: 2},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.ETH_P_IP, SkipFalse: 3},
 		bpf.LoadAbsolute{Off: 23, Size: 1},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.IPPROTO_ICMP, SkipFalse: 1},
 		bpf.RetConstant{Val: 262144},
 		bpf.RetConstant{Val: 0},
-	})
+	)
+}
+
+func assemble(t testing.TB, ins ...bpf.Instruction) []bpf.RawInstruction {
+	t.Helper()
+	prog, err := bpf.Assemble(ins)
 	if err != nil {
 		t.Fatal(err)
 	}
