@@ -1,8 +1,16 @@
 package capture
 
 import (
+	"bytes"
 	"encoding/binary"
+	"flag"
+	"fmt"
+	"io"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,8 +159,31 @@ func printCorpus(t testing.TB) []corpusFrame {
 	add("icmp port unreachable", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 3, 3, 0, 0, probe4[:28], b4, a4)))
 	add("icmp host unreachable", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, 1, 0, 0, probe4[:28], r4, a4)))
 	add("icmp need frag", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, 4, 0, 1400, probe4[:28], r4, a4)))
+	for code := uint8(0); code < 16; code++ {
+		if code == 1 || code == 3 || code == 4 {
+			continue // above
+		}
+		add(fmt.Sprintf("icmp unreachable code %d", code), f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, code, 0, 0, probe4[:28], r4, a4)))
+	}
+	add("icmp reassembly time exceeded", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 11, 1, 0, 0, probe4[:28], r4, a4)))
+	add("icmp redirect", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 5, 1, 0xcb00, 0x710a, probe4[:28], r4, a4)))
+	add("icmp parameter problem", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 12, 0, 0x0900, 0, probe4[:28], r4, a4)))
+	add("icmp source quench", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 4, 0, 0, 0, probe4[:28], r4, a4)))
+	add("icmp type 42", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 42, 0, 0, 0, nil, a4, b4)))
 	add("icmp6 time exceeded", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 3, 0, 0, 0, probe6, r6, a6)))
 	add("icmp6 port unreachable", f.ip6(v6(packet.ProtoICMPv6, b6, a6), f.icmp(packet.ProtoICMPv6, 1, 4, 0, 0, probe6, b6, a6)))
+	for code := uint8(0); code < 8; code++ {
+		if code != 4 {
+			add(fmt.Sprintf("icmp6 unreachable code %d", code), f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 1, code, 0, 0, probe6, r6, a6)))
+		}
+	}
+	add("icmp6 reassembly time exceeded", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 3, 1, 0, 0, probe6, r6, a6)))
+	add("icmp6 parameter problem", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 4, 1, 0, 6, probe6, r6, a6)))
+	ns := append(make([]byte, 0, 24), corpusB6.AsSlice()...)
+	add("icmp6 neighbor solicitation", f.ip6(v6(packet.ProtoICMPv6, a6, b6), f.icmp(packet.ProtoICMPv6, 135, 0, 0, 0, ns, a6, b6)))
+	add("icmp6 neighbor advertisement", f.ip6(v6(packet.ProtoICMPv6, b6, a6), f.icmp(packet.ProtoICMPv6, 136, 0, 0x6000, 0, ns, b6, a6)))
+	add("icmp6 router solicitation", f.ip6(v6(packet.ProtoICMPv6, a6, b6), f.icmp(packet.ProtoICMPv6, 133, 0, 0, 0, nil, a6, b6)))
+	add("icmp6 type 200", f.ip6(v6(packet.ProtoICMPv6, a6, b6), f.icmp(packet.ProtoICMPv6, 200, 0, 0, 0, []byte("abcd"), a6, b6)))
 	add("icmp6 packet too big", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 2, 0, 0, 1280, probe6, r6, a6)))
 
 	// One TCP connection: handshake, data both ways, FIN both ways.
@@ -187,7 +218,7 @@ func printCorpus(t testing.TB) []corpusFrame {
 	add("tcp urg", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: ciss + 7, Ack: siss + 9,
 		Flags: A | P | packet.TCPUrg, Window: 502, Urgent: 1}, a4, b4, []byte("!"))))
 	add("tcp ece cwr syn", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 45679, DstPort: sport, Seq: 7,
-		Flags: S | packet.TCPEce | packet.TCPCwr, Window: 64240, Options: []byte{2, 4, 5, 0xb4, 30, 4, 0xab, 0xcd, 0, 0}}, a4, b4, nil)))
+		Flags: S | packet.TCPEce | packet.TCPCwr, Window: 64240, Options: []byte{2, 4, 5, 0xb4, 99, 4, 0xab, 0xcd, 0, 0}}, a4, b4, nil)))
 	add("tcp6 syn", f.ip6(v6(packet.ProtoTCP, a6, b6), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 42,
 		Flags: S, Window: 64800, Options: tcpOpts(true, 5, 0)}, a6, b6, nil)))
 	add("tcp6 syn-ack", f.ip6(v6(packet.ProtoTCP, b6, a6), f.tcp(packet.TCP{SrcPort: sport, DstPort: cport, Seq: 77, Ack: 43,
@@ -202,6 +233,8 @@ func printCorpus(t testing.TB) []corpusFrame {
 	}
 	add("arp request", arp(packet.ARPRequest, corpusMAC1, a4, packet.MAC{}, b4))
 	add("arp reply", arp(packet.ARPReply, corpusMAC2, b4, corpusMAC1, a4))
+	add("arp request with target", arp(packet.ARPRequest, corpusMAC1, a4, corpusMAC2, b4))
+	add("arp reverse request", arp(3, corpusMAC1, a4, corpusMAC1, b4))
 
 	// IPv4 with options (router alert, then a no-op and end of list), and fragments.
 	ra := v4(packet.ProtoUDP, a4, b4)
@@ -217,6 +250,9 @@ func printCorpus(t testing.TB) []corpusFrame {
 	// Other protocols over IP, and an EtherType nobody decodes.
 	add("ipv4 gre", f.ip4(v4(47, a4, b4), make([]byte, 24)))
 	add("ipv6 no next header", f.ip6(v6(59, a6, b6), nil))
+	add("ipv4 protocol 253", f.ip4(v4(253, a4, b4), make([]byte, 12)))
+	add("ipv6 protocol 253", f.ip6(v6(253, a6, b6), make([]byte, 12)))
+	add("udp dns port", f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 53, a4, b4, make([]byte, 12))))
 	unknown := f.eth(0x88b5, []byte("local experimental ethertype"))
 	add("unknown ethertype", unknown)
 
@@ -249,13 +285,161 @@ func printCorpus(t testing.TB) []corpusFrame {
 		add(name, b)
 	}
 	mangle("ipv4 bad version", udp, func(b []byte) { b[0] = 0x55 })
+	mangle("ipv6 in ipv4 ethertype", udp, func(b []byte) { b[0] = 0x65 })
 	mangle("ipv4 bad ihl", udp, func(b []byte) { b[0] = 0x43 })
 	mangle("ipv4 total length below header", udp, func(b []byte) { b[3] = 10 })
 	mangle("ipv4 total length past the frame", udp, func(b []byte) { b[2] = 0x05 })
 	mangle("udp length below 8", udp, func(b []byte) { b[25] = 4 })
 	mangle("udp length past ip", udp, func(b []byte) { b[25] = 200 })
 	mangle("tcp data offset below 5", tcpData, func(b []byte) { b[32] = 0x40 | b[32]&0x0f })
+	mangle("tcp data offset past ip", tcpData, func(b []byte) { b[32] = 0xf0 | b[32]&0x0f })
 	mangle("tcp bad option length", tcpData, func(b []byte) { b[41] = 40 })
+	mangle("ipv6 bad version", find("udp6"), func(b []byte) { b[0] = 0x40 })
 	mangle("ipv6 payload length past the frame", find("udp6"), func(b []byte) { b[4] = 0x10 })
 	return c
+}
+
+var updatePrintGoldens = flag.Bool("update-print-goldens", false, "rewrite testdata/print/ (the corpus, and what tcpdump prints for it)")
+
+// printDifferences are the frames whose line deliberately differs from
+// tcpdump's: what Printer prints instead, and why. The golden test checks
+// both that Printer prints this and that tcpdump still prints otherwise.
+var printDifferences = map[string]struct{ want, why string }{
+	"ipv4 gre": {"IP 192.0.2.1 > 198.51.100.7:  ip-proto-47 24",
+		"GRE is not decoded: it is printed as tcpdump prints an IP protocol it does not know"},
+	"udp dns port": {"IP 192.0.2.1.40000 > 198.51.100.7.53: UDP, length 12",
+		"application protocols are not decoded by port (tcpdump decodes DNS, NTP, HTTP and dozens more)"},
+}
+
+// printModes are the tcpdump flags the goldens are made with, and the
+// Printer that must print the same.
+var printModes = []struct {
+	golden string
+	flags  []string
+	hex    bool
+}{
+	{"corpus-n.txt", []string{"-n"}, false},
+	{"corpus-nX.txt", []string{"-n", "-X"}, true},
+}
+
+// splitPackets splits tcpdump's output into one string per packet: a line,
+// and the tab-indented lines after it.
+func splitPackets(out string) []string {
+	var ps []string
+	for _, l := range strings.SplitAfter(out, "\n") {
+		if l == "" {
+			continue
+		}
+		if strings.HasPrefix(l, "\t") && len(ps) > 0 {
+			ps[len(ps)-1] += l
+			continue
+		}
+		ps = append(ps, l)
+	}
+	return ps
+}
+
+// printFile prints every record of a pcap file with Printer.
+func printFile(t *testing.T, file []byte, hex bool) string {
+	t.Helper()
+	var out bytes.Buffer
+	pr := Printer{W: &out, Hex: hex, Location: time.UTC}
+	r, err := NewReader(bytes.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	for {
+		ci, data, err := r.ReadPacket(buf)
+		if err == io.EOF {
+			return out.String()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pr.Print(ci, data); err != nil {
+			t.Fatal(err)
+		}
+		buf = data
+	}
+}
+
+// runTcpdump prints file with tcpdump, in UTC.
+func runTcpdump(t *testing.T, tcpdump, file string, flags []string) string {
+	t.Helper()
+	cmd := exec.Command(tcpdump, append(append([]string{}, flags...), "-r", file)...)
+	cmd.Env = append(os.Environ(), "TZ=UTC")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%v: %v", cmd, err)
+	}
+	return string(out)
+}
+
+// TestPrintGolden prints the corpus with Printer and compares it, packet by
+// packet, with what tcpdump 4.99.3 prints for the same file: the goldens in
+// testdata/print (made with -update-print-goldens), and tcpdump itself when
+// it is installed.
+func TestPrintGolden(t *testing.T) {
+	corpus := printCorpus(t)
+	dir := filepath.Join("testdata", "print")
+	pcapPath := filepath.Join(dir, "corpus.pcap")
+	file := writePcap(t, corpusPackets(t))
+	if *updatePrintGoldens {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pcapPath, file, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if committed, err := os.ReadFile(pcapPath); err != nil || !bytes.Equal(committed, file) {
+		t.Fatalf("%s is missing or not the corpus printCorpus builds (%v): run go test -run TestPrintGolden -update-print-goldens", pcapPath, err)
+	}
+	tcpdump, _ := exec.LookPath("tcpdump")
+	if tcpdump == "" {
+		t.Logf("tcpdump is not installed: comparing with the committed goldens only")
+	}
+	for _, m := range printModes {
+		t.Run(m.golden, func(t *testing.T) {
+			goldenPath := filepath.Join(dir, m.golden)
+			if *updatePrintGoldens {
+				if tcpdump == "" {
+					t.Fatal("-update-print-goldens needs tcpdump")
+				}
+				if err := os.WriteFile(goldenPath, []byte(runTcpdump(t, tcpdump, pcapPath, m.flags)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			golden, err := os.ReadFile(goldenPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tcpdump != "" {
+				if live := runTcpdump(t, tcpdump, pcapPath, m.flags); live != string(golden) {
+					t.Errorf("tcpdump %s now prints other than %s (another tcpdump version?):\n%s", strings.Join(m.flags, " "), goldenPath, live)
+				}
+			}
+			want := splitPackets(string(golden))
+			got := splitPackets(printFile(t, file, m.hex))
+			if len(want) != len(corpus) || len(got) != len(corpus) {
+				t.Fatalf("%d packets in the golden, %d printed, %d in the corpus", len(want), len(got), len(corpus))
+			}
+			same := 0
+			for i, c := range corpus {
+				d, differs := printDifferences[c.name]
+				switch {
+				case differs && got[i] == want[i]:
+					t.Errorf("%s: listed as a difference, but prints as tcpdump does: %q", c.name, got[i])
+				case differs && strings.TrimRight(strings.SplitN(got[i], "\n", 2)[0], " ")[16:] != d.want:
+					t.Errorf("%s: printed\n%q\nwant (a deliberate difference: %s)\n%q", c.name, got[i][16:], d.why, d.want)
+				case !differs && got[i] != want[i]:
+					t.Errorf("%s: printed\n%s\ntcpdump %s prints\n%s", c.name, got[i], strings.Join(m.flags, " "), want[i])
+				case !differs:
+					same++
+				}
+			}
+			t.Logf("%d of %d packets print as tcpdump %s prints them; %d differ on purpose", same, len(corpus), strings.Join(m.flags, " "), len(printDifferences))
+		})
+	}
 }
