@@ -22,6 +22,8 @@ var (
 	floodCount = flag.Int("capbench.count", 200000, "datagrams per rate")
 	floodSize  = flag.Int("capbench.size", 64, "UDP payload bytes")
 	floodRates = flag.String("capbench.rates", "20000,50000,100000,200000,0", "datagrams per second, comma-separated; 0: as fast as the socket takes them")
+	floodStall = flag.Duration("capbench.stall", 0, "stop every capture (SIGSTOP, or a pause of the recvfrom loop) this long in the middle of each flood: a reader descheduled on a loaded machine, made repeatable")
+	rawsockBin = flag.String("capbench.rawsock", "", "the rawsock binary to run (default: build cmd/rawsock)")
 )
 
 // BenchmarkSniffFlood floods loopback in a namespace of its own with
@@ -44,13 +46,16 @@ func BenchmarkSniffFlood(b *testing.B) {
 		rates = append(rates, r)
 	}
 	ns := netns.New(b).Host("flood") // skips unless root
-	bin := buildRawsock(b)
+	bin := *rawsockBin
+	if bin == "" {
+		bin = buildRawsock(b)
+	}
 	for range b.N {
 		var table bytes.Buffer
 		fmt.Fprintf(&table, "%-9s %-8s %-9s | %-22s | %-22s | %-22s\n", "rate/s", "sent", "sent/s", "rawsock sniff -w", "tcpdump -w", "recvfrom loop")
 		fmt.Fprintf(&table, "%-9s %-8s %-9s | %-22s | %-22s | %-22s\n", "", "", "", "captured  dropped", "captured  dropped", "captured  dropped")
 		for _, rate := range rates {
-			row, err := floodOnce(ns, bin, Flood{Count: *floodCount, Size: *floodSize, Rate: rate, Limit: time.Minute})
+			row, err := floodOnce(ns, bin, Flood{Count: *floodCount, Size: *floodSize, Rate: rate, Limit: time.Minute}, *floodStall)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -64,7 +69,11 @@ func BenchmarkSniffFlood(b *testing.B) {
 				b.Logf("rate %s: rawsock sniff dropped %d, tcpdump %d", name, row.sniff.Dropped, row.tcpdump.Dropped)
 			}
 		}
-		b.Logf("%d datagrams of %d bytes per rate on lo, three captures side by side:\n%s", *floodCount, *floodSize, table.String())
+		stall := ""
+		if *floodStall > 0 {
+			stall = fmt.Sprintf(", each stopped for %v in the middle", *floodStall)
+		}
+		b.Logf("%d datagrams of %d bytes per rate on lo, three captures side by side%s:\n%s", *floodCount, *floodSize, stall, table.String())
 	}
 }
 
@@ -76,7 +85,7 @@ type floodRow struct {
 
 // floodOnce starts the three captures in ns, floods lo, stops them and
 // collects what they say.
-func floodOnce(ns *netns.Namespace, bin string, f Flood) (floodRow, error) {
+func floodOnce(ns *netns.Namespace, bin string, f Flood, stall time.Duration) (floodRow, error) {
 	var row floodRow
 	sniff, err := startCapture(ns, exec.Command(bin, "sniff", "-i", "lo", "-w", "/dev/null"))
 	if err != nil {
@@ -118,6 +127,22 @@ func floodOnce(ns *netns.Namespace, bin string, f Flood) (floodRow, error) {
 			rl.Stop()
 		}
 		return row, err
+	}
+	if stall > 0 {
+		// Halfway through the flood at its rate (at once for "max").
+		half := time.Duration(0)
+		if f.Rate > 0 {
+			half = time.Duration(float64(f.Count/2) / float64(f.Rate) * float64(time.Second))
+		}
+		timer := time.AfterFunc(half, func() {
+			sniff.cmd.Process.Signal(syscall.SIGSTOP)
+			tcpdump.cmd.Process.Signal(syscall.SIGSTOP)
+			rl.Pause(stall)
+			time.Sleep(stall)
+			sniff.cmd.Process.Signal(syscall.SIGCONT)
+			tcpdump.cmd.Process.Signal(syscall.SIGCONT)
+		})
+		defer timer.Stop()
 	}
 	row.sent, err = Blast(src, dst, f)
 	// Let each capture's ring hand over its last block (tcpdump's block

@@ -59,6 +59,7 @@ type RecvLoop struct {
 	loopback int
 	captured atomic.Uint64 // packets other than the loopback's outgoing copy
 	stop     atomic.Bool
+	pause    atomic.Int64 // nanoseconds to sleep before the next read
 	done     sync.WaitGroup
 	err      error
 }
@@ -88,6 +89,9 @@ func (r *RecvLoop) run() {
 	buf := make([]byte, 65536)
 	var sa unix.RawSockaddrLinklayer
 	for !r.stop.Load() {
+		if d := r.pause.Swap(0); d > 0 {
+			time.Sleep(time.Duration(d))
+		}
 		salen := uint32(unsafe.Sizeof(sa))
 		// The raw syscall: unix.Recvfrom allocates a Sockaddr per call,
 		// which a C loop does not pay.
@@ -106,6 +110,10 @@ func (r *RecvLoop) run() {
 		}
 	}
 }
+
+// Pause makes the loop stop reading for d, as a reader descheduled that
+// long would.
+func (r *RecvLoop) Pause(d time.Duration) { r.pause.Store(int64(d)) }
 
 // Stop ends the loop after it has read what is queued (it reads until a
 // 50 ms wait finds nothing more is waiting first), closes the socket and
