@@ -474,7 +474,10 @@ func TestSniffVeth(t *testing.T) {
 func TestSniffWriteRead(t *testing.T) {
 	ns := loopbackNS(t)
 	path := filepath.Join(t.TempDir(), "send.pcap")
-	const n = 5
+	// Small datagrams, and one of 60000 bytes: lo's MTU is 65536, so it
+	// goes as one packet, which must be captured whole.
+	sizes := []int{1, 2, 3, 60000, 5}
+	n := len(sizes)
 	filter := "udp and dst port 9998"
 	prog, err := capture.Compile(filter, sniffSnaplen)
 	if err != nil {
@@ -489,8 +492,8 @@ func TestSniffWriteRead(t *testing.T) {
 	}
 	defer h.Close()
 	s := startSniff(t, ns, "-i", "lo", "-w", path, filter)
-	for i := range n {
-		runIn(t, ns, "send", "--dst", "127.0.0.1", "--proto", "udp", "--dport", "9998", "--payload", strings.Repeat("x", i+1))
+	for _, size := range sizes {
+		runIn(t, ns, "send", "--dst", "127.0.0.1", "--proto", "udp", "--dport", "9998", "--payload", strings.Repeat("x", size))
 	}
 	if code := s.stop(t, syscall.SIGINT); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr)
@@ -534,8 +537,8 @@ func TestSniffWriteRead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if i < n && (!bytes.Equal(frame, want[i]) || ci.Length != len(frame)) {
-			t.Errorf("record %d (len %d):\n% x\nthe Handle read:\n% x", i, ci.Length, frame, want[i])
+		if i < n && (!bytes.Equal(frame, want[i]) || ci.Length != len(frame) || len(frame) != 14+20+8+sizes[i]) {
+			t.Errorf("record %d: %d of %d bytes, the Handle read %d, want %d; first 64:\n% x\n% x", i, len(frame), ci.Length, len(want[i]), 14+20+8+sizes[i], frame[:min(64, len(frame))], want[i][:min(64, len(want[i]))])
 		}
 	}
 
@@ -546,7 +549,7 @@ func TestSniffWriteRead(t *testing.T) {
 	}
 	for i, l := range ls {
 		m := udpLine.FindStringSubmatch(l)
-		if m == nil || m[4] != "9998" || m[5] != fmt.Sprint(i+1) {
+		if m == nil || m[4] != "9998" || m[5] != fmt.Sprint(sizes[i]) {
 			t.Errorf("-r line %d: %q", i, l)
 		}
 	}
