@@ -8,8 +8,11 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/net/bpf"
-	"golang.org/x/sys/unix"
 )
+
+// packetOutgoing is PACKET_OUTGOING of linux/if_packet.h, here so that Loop
+// builds (and reads pcap files) where x/sys/unix does not define it.
+const packetOutgoing = 4
 
 // Loop moves packets from a source (a Handle or a pcap Reader) to an output
 // (a Printer or a Writer), as tcpdump's pcap_loop and its callback do: it
@@ -83,7 +86,7 @@ func (l *Loop) Run(read Read, wake func()) error {
 // keep says whether a packet counts: not the loopback's outgoing copy, and
 // accepted by the user-space filter.
 func (l *Loop) keep(ci CaptureInfo, frame []byte) bool {
-	if l.Loopback != 0 && ci.Ifindex == l.Loopback && ci.PacketType == unix.PACKET_OUTGOING {
+	if l.Loopback != 0 && ci.Ifindex == l.Loopback && ci.PacketType == packetOutgoing {
 		return false
 	}
 	if l.Filter != nil {

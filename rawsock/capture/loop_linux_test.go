@@ -242,3 +242,9 @@ func TestLoopAllocs(t *testing.T) {
 		t.Errorf("%v allocations per 1000 packets, want 0", allocs)
 	}
 }
+
+func TestPacketOutgoing(t *testing.T) {
+	if packetOutgoing != unix.PACKET_OUTGOING {
+		t.Errorf("packetOutgoing = %d, unix.PACKET_OUTGOING = %d", packetOutgoing, unix.PACKET_OUTGOING)
+	}
+}
