@@ -728,7 +728,7 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 		switch code {
 		case 2:
 			if !need(18) {
-				return trunc(b[:mark], "icmp")
+				return p.longjmp(b[:mark], "icmp")
 			}
 			if b, ok = dst(b); ok {
 				b = append(b, " protocol "...)
@@ -736,27 +736,16 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 				b = append(b, " unreachable"...)
 			}
 		case 3:
-			if !need(18) {
-				return trunc(b[:mark], "icmp")
+			if !need(9) || !need(8+int(m[8]&0x0f)*4+4) {
+				return p.longjmp(b[:mark], "icmp")
 			}
 			hl := int(m[8]&0x0f) * 4
-			if !need(8 + hl + 4) {
-				return trunc(b[:mark], "icmp")
-			}
 			dport := be16(m[8+hl+2:])
 			if b, ok = dst(b); ok {
-				switch proto := m[17]; proto {
-				case packet.ProtoTCP:
-					b = append(b, " tcp port "...)
-				case packet.ProtoUDP:
-					b = append(b, " udp port "...)
-				default:
-					b = append(b, " protocol "...)
-					b = appendUint(b, int(proto))
-					b = append(b, " port "...)
+				b = appendQuotedPort(b, m[17], dport)
+				if m[17] == packet.ProtoTCP || m[17] == packet.ProtoUDP {
+					b = append(b, " unreachable"...)
 				}
-				b = appendUint(b, dport)
-				b = append(b, " unreachable"...)
 			}
 		case 4:
 			if !need(8) {
@@ -857,6 +846,25 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 	return appendUint(b, length)
 }
 
+// appendQuotedPort appends the port an ICMP or ICMPv6 port unreachable
+// quotes: " udp port 33434", " tcp port 80", or for another protocol
+// " protocol 132 port 9 unreachable".
+func appendQuotedPort(b []byte, proto uint8, port int) []byte {
+	switch proto {
+	case packet.ProtoTCP:
+		b = append(b, " tcp port "...)
+	case packet.ProtoUDP:
+		b = append(b, " udp port "...)
+	default:
+		b = append(b, " protocol "...)
+		b = appendUint(b, int(proto))
+		b = append(b, " port "...)
+		b = appendUint(b, port)
+		return append(b, " unreachable"...)
+	}
+	return appendUint(b, port)
+}
+
 // icmp6Names are tcpdump's names for the ICMPv6 types.
 var icmp6Names = map[uint8]string{
 	1: "destination unreachable", 2: "packet too big", 3: "time exceeded in-transit", 4: "parameter problem",
@@ -936,20 +944,7 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 			}
 			b = append(b, ", "...)
 			if b, ok = addr(b, oipDst); ok {
-				switch proto {
-				case packet.ProtoTCP:
-					b = append(b, " tcp port "...)
-				case packet.ProtoUDP:
-					b = append(b, " udp port "...)
-				default:
-					b = append(b, " protocol "...)
-					b = appendUint(b, int(proto))
-					b = append(b, " port "...)
-				}
-				b = appendUint(b, be16(up[2:4]))
-				if proto != packet.ProtoTCP && proto != packet.ProtoUDP {
-					b = append(b, " unreachable"...)
-				}
+				b = appendQuotedPort(b, proto, be16(up[2:4]))
 			}
 		}
 	case typ == 2:

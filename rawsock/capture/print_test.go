@@ -169,6 +169,8 @@ func printCorpus(t testing.TB) []corpusFrame {
 	add("icmp redirect", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 5, 1, 0xcb00, 0x710a, probe4[:28], r4, a4)))
 	add("icmp parameter problem", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 12, 0, 0x0900, 0, probe4[:28], r4, a4)))
 	add("icmp source quench", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 4, 0, 0, 0, probe4[:28], r4, a4)))
+	add("icmp time stamp request", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 13, 0, 7, 8, make([]byte, 12), a4, b4)))
+	add("icmp address mask reply", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 18, 0, 7, 8, []byte{255, 255, 255, 0}, b4, a4)))
 	add("icmp type 42", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 42, 0, 0, 0, nil, a4, b4)))
 	add("icmp6 time exceeded", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 3, 0, 0, 0, probe6, r6, a6)))
 	add("icmp6 port unreachable", f.ip6(v6(packet.ProtoICMPv6, b6, a6), f.icmp(packet.ProtoICMPv6, 1, 4, 0, 0, probe6, b6, a6)))
@@ -219,6 +221,16 @@ func printCorpus(t testing.TB) []corpusFrame {
 		Flags: A | P | packet.TCPUrg, Window: 502, Urgent: 1}, a4, b4, []byte("!"))))
 	add("tcp ece cwr syn", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 45679, DstPort: sport, Seq: 7,
 		Flags: S | packet.TCPEce | packet.TCPCwr, Window: 64240, Options: []byte{2, 4, 5, 0xb4, 99, 4, 0xab, 0xcd, 0, 0}}, a4, b4, nil)))
+	add("tcp odd options", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: ciss + 7, Ack: siss + 9,
+		Flags: A, Window: 502, Options: []byte{6, 6, 0, 0, 0, 1, 11, 6, 0, 0, 0, 2, 4, 4, 1, 1}}, a4, b4, nil)))
+	add("tcp no flags", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 99, Window: 1}, a4, b4, nil)))
+	// Equal ports: tcpdump orders the connection by address instead.
+	add("tcp same ports syn-ack", f.ip4(v4(packet.ProtoTCP, b4, a4), f.tcp(packet.TCP{SrcPort: 5000, DstPort: 5000, Seq: 1000, Ack: 501,
+		Flags: S | A, Window: 100}, b4, a4, nil)))
+	add("tcp same ports data", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 5000, DstPort: 5000, Seq: 501, Ack: 1001,
+		Flags: P | A, Window: 100}, a4, b4, []byte("xy"))))
+	add("tcp same ports reply", f.ip4(v4(packet.ProtoTCP, b4, a4), f.tcp(packet.TCP{SrcPort: 5000, DstPort: 5000, Seq: 1001, Ack: 503,
+		Flags: A, Window: 100, Options: sack}, b4, a4, nil)))
 	add("tcp6 syn", f.ip6(v6(packet.ProtoTCP, a6, b6), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 42,
 		Flags: S, Window: 64800, Options: tcpOpts(true, 5, 0)}, a6, b6, nil)))
 	add("tcp6 syn-ack", f.ip6(v6(packet.ProtoTCP, b6, a6), f.tcp(packet.TCP{SrcPort: sport, DstPort: cport, Seq: 77, Ack: 43,
@@ -275,6 +287,11 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "truncated udp header", frame: udp[:14+20+6], wire: 60},
 		corpusFrame{name: "truncated tcp header", frame: tcpData[:14+20+10], wire: len(tcpData)},
 		corpusFrame{name: "truncated tcp options", frame: tcpData[:14+20+24], wire: len(tcpData)},
+		corpusFrame{name: "tcp cut before options", frame: tcpData[:14+20+20], wire: len(tcpData)},
+		corpusFrame{name: "icmp port unreachable cut", frame: find("icmp port unreachable")[:14+20+20], wire: 14 + 20 + 36},
+		corpusFrame{name: "icmp time exceeded cut", frame: find("icmp time exceeded")[:14+20+20], wire: 14 + 20 + 36},
+		corpusFrame{name: "icmp6 echo cut", frame: find("icmp6 echo request")[:14+40+4], wire: 14 + 40 + 64},
+		corpusFrame{name: "icmp6 port unreachable cut", frame: find("icmp6 port unreachable")[:14+40+8+30], wire: 14 + 40 + 88},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
@@ -441,5 +458,55 @@ func TestPrintGolden(t *testing.T) {
 			}
 			t.Logf("%d of %d packets print as tcpdump %s prints them; %d differ on purpose", same, len(corpus), strings.Join(m.flags, " "), len(printDifferences))
 		})
+	}
+}
+
+// TestPrintAllocs: the common lines cost no allocation once the Printer's
+// buffer has grown and the connection is in its table.
+func TestPrintAllocs(t *testing.T) {
+	frames := map[string][]byte{}
+	for _, c := range printCorpus(t) {
+		frames[c.name] = c.frame
+	}
+	for _, name := range []string{"icmp echo request", "icmp6 echo reply", "udp", "udp6", "icmp port unreachable",
+		"icmp6 port unreachable", "tcp syn", "tcp data", "tcp sack", "tcp6 data", "arp request"} {
+		for _, hex := range []bool{false, true} {
+			p := Printer{W: io.Discard, Hex: hex, Location: time.UTC}
+			ci := CaptureInfo{Timestamp: corpusStart}
+			if err := p.Print(ci, frames[name]); err != nil {
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(200, func() {
+				if err := p.Print(ci, frames[name]); err != nil {
+					t.Fatal(err)
+				}
+			}); n != 0 {
+				t.Errorf("%s (hex %v): %v allocations per packet, want 0", name, hex, n)
+			}
+		}
+	}
+}
+
+func BenchmarkPrint(b *testing.B) {
+	corpus := printCorpus(b)
+	for _, name := range []string{"icmp echo request", "udp", "tcp data"} {
+		var frame []byte
+		for _, c := range corpus {
+			if c.name == name {
+				frame = c.frame
+			}
+		}
+		for _, hex := range []bool{false, true} {
+			b.Run(fmt.Sprintf("%s/hex=%v", strings.ReplaceAll(name, " ", "_"), hex), func(b *testing.B) {
+				p := Printer{W: io.Discard, Hex: hex, Location: time.UTC}
+				ci := CaptureInfo{Timestamp: corpusStart}
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := p.Print(ci, frame); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }
