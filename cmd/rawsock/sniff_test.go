@@ -458,6 +458,26 @@ func TestSniffVeth(t *testing.T) {
 		t.Errorf("statistics:\n%s\nwant:\n%s", got, want)
 	}
 
+	// On all interfaces: the veth's packets (its outgoing ones too) and
+	// lo's, each once; the kernel counted lo's outgoing copies.
+	s = startSniff(t, a, "icmp")
+	runIn(t, a, "ping", "-c", "1", dst)
+	runIn(t, a, "ping", "-c", "1", "127.0.0.1")
+	if code := s.stop(t, syscall.SIGINT); code != 0 {
+		t.Fatalf("exit %d: %s", code, s.stderr)
+	}
+	ls := lines(s.stdout.String())
+	if len(ls) != 5 || ls[4] != "" {
+		t.Fatalf("all interfaces: %d lines, want 4 and the empty one:\n%s", len(ls), s.stdout)
+	}
+	checkPingLines(t, strings.Join(ls[:2], "\n"), src, dst, 1)
+	checkPingLines(t, strings.Join(ls[2:4], "\n"), "127.0.0.1", "127.0.0.1", 1)
+	want := "listening on any, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n" +
+		"4 packets captured\n6 packets received by filter\n0 packets dropped by kernel\n"
+	if s.stderr.String() != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", s.stderr, want)
+	}
+
 	s = startSniff(t, b, "-i", link.bIf, "-c", "1", "udp", "port", "9999")
 	runIn(t, a, "send", "--dst", dst, "--proto", "udp", "--dport", "9999", "--payload", "hello")
 	if code := s.wait(t); code != 0 {
