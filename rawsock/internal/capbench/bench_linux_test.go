@@ -52,8 +52,8 @@ func BenchmarkSniffFlood(b *testing.B) {
 	}
 	for range b.N {
 		var table bytes.Buffer
-		fmt.Fprintf(&table, "%-9s %-8s %-9s | %-22s | %-22s | %-22s\n", "rate/s", "sent", "sent/s", "rawsock sniff -w", "tcpdump -w", "recvfrom loop")
-		fmt.Fprintf(&table, "%-9s %-8s %-9s | %-22s | %-22s | %-22s\n", "", "", "", "captured  dropped", "captured  dropped", "captured  dropped")
+		fmt.Fprintf(&table, "%-9s %-8s %-9s | %-28s | %-28s | %-28s\n", "rate/s", "sent", "sent/s", "rawsock sniff -w", "tcpdump -w", "recvfrom loop")
+		fmt.Fprintf(&table, "%-9s %-8s %-9s | %-28s | %-28s | %-28s\n", "", "", "", "captured  dropped  CPU s", "captured  dropped  CPU s", "captured  dropped  CPU s")
 		for _, rate := range rates {
 			row, err := floodOnce(ns, bin, Flood{Count: *floodCount, Size: *floodSize, Rate: rate, Limit: time.Minute}, *floodStall)
 			if err != nil {
@@ -63,8 +63,11 @@ func BenchmarkSniffFlood(b *testing.B) {
 			if rate == 0 {
 				name = "max"
 			}
-			fmt.Fprintf(&table, "%-9s %-8d %-9.0f | %-9d %-12d | %-9d %-12d | %-9d %-12d\n", name, row.sent.Sent, row.sent.PPS(),
-				row.sniff.Captured, row.sniff.Dropped, row.tcpdump.Captured, row.tcpdump.Dropped, row.recv.Captured, row.recv.Dropped)
+			fmt.Fprintf(&table, "%-9s %-8d %-9.0f |", name, row.sent.Sent, row.sent.PPS())
+			for _, c := range []Summary{row.sniff, row.tcpdump, row.recv} {
+				fmt.Fprintf(&table, " %-9d %-8d %-9.2f |", c.Captured, c.Dropped, c.CPU.Seconds())
+			}
+			table.WriteString("\n")
 			if row.sniff.Dropped > row.tcpdump.Dropped {
 				b.Logf("rate %s: rawsock sniff dropped %d, tcpdump %d", name, row.sniff.Dropped, row.tcpdump.Dropped)
 			}
@@ -203,7 +206,9 @@ func (c *capture) stop() (Summary, error) {
 	case <-time.After(30 * time.Second):
 		return Summary{}, fmt.Errorf("%s did not stop within 30 s of SIGINT", c.cmd.Args)
 	}
-	return ParseSummary(c.stderr.String())
+	sum, err := ParseSummary(c.stderr.String())
+	sum.CPU = c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
+	return sum, err
 }
 
 // kill ends the tool if it is still running.

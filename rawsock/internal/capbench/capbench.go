@@ -16,9 +16,10 @@ import (
 
 // Summary is what a capture tool reported when it ended.
 type Summary struct {
-	Captured uint64 // packets the tool kept (loopback's outgoing copy skipped)
-	Received uint64 // packets the kernel filter passed (both copies on lo)
-	Dropped  uint64 // packets the kernel dropped for want of room
+	Captured uint64        // packets the tool kept (loopback's outgoing copy skipped)
+	Received uint64        // packets the kernel filter passed (both copies on lo)
+	Dropped  uint64        // packets the kernel dropped for want of room
+	CPU      time.Duration // user and system time the capture used
 }
 
 var summaryRE = regexp.MustCompile(`(?m)^(\d+) packets? captured\n(\d+) packets? received by filter\n(\d+) packets? dropped by kernel$`)

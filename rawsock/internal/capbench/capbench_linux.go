@@ -2,6 +2,7 @@ package capbench
 
 import (
 	"os"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,6 +63,7 @@ type RecvLoop struct {
 	pause    atomic.Int64 // nanoseconds to sleep before the next read
 	done     sync.WaitGroup
 	err      error
+	cpu      time.Duration // the reading thread's, at its end
 }
 
 // OpenRecvLoop opens the socket in the calling thread's network namespace
@@ -86,6 +88,15 @@ func OpenRecvLoop(loopback int) (*RecvLoop, error) {
 
 func (r *RecvLoop) run() {
 	defer r.done.Done()
+	// A thread of its own, so its CPU time is the loop's alone.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer func() {
+		var ru unix.Rusage
+		if unix.Getrusage(unix.RUSAGE_THREAD, &ru) == nil {
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}()
 	buf := make([]byte, 65536)
 	var sa unix.RawSockaddrLinklayer
 	for !r.stop.Load() {
@@ -139,7 +150,7 @@ func (r *RecvLoop) Stop() (Summary, error) {
 		return Summary{}, r.err
 	}
 	// tp_packets counts the drops too (net/packet/af_packet.c).
-	return Summary{Captured: r.captured.Load(), Received: uint64(st.Packets), Dropped: uint64(st.Drops)}, nil
+	return Summary{Captured: r.captured.Load(), Received: uint64(st.Packets), Dropped: uint64(st.Drops), CPU: r.cpu}, nil
 }
 
 func htons(v uint16) uint16 { return v<<8 | v>>8 }
