@@ -288,14 +288,9 @@ func openSniffFile(path string, prog []bpf.RawInstruction, loop *capture.Loop) (
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	loop.Filter = vm
-	var buf []byte
 	return &sniffSource{
-		banner: fmt.Sprintf("reading from file %s, link-type %s, snapshot length %d", path, linkTypeName(r.LinkType()), r.Snaplen()),
-		read: func() (capture.CaptureInfo, []byte, error) {
-			ci, b, err := r.ReadPacket(buf)
-			buf = b
-			return ci, b, err
-		},
+		banner:    fmt.Sprintf("reading from file %s, link-type %s, snapshot length %d", path, linkTypeName(r.LinkType()), r.Snaplen()),
+		read:      capture.ReaderSource(r),
 		close:     f.Close,
 		errPrefix: path + ": ",
 		errCode:   2,

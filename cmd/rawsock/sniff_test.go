@@ -201,6 +201,40 @@ func TestSniffReadFile(t *testing.T) {
 	}
 }
 
+// TestSniffReadFileCountAndCopy: -c stops a file read after N packets;
+// -r with -w copies the records the filter keeps, byte for byte.
+func TestSniffReadFileCountAndCopy(t *testing.T) {
+	dir := t.TempDir()
+	in, out := filepath.Join(dir, "in.pcap"), filepath.Join(dir, "out.pcap")
+	frames := writePcap(t, in, 4)
+	stdout, stderr, code := runCmd("sniff", "-r", in, "-c", "3")
+	if code != 0 || len(lines(stdout)) != 3 {
+		t.Errorf("-c 3: exit %d, stdout:\n%s%s", code, stdout, stderr)
+	}
+	stdout, stderr, code = runCmd("sniff", "-r", in, "-w", out, "dst", "port", "5001", "or", "dst", "port", "5003")
+	if code != 0 || stdout != "" {
+		t.Fatalf("-r -w: exit %d, stdout %q, stderr %s", code, stdout, stderr)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := capture.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{1, 3} {
+		ci, frame, err := r.ReadPacket(nil)
+		if err != nil || !bytes.Equal(frame, frames[i]) || ci.Timestamp.Nanosecond() != i*1000 {
+			t.Fatalf("record for frame %d: %v %v\n% x\nwant\n% x", i, ci, err, frame, frames[i])
+		}
+	}
+	if _, _, err := r.ReadPacket(nil); err != io.EOF {
+		t.Errorf("after the two records: %v, want EOF", err)
+	}
+}
+
 func tcpdumpPath() string {
 	p, _ := exec.LookPath("tcpdump")
 	return p

@@ -142,3 +142,14 @@ func LoopbackIndex() (int, error) {
 	}
 	return 0, nil
 }
+
+// ReaderSource returns a Read for Loop.Run that reads r's records into one
+// buffer, reused from record to record.
+func ReaderSource(r *Reader) Read {
+	var buf []byte
+	return func() (CaptureInfo, []byte, error) {
+		ci, b, err := r.ReadPacket(buf)
+		buf = b
+		return ci, b, err
+	}
+}
