@@ -215,15 +215,7 @@ func TestSniffReadFileCountAndCopy(t *testing.T) {
 	if code != 0 || stdout != "" {
 		t.Fatalf("-r -w: exit %d, stdout %q, stderr %s", code, stdout, stderr)
 	}
-	f, err := os.Open(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := capture.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openPcap(t, out)
 	for _, i := range []int{1, 3} {
 		ci, frame, err := r.ReadPacket(nil)
 		if err != nil || !bytes.Equal(frame, frames[i]) || ci.Timestamp.Nanosecond() != i*1000 {
@@ -233,6 +225,21 @@ func TestSniffReadFileCountAndCopy(t *testing.T) {
 	if _, _, err := r.ReadPacket(nil); err != io.EOF {
 		t.Errorf("after the two records: %v, want EOF", err)
 	}
+}
+
+// openPcap opens a pcap file for reading, closed at cleanup.
+func openPcap(t *testing.T, path string) *capture.Reader {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	r, err := capture.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func tcpdumpPath() string {
@@ -571,15 +578,7 @@ func TestSniffWriteRead(t *testing.T) {
 			want = append(want, append([]byte(nil), frame...))
 		}
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	r, err := capture.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := openPcap(t, path)
 	for i := 0; ; i++ {
 		ci, frame, err := r.ReadPacket(nil)
 		if err == io.EOF {
