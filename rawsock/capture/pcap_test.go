@@ -21,16 +21,7 @@ type pcapPacket struct {
 }
 
 // corpusPackets returns the print corpus as records, 1.000123456 s apart.
-func corpusPackets(t testing.TB) []pcapPacket {
-	var ps []pcapPacket
-	for i, c := range printCorpus(t) {
-		ps = append(ps, pcapPacket{
-			ci:   CaptureInfo{Timestamp: corpusStart.Add(time.Duration(i) * 1000123456), CaptureLength: len(c.frame), Length: max(c.wire, len(c.frame))},
-			data: c.frame,
-		})
-	}
-	return ps
-}
+func corpusPackets(t testing.TB) []pcapPacket { return packetsOf(printCorpus(t)) }
 
 // writePcap writes ps with a Writer and returns the file's bytes.
 func writePcap(t testing.TB, ps []pcapPacket) []byte {

@@ -191,12 +191,15 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 		b = append(b, ":"...)
 		return appendProto(b, proto)
 	}
-	var up []byte
-	if hlen <= len(ip) {
-		up = ip[hlen:]
+	if hlen > len(ip) { // checked where tcpdump does: after the fragment's line, before the protocol's
+		if proto != packet.ProtoTCP && proto != packet.ProtoUDP {
+			b = appendAddrs(b, src, dst)
+			b = append(b, ": "...)
+		}
+		return p.remainingCaplen(b, len(ip), hlen, "ip")
 	}
 	fragmented := flagsOff&0x2000 != 0
-	return p.upper(b, proto, up, ipLen-hlen, src, dst, fragmented)
+	return p.upper(b, proto, ip[hlen:], ipLen-hlen, src, dst, fragmented)
 }
 
 func appendProto(b []byte, proto uint8) []byte {
@@ -220,8 +223,13 @@ func (p *Printer) upper(b []byte, proto uint8, up []byte, length int, src, dst n
 		return p.icmp4(b, up, length)
 	case proto == packet.ProtoICMPv6 && src.Is6():
 		return p.icmp6(b, up, length)
-	case proto == 59 && src.Is6(): // IPv6 No Next Header
+	case proto == packet.ProtoICMPv6:
+		return append(b, "[ICMPv6 requires IPv6] (invalid)"...)
+	case proto == 59: // IPv6 No Next Header
 		return append(b, "no next header"...)
+	case proto == 77: // the one name tcpdump's protocol table gives to a protocol it does not decode
+		b = append(b, " nd "...)
+		return appendUint(b, length)
 	}
 	b = appendProto(b, proto)
 	b = append(b, ' ')
@@ -238,14 +246,13 @@ func (p *Printer) ipv6(b, ip []byte, length int) []byte {
 		b = appendUint(b, int(v))
 		return append(b, " != 6"...)
 	}
-	total := length // a payload length of 0: a jumbogram, or nothing; take what is there
-	if pl := be16(ip[4:6]); pl != 0 {
-		total = pl + packet.IPv6HeaderLen
-		if total > length {
-			b = append(b, "truncated-ip6 - "...)
-			b = appendUint(b, total-length)
-			b = append(b, " bytes missing!"...)
-		}
+	// A payload length of 0 (a jumbogram's, whose length is in a hop-by-hop
+	// option tcpdump only reads with -v) leaves an empty payload.
+	total := be16(ip[4:6]) + packet.IPv6HeaderLen
+	if total > length {
+		b = append(b, "truncated-ip6 - "...)
+		b = appendUint(b, total-length)
+		b = append(b, " bytes missing!"...)
 	}
 	ip = ip[:min(len(ip), total, length)]
 	src, dst := netip.AddrFrom16([16]byte(ip[8:24])), netip.AddrFrom16([16]byte(ip[24:40]))
@@ -342,9 +349,9 @@ func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
 		}
 	}
 	b = append(b, ']')
-	var thseq uint32
+	var sackBase uint32
 	if flags&packet.TCPAck != 0 {
-		seq, ack, thseq = p.relative(src, dst, sport, dport, seq, ack, flags)
+		seq, ack, sackBase = p.relative(src, dst, sport, dport, seq, ack, flags)
 	}
 	if hlen > length {
 		b = append(b, " [bad hdr length "...)
@@ -374,21 +381,36 @@ func (p *Printer) tcp(b, t []byte, length int, src, dst netip.Addr) []byte {
 	}
 	if hlen > packet.TCPHeaderLen {
 		var ok bool
-		if b, ok = p.tcpOptions(b, t, hlen, thseq); !ok {
+		if b, ok = p.tcpOptions(b, t, hlen, sackBase); !ok {
 			return b
 		}
 	}
 	b = append(b, ", length "...)
-	return appendUint(b, length)
+	b = appendUint(b, length)
+	if length > 0 && hlen > len(t) { // tcpdump's check before it looks at the data
+		return p.remainingCaplen(b, len(t), hlen, "tcp")
+	}
+	return b
+}
+
+// remainingCaplen appends tcpdump's mark for a header longer than what was
+// captured of it, and gives up.
+func (p *Printer) remainingCaplen(b []byte, caplen, hlen int, proto string) []byte {
+	b = append(b, " [remaining caplen("...)
+	b = appendUint(b, caplen)
+	b = append(b, ") < header length("...)
+	b = appendUint(b, hlen)
+	b = append(b, ")]"...)
+	return p.longjmp(b, proto)
 }
 
 // relative turns seq and ack into offsets from the first ones seen on the
 // connection, as tcpdump does (without -S): only segments with ACK take
 // part; the first of them (or any SYN) records the numbers and prints them
-// as they are. thseq is the recorded first sequence number of the side with
-// the lower port, which tcpdump subtracts from SACK blocks in either
-// direction.
-func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint32, flags packet.TCPFlags) (rseq, rack, thseq uint32) {
+// as they are. sackBase is what tcpdump subtracts from SACK blocks: the
+// base of the acknowledgment numbers (ack-1 of the segment that recorded
+// them), since SACK blocks acknowledge the other side's data.
+func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint32, flags packet.TCPFlags) (rseq, rack, sackBase uint32) {
 	s, d := src.As16(), dst.As16()
 	if src.Is4() {
 		s4, d4 := src.As4(), dst.As4()
@@ -415,12 +437,12 @@ func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint3
 			p.conns = make(map[tcpConnKey]tcpConnSeq)
 		}
 		p.conns[k] = st
-		return seq, ack, st.seq
+		return seq, ack, ack - 1
 	}
 	if rev {
 		return seq - st.ack, ack - st.seq, st.seq
 	}
-	return seq - st.seq, ack - st.ack, st.seq
+	return seq - st.seq, ack - st.ack, st.ack
 }
 
 // tcpOptionNames are tcpdump's names for the options it prints.
@@ -431,7 +453,7 @@ var tcpOptionNames = [...]string{0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "
 // quirks included: an option whose length disagrees with its kind's gets
 // "[len N]" and the walk goes on by the kind's length. ok is false when the
 // line ends here ("[bad opt]" or truncated).
-func (p *Printer) tcpOptions(b, t []byte, hlen int, thseq uint32) (_ []byte, ok bool) {
+func (p *Printer) tcpOptions(b, t []byte, hlen int, sackBase uint32) (_ []byte, ok bool) {
 	b = append(b, ", options ["...)
 	hl := hlen - packet.TCPHeaderLen
 	cp := packet.TCPHeaderLen
@@ -504,9 +526,9 @@ func (p *Printer) tcpOptions(b, t []byte, hlen int, thseq uint32) (_ []byte, ok 
 					return tcpTrunc(b, ch), false
 				}
 				b = append(b, '{')
-				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i:])-thseq), 10)
+				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i:])-sackBase), 10)
 				b = append(b, ':')
-				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i+4:])-thseq), 10)
+				b = strconv.AppendUint(b, uint64(binary.BigEndian.Uint32(t[cp+i+4:])-sackBase), 10)
 				b = append(b, '}')
 			}
 		default:
@@ -580,6 +602,9 @@ func tcpTrunc(b []byte, ch byte) []byte {
 	return b
 }
 
+// arpHardwareNames are tcpdump's names for ARP hardware types.
+var arpHardwareNames = map[int]string{1: "Ethernet", 6: "TokenRing", 7: "ArcNet", 15: "FrameRelay", 23: "Strip", 24: "IEEE 1394"}
+
 // arpOpNames are tcpdump's names for the ARP operations.
 var arpOpNames = [...]string{1: "Request", 2: "Reply", 3: "Reverse Request", 4: "Reverse Reply",
 	8: "Inverse Request", 9: "Inverse Reply", 10: "NACK Reply"}
@@ -595,9 +620,9 @@ func (p *Printer) arp(b, a []byte, length int) []byte {
 	sha, spa := a[8:8+hln], a[8+hln:8+hln+pln]
 	tha, tpa := a[8+hln+pln:8+2*hln+pln], a[8+2*hln+pln:8+2*hln+2*pln]
 	b = append(b, "ARP, "...)
-	if pro != packet.EtherTypeIPv4 && pro != 0x1000 || pln != 4 || hln != 6 {
-		if hrd == 1 {
-			b = append(b, "Ethernet"...)
+	if pro != packet.EtherTypeIPv4 && pro != 0x1000 || pln != 4 || hln == 0 {
+		if name, ok := arpHardwareNames[hrd]; ok {
+			b = append(b, name...)
 		} else {
 			b = append(b, "Unknown Hardware ("...)
 			b = appendUint(b, hrd)
@@ -736,7 +761,10 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 				b = append(b, " unreachable"...)
 			}
 		case 3:
-			if !need(9) || !need(8+int(m[8]&0x0f)*4+4) {
+			if !need(18) { // tcpdump checks the quoted protocol, then GETs the port
+				return trunc(b[:mark], "icmp")
+			}
+			if !need(8 + int(m[8]&0x0f)*4 + 4) {
 				return p.longjmp(b[:mark], "icmp")
 			}
 			hl := int(m[8]&0x0f) * 4
@@ -760,17 +788,14 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 				}
 			}
 		default:
-			t := [2]string{"", " unreachable"} // beyond the table: "#16 198.51.100.7 unreachable"
 			if int(code) < len(icmpUnreach) {
-				t = icmpUnreach[code]
-				b = append(b, t[0]...)
-			} else {
-				b = append(b, '#')
+				b = append(b, icmpUnreach[code][0]...)
+				if b, ok = dst(b); ok {
+					b = append(b, icmpUnreach[code][1]...)
+				}
+			} else if b, ok = dst(b); ok { // beyond the table: "198.51.100.7 unreachable - #16"
+				b = append(b, " unreachable - #"...)
 				b = appendUint(b, int(code))
-				b = append(b, ' ')
-			}
-			if b, ok = dst(b); ok {
-				b = append(b, t[1]...)
 			}
 		}
 	case 5:
@@ -789,10 +814,13 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 			b = append(b, ' ')
 		}
 		if b, ok = dst(b); ok && gw != nil {
-			if code == 1 || code == 3 {
-				b = append(b, " to host "...)
-			} else {
+			switch code {
+			case 0, 2:
 				b = append(b, " to net "...)
+			case 1, 3:
+				b = append(b, " to host "...)
+			default:
+				b = append(b, " to "...)
 			}
 			b = netip.AddrFrom4([4]byte(gw)).AppendTo(b)
 		} else {
@@ -826,6 +854,19 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 			b = append(b, " seq "...)
 			b = appendUint(b, be16(m[6:8]))
 		}
+	case 14:
+		if ok = need(20); ok {
+			b = append(b, "time stamp reply id "...)
+			b = appendUint(b, be16(m[4:6]))
+			b = append(b, " seq "...)
+			b = appendUint(b, be16(m[6:8]))
+			b = append(b, ": org "...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[8:12]))
+			b = append(b, ", recv "...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[12:16]))
+			b = append(b, ", xmit "...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[16:20]))
+		}
 	case 18:
 		if ok = need(12); ok {
 			b = append(b, "address mask is 0x"...)
@@ -844,6 +885,22 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 	}
 	b = append(b, ", length "...)
 	return appendUint(b, length)
+}
+
+// appendMillis appends an ICMP timestamp, milliseconds since midnight UT,
+// as tcpdump does: hours:minutes:seconds.millis, the hours not wrapped.
+func appendMillis(b []byte, ms uint32) []byte {
+	sec := ms / 1000
+	b = append2(b, int(sec/3600%100))
+	if h := sec / 3600; h >= 100 {
+		b = appendUint(b[:len(b)-2], int(h))
+	}
+	b = append(b, ':')
+	b = append2(b, int(sec/60%60))
+	b = append(b, ':')
+	b = append2(b, int(sec%60))
+	b = append(b, '.')
+	return append(b, byte('0'+ms%1000/100), byte('0'+ms%100/10), byte('0'+ms%10))
 }
 
 // appendQuotedPort appends the port an ICMP or ICMPv6 port unreachable
@@ -908,11 +965,13 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 		return p.longjmp(b, "icmp6")
 	}
 	code := m[1]
-	// addr appends the 16 bytes at off, a GET in tcpdump.
-	addr := func(b []byte, off int) ([]byte, bool) {
+	// addr appends prefix and the address at off. In tcpdump it is a GET,
+	// evaluated before the prefix is printed: a missing address prints neither.
+	addr := func(b []byte, prefix string, off int) ([]byte, bool) {
 		if len(m) < off+16 {
 			return b, false
 		}
+		b = append(b, prefix...)
 		return netip.AddrFrom16([16]byte(m[off : off+16])).AppendTo(b), true
 	}
 	const oipSrc, oipDst = 8 + 8, 8 + 24
@@ -929,21 +988,18 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 		b = append(b, icmp6UnreachCodes[code]...)
 		switch code {
 		case 0, 1, 3:
-			b = append(b, ' ')
-			b, ok = addr(b, oipDst)
+			b, ok = addr(b, " ", oipDst)
 		case 2:
-			b = append(b, ' ')
-			if b, ok = addr(b, oipDst); ok {
-				b = append(b, ", source address "...)
-				b, ok = addr(b, oipSrc)
+			if ok = len(m) >= oipDst+16; ok {
+				b, _ = addr(b, " ", oipDst)
+				b, _ = addr(b, ", source address ", oipSrc)
 			}
 		case 4:
-			proto, up, found := quotedUpper6(m[8:])
+			proto, up, found := quotedUpper6(m[min(8, len(m)):])
 			if !found {
 				return trunc(b, "icmp6")
 			}
-			b = append(b, ", "...)
-			if b, ok = addr(b, oipDst); ok {
+			if b, ok = addr(b, ", ", oipDst); ok {
 				b = appendQuotedPort(b, proto, be16(up[2:4]))
 			}
 		}
@@ -955,8 +1011,7 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 	case typ == 3:
 		switch code {
 		case 0:
-			b = append(b, " for "...)
-			b, ok = addr(b, oipDst)
+			b, ok = addr(b, " for ", oipDst)
 		case 1:
 			b = append(b, " (reassembly)"...)
 		default:
@@ -990,11 +1045,9 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 			b = appendUint(b, be16(m[6:8]))
 		}
 	case typ == 135:
-		b = append(b, ", who has "...)
-		b, ok = addr(b, 8)
+		b, ok = addr(b, ", who has ", 8)
 	case typ == 136:
-		b = append(b, ", tgt is "...)
-		b, ok = addr(b, 8)
+		b, ok = addr(b, ", tgt is ", 8)
 	case !icmp6Decoded(typ):
 		b = append(b, ", length "...)
 		b = appendUint(b, length)
@@ -1008,16 +1061,48 @@ func (p *Printer) icmp6(b, m []byte, length int) []byte {
 }
 
 // quotedUpper6 finds the UDP or TCP header in the datagram an ICMPv6 error
-// quotes, past its extension headers, with at least its ports present.
+// quotes, q, as tcpdump's get_upperlayer does: from the next header field,
+// past hop-by-hop, destination, routing, first-fragment and AH headers,
+// reading only what it needs (not even the version); up holds at least the
+// ports. ok is false for any other protocol, a later fragment, or bytes
+// missing.
 func quotedUpper6(q []byte) (proto uint8, up []byte, ok bool) {
-	if len(q) < packet.IPv6HeaderLen {
+	if len(q) < 7 {
 		return 0, nil, false
 	}
-	var qh packet.Quoted
-	if err := qh.Parse(packet.ProtoICMPv6, q); err != nil || len(qh.Payload) < 4 {
-		return 0, nil, false
+	nh, off, hlen := q[6], 0, packet.IPv6HeaderLen
+	for off < len(q) {
+		off += hlen
+		if off >= len(q) {
+			return 0, nil, false
+		}
+		h := q[off:]
+		switch nh {
+		case packet.ProtoUDP, packet.ProtoTCP:
+			if len(h) < 4 {
+				return 0, nil, false
+			}
+			return nh, h, true
+		case 0, 43, 60: // hop-by-hop, routing, destination options
+			if len(h) < 2 {
+				return 0, nil, false
+			}
+			nh, hlen = h[0], (int(h[1])+1)*8
+		case 44: // fragment
+			if len(h) < 4 || be16(h[2:4])&0xfff8 != 0 {
+				return 0, nil, false
+			}
+			nh, hlen = h[0], 8
+		case 51: // AH
+			if len(h) < 2 {
+				return 0, nil, false
+			}
+			nh, hlen = h[0], (int(h[1])+2)*4
+		default:
+			return 0, nil, false
+		}
 	}
-	return qh.Protocol, qh.Payload, true
+	return 0, nil, false
 }
 
 const hexDigits = "0123456789abcdef"

@@ -6,10 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -127,6 +130,14 @@ func echoData() []byte {
 	return d
 }
 
+// mangled returns a copy of frame with fn applied to what follows the
+// Ethernet header.
+func mangled(frame []byte, fn func(b []byte)) []byte {
+	b := bytes.Clone(frame)
+	fn(b[14:])
+	return b
+}
+
 // printCorpus returns the corpus in the order it is written to the golden
 // pcap file (the order matters: the TCP lines' relative numbers depend on
 // what came before).
@@ -165,11 +176,15 @@ func printCorpus(t testing.TB) []corpusFrame {
 		}
 		add(fmt.Sprintf("icmp unreachable code %d", code), f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, code, 0, 0, probe4[:28], r4, a4)))
 	}
+	add("icmp unreachable code 16", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 3, 16, 0, 0, probe4[:28], r4, a4)))
 	add("icmp reassembly time exceeded", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 11, 1, 0, 0, probe4[:28], r4, a4)))
 	add("icmp redirect", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 5, 1, 0xcb00, 0x710a, probe4[:28], r4, a4)))
 	add("icmp parameter problem", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 12, 0, 0x0900, 0, probe4[:28], r4, a4)))
 	add("icmp source quench", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 4, 0, 0, 0, probe4[:28], r4, a4)))
 	add("icmp time stamp request", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 13, 0, 7, 8, make([]byte, 12), a4, b4)))
+	add("icmp redirect code 9", f.ip4(v4(packet.ProtoICMP, r4, a4), f.icmp(packet.ProtoICMP, 5, 9, 0xcb00, 0x710a, probe4[:28], r4, a4)))
+	add("icmp time stamp reply", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 14, 0, 7, 8,
+		[]byte{0x04, 0xf1, 0xa8, 0x3c, 0x45, 0, 0, 0x3c, 0, 0, 0, 1}, b4, a4)))
 	add("icmp address mask reply", f.ip4(v4(packet.ProtoICMP, b4, a4), f.icmp(packet.ProtoICMP, 18, 0, 7, 8, []byte{255, 255, 255, 0}, b4, a4)))
 	add("icmp type 42", f.ip4(v4(packet.ProtoICMP, a4, b4), f.icmp(packet.ProtoICMP, 42, 0, 0, 0, nil, a4, b4)))
 	add("icmp6 time exceeded", f.ip6(v6(packet.ProtoICMPv6, r6, a6), f.icmp(packet.ProtoICMPv6, 3, 0, 0, 0, probe6, r6, a6)))
@@ -231,6 +246,12 @@ func printCorpus(t testing.TB) []corpusFrame {
 		Flags: P | A, Window: 100}, a4, b4, []byte("xy"))))
 	add("tcp same ports reply", f.ip4(v4(packet.ProtoTCP, b4, a4), f.tcp(packet.TCP{SrcPort: 5000, DstPort: 5000, Seq: 1001, Ack: 503,
 		Flags: A, Window: 100, Options: sack}, b4, a4, nil)))
+	// SACK blocks count from the acknowledgment base, whichever side sends them.
+	sackS := binary.BigEndian.AppendUint32([]byte{1, 1, 5, 10}, ciss+2)
+	sackS = binary.BigEndian.AppendUint32(sackS, ciss+4)
+	add("tcp sack from the server", seg(false, A, siss+9, ciss+1, sackS, ""))
+	add("tcp sack opening a connection", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 6000, DstPort: 6000, Seq: 1001, Ack: 5001,
+		Flags: A, Window: 100, Options: sack}, a4, b4, nil)))
 	add("tcp6 syn", f.ip6(v6(packet.ProtoTCP, a6, b6), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 42,
 		Flags: S, Window: 64800, Options: tcpOpts(true, 5, 0)}, a6, b6, nil)))
 	add("tcp6 syn-ack", f.ip6(v6(packet.ProtoTCP, b6, a6), f.tcp(packet.TCP{SrcPort: sport, DstPort: cport, Seq: 77, Ack: 43,
@@ -291,16 +312,21 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "icmp port unreachable cut", frame: find("icmp port unreachable")[:14+20+20], wire: 14 + 20 + 36},
 		corpusFrame{name: "icmp time exceeded cut", frame: find("icmp time exceeded")[:14+20+20], wire: 14 + 20 + 36},
 		corpusFrame{name: "icmp6 echo cut", frame: find("icmp6 echo request")[:14+40+4], wire: 14 + 40 + 64},
+		corpusFrame{name: "icmp6 port unreachable cut in the header", frame: find("icmp6 port unreachable")[:14+40+4], wire: 14 + 40 + 88},
 		corpusFrame{name: "icmp6 port unreachable cut", frame: find("icmp6 port unreachable")[:14+40+8+30], wire: 14 + 40 + 88},
+		corpusFrame{name: "ipv4 options past the capture", frame: find("ipv4 options")[:14+26], wire: 60},
+		corpusFrame{name: "icmp6 neighbor solicitation cut", frame: find("icmp6 neighbor solicitation")[:14+40+20], wire: 14 + 40 + 24},
+		corpusFrame{name: "icmp6 time exceeded cut", frame: find("icmp6 time exceeded")[:14+40+40], wire: 14 + 40 + 88},
+		corpusFrame{name: "icmp port unreachable cut in the quoted header", frame: find("icmp port unreachable")[:14+20+12], wire: 14 + 20 + 36},
+		corpusFrame{name: "icmp protocol unreachable cut", frame: find("icmp unreachable code 2")[:14+20+9], wire: 14 + 20 + 36},
+		corpusFrame{name: "udp with options past the capture", frame: mangled(find("udp"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
+		corpusFrame{name: "fragment with options past the capture", frame: mangled(find("last fragment"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
+		corpusFrame{name: "tcp options end before the cut", frame: mangled(tcpData, func(b []byte) { b[41] = 0 })[:14+20+30], wire: len(tcpData)},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
 	)
-	mangle := func(name string, from []byte, fn func(b []byte)) {
-		b := append([]byte(nil), from...)
-		fn(b[14:])
-		add(name, b)
-	}
+	mangle := func(name string, from []byte, fn func(b []byte)) { add(name, mangled(from, fn)) }
 	mangle("ipv4 bad version", udp, func(b []byte) { b[0] = 0x55 })
 	mangle("ipv6 in ipv4 ethertype", udp, func(b []byte) { b[0] = 0x65 })
 	mangle("ipv4 bad ihl", udp, func(b []byte) { b[0] = 0x43 })
@@ -312,6 +338,9 @@ func printCorpus(t testing.TB) []corpusFrame {
 	mangle("tcp data offset past ip", tcpData, func(b []byte) { b[32] = 0xf0 | b[32]&0x0f })
 	mangle("tcp bad option length", tcpData, func(b []byte) { b[41] = 40 })
 	mangle("ipv6 bad version", find("udp6"), func(b []byte) { b[0] = 0x40 })
+	mangle("ipv6 payload length 0", find("ipv6 protocol 253"), func(b []byte) { b[4], b[5] = 0, 0 })
+	mangle("icmp6 port unreachable quoting version 13", find("icmp6 port unreachable"), func(b []byte) { b[48] = 0xd0 })
+	mangle("arp with 7-byte hardware addresses", find("arp reverse request"), func(b []byte) { b[4] = 7 })
 	mangle("ipv6 payload length past the frame", find("udp6"), func(b []byte) { b[4] = 0x10 })
 	return c
 }
@@ -331,12 +360,12 @@ var printDifferences = map[string]struct{ want, why string }{
 // printModes are the tcpdump flags the goldens are made with, and the
 // Printer that must print the same.
 var printModes = []struct {
-	golden string
+	suffix string
 	flags  []string
 	hex    bool
 }{
-	{"corpus-n.txt", []string{"-n"}, false},
-	{"corpus-nX.txt", []string{"-n", "-X"}, true},
+	{"-n.txt", []string{"-n"}, false},
+	{"-nX.txt", []string{"-n", "-X"}, true},
 }
 
 // splitPackets splits tcpdump's output into one string per packet: a line,
@@ -393,72 +422,124 @@ func runTcpdump(t *testing.T, tcpdump, file string, flags []string) string {
 	return string(out)
 }
 
-// TestPrintGolden prints the corpus with Printer and compares it, packet by
-// packet, with what tcpdump 4.99.3 prints for the same file: the goldens in
-// testdata/print (made with -update-print-goldens), and tcpdump itself when
-// it is installed.
+// protocolCorpus is an IPv4 packet of every protocol number, each with 20
+// zero bytes of payload: what tcpdump prints for one it does not decode.
+func protocolCorpus(t testing.TB) []corpusFrame {
+	f := frameBuilder{t}
+	var c []corpusFrame
+	for p := range 256 {
+		h := packet.IPv4{ID: 1, Protocol: uint8(p), Src: corpusA4, Dst: corpusB4}
+		c = append(c, corpusFrame{name: fmt.Sprintf("ip protocol %d", p), frame: f.ip4(h, make([]byte, 20))})
+	}
+	return c
+}
+
+// tcpdumpDecodes are the IP protocols tcpdump decodes and Printer does not
+// (it prints them as any protocol it does not know).
+var tcpdumpDecodes = map[int]string{2: "IGMP", 4: "IP in IP", 8: "EGP", 9: "IGRP", 33: "DCCP", 41: "IPv6 in IPv4",
+	46: "RSVP", 47: "GRE", 50: "ESP", 51: "AH", 55: "mobile IP", 88: "EIGRP", 89: "OSPF", 103: "PIM", 108: "IPComp",
+	112: "VRRP", 113: "PGM", 132: "SCTP", 143: "Ethernet in IPv6"}
+
+func init() {
+	for p, name := range tcpdumpDecodes {
+		printDifferences[fmt.Sprintf("ip protocol %d", p)] = struct{ want, why string }{
+			fmt.Sprintf("IP 192.0.2.1 > 198.51.100.7:  ip-proto-%d 20", p), name + " is not decoded"}
+	}
+}
+
+// packetsOf gives frames the times and lengths the golden files have.
+func packetsOf(frames []corpusFrame) []pcapPacket {
+	var ps []pcapPacket
+	for i, c := range frames {
+		ps = append(ps, pcapPacket{
+			ci:   CaptureInfo{Timestamp: corpusStart.Add(time.Duration(i) * 1000123456), CaptureLength: len(c.frame), Length: max(c.wire, len(c.frame))},
+			data: c.frame,
+		})
+	}
+	return ps
+}
+
+// TestPrintGolden prints each corpus with Printer and compares it, packet
+// by packet, with what tcpdump 4.99.3 prints for the same file: the goldens
+// in testdata/print (made with -update-print-goldens), and tcpdump itself
+// when it is installed.
 func TestPrintGolden(t *testing.T) {
-	corpus := printCorpus(t)
-	dir := filepath.Join("testdata", "print")
-	pcapPath := filepath.Join(dir, "corpus.pcap")
-	file := writePcap(t, corpusPackets(t))
-	if *updatePrintGoldens {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(pcapPath, file, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if committed, err := os.ReadFile(pcapPath); err != nil || !bytes.Equal(committed, file) {
-		t.Fatalf("%s is missing or not the corpus printCorpus builds (%v): run go test -run TestPrintGolden -update-print-goldens", pcapPath, err)
-	}
 	tcpdump, _ := exec.LookPath("tcpdump")
 	if tcpdump == "" {
 		t.Logf("tcpdump is not installed: comparing with the committed goldens only")
 	}
-	for _, m := range printModes {
-		t.Run(m.golden, func(t *testing.T) {
-			goldenPath := filepath.Join(dir, m.golden)
-			if *updatePrintGoldens {
-				if tcpdump == "" {
-					t.Fatal("-update-print-goldens needs tcpdump")
-				}
-				if err := os.WriteFile(goldenPath, []byte(runTcpdump(t, tcpdump, pcapPath, m.flags)), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			golden, err := os.ReadFile(goldenPath)
-			if err != nil {
+	dir := filepath.Join("testdata", "print")
+	for _, cp := range []struct {
+		name  string
+		build func(testing.TB) []corpusFrame
+	}{{"corpus", printCorpus}, {"protocols", protocolCorpus}} {
+		corpusName, corpus := cp.name, cp.build(t)
+		pcapPath := filepath.Join(dir, corpusName+".pcap")
+		file := writePcap(t, packetsOf(corpus))
+		if *updatePrintGoldens {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
 				t.Fatal(err)
 			}
-			if tcpdump != "" {
-				if live := runTcpdump(t, tcpdump, pcapPath, m.flags); live != string(golden) {
-					t.Errorf("tcpdump %s now prints other than %s (another tcpdump version?):\n%s", strings.Join(m.flags, " "), goldenPath, live)
+			if err := os.WriteFile(pcapPath, file, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if committed, err := os.ReadFile(pcapPath); err != nil || !bytes.Equal(committed, file) {
+			t.Fatalf("%s is missing or not the corpus the test builds (%v): run go test -run TestPrintGolden -update-print-goldens", pcapPath, err)
+		}
+		for _, m := range printModes {
+			golden := corpusName + m.suffix
+			t.Run(golden, func(t *testing.T) {
+				goldenPath := filepath.Join(dir, golden)
+				if *updatePrintGoldens {
+					if tcpdump == "" {
+						t.Fatal("-update-print-goldens needs tcpdump")
+					}
+					if err := os.WriteFile(goldenPath, []byte(runTcpdump(t, tcpdump, pcapPath, m.flags)), 0o644); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			want := splitPackets(string(golden))
-			got := splitPackets(printFile(t, file, m.hex))
-			if len(want) != len(corpus) || len(got) != len(corpus) {
-				t.Fatalf("%d packets in the golden, %d printed, %d in the corpus", len(want), len(got), len(corpus))
-			}
-			same := 0
-			for i, c := range corpus {
-				d, differs := printDifferences[c.name]
-				switch {
-				case differs && got[i] == want[i]:
-					t.Errorf("%s: listed as a difference, but prints as tcpdump does: %q", c.name, got[i])
-				case differs && strings.TrimRight(strings.SplitN(got[i], "\n", 2)[0], " ")[16:] != d.want:
-					t.Errorf("%s: printed\n%q\nwant (a deliberate difference: %s)\n%q", c.name, got[i][16:], d.why, d.want)
-				case !differs && got[i] != want[i]:
-					t.Errorf("%s: printed\n%s\ntcpdump %s prints\n%s", c.name, got[i], strings.Join(m.flags, " "), want[i])
-				case !differs:
-					same++
+				golden, err := os.ReadFile(goldenPath)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			t.Logf("%d of %d packets print as tcpdump %s prints them; %d differ on purpose", same, len(corpus), strings.Join(m.flags, " "), len(printDifferences))
-		})
+				if tcpdump != "" {
+					if live := runTcpdump(t, tcpdump, pcapPath, m.flags); live != string(golden) {
+						t.Errorf("tcpdump %s now prints other than %s (another tcpdump version?):\n%s", strings.Join(m.flags, " "), goldenPath, live)
+					}
+				}
+				comparePrinted(t, corpus, splitPackets(printFile(t, file, m.hex)), splitPackets(string(golden)), m.flags)
+			})
+		}
 	}
+}
+
+// comparePrinted compares what Printer printed for each frame of corpus
+// with what tcpdump did, but for the listed differences, which must print
+// as listed and not as tcpdump does.
+func comparePrinted(t *testing.T, corpus []corpusFrame, got, want []string, flags []string) {
+	t.Helper()
+	if len(want) != len(corpus) || len(got) != len(corpus) {
+		t.Fatalf("%d packets in the golden, %d printed, %d in the corpus", len(want), len(got), len(corpus))
+	}
+	same, differ := 0, 0
+	for i, c := range corpus {
+		d, differs := printDifferences[c.name]
+		line := strings.TrimRight(strings.SplitN(got[i], "\n", 2)[0], " ")
+		switch {
+		case differs && got[i] == want[i]:
+			t.Errorf("%s: listed as a difference, but prints as tcpdump does: %q", c.name, got[i])
+		case differs && len(line) > 16 && line[16:] != d.want:
+			t.Errorf("%s: printed\n%q\nwant (a deliberate difference: %s)\n%q", c.name, got[i], d.why, d.want)
+		case differs:
+			differ++
+		case got[i] != want[i]:
+			t.Errorf("%s: printed\n%s\ntcpdump %s prints\n%s", c.name, got[i], strings.Join(flags, " "), want[i])
+		default:
+			same++
+		}
+	}
+	t.Logf("%d of %d packets print as tcpdump %s prints them; %d differ on purpose", same, len(corpus), strings.Join(flags, " "), differ)
 }
 
 // TestPrintAllocs: the common lines cost no allocation once the Printer's
@@ -508,5 +589,105 @@ func BenchmarkPrint(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// tcpdumpGoesFurther are the kinds of frame tcpdump decodes further than
+// Printer does, told apart by the two lines printed for a frame (without
+// the time). Each is a deliberate difference.
+var tcpdumpGoesFurther = []struct {
+	why   string
+	match func(got, want string) bool
+}{
+	{"an IP protocol or IPv6 extension header tcpdump decodes", func(got, want string) bool {
+		m := regexp.MustCompile(`^IP(6?) .*  ip-proto-(\d+) \d+$`).FindStringSubmatch(got)
+		if m == nil {
+			return false
+		}
+		n, _ := strconv.Atoi(m[2])
+		_, decoded := tcpdumpDecodes[n]
+		return decoded || m[1] == "6" && (n == 0 || n == 43 || n == 44 || n == 60 || n == 135)
+	}},
+	{"an application protocol tcpdump decodes by port", func(got, want string) bool {
+		udp := regexp.MustCompile(`^(.*: )UDP, (bad )?length`).FindStringSubmatch(got)
+		return udp != nil && strings.HasPrefix(want, udp[1]) && !strings.Contains(want, "UDP, ") ||
+			strings.Contains(got, ": Flags [") && strings.HasPrefix(want, got+":")
+	}},
+	{"an ICMPv6 type whose body tcpdump decodes", func(got, want string) bool {
+		m := regexp.MustCompile(`ICMP6, (multicast listener \w+|router advertisement|redirect|router renumbering|` +
+			`inverse neighbor \w+|multicast listener report v2|ha discovery \w+|mobile router \w+|who-are-you \w+|RPL)`).FindString(got)
+		return m != "" && strings.Contains(want, m)
+	}},
+	{"an EtherType or ARP protocol tcpdump has a name for", func(got, want string) bool {
+		return (strings.Contains(got, "ethertype Unknown (0x") || strings.Contains(got, "Unknown Protocol (0x")) &&
+			!strings.Contains(want, "Unknown")
+	}},
+	{"a TCP option tcpdump decodes (md5, scps, uto, tcp-ao, mptcp, tfo, exp)", func(got, want string) bool {
+		m := regexp.MustCompile(`unknown-(19|20|28|29|30|34|253|254)\b`).FindString(got)
+		return m != "" && !strings.Contains(want, m)
+	}},
+}
+
+// TestPrintMutations prints 20000 frames made by cutting and changing bytes
+// of the corpus (the same ones on every run) with Printer and with tcpdump,
+// and requires the same output for each but the kinds tcpdumpGoesFurther
+// lists.
+func TestPrintMutations(t *testing.T) {
+	tcpdump := needTool(t, "tcpdump")
+	if testing.Short() {
+		t.Skip("-short: the 20000-frame comparison with tcpdump is skipped")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var corpus []corpusFrame
+	for _, c := range printCorpus(t) {
+		if len(c.frame) > packet.EthernetHeaderLen { // something after the header to change
+			corpus = append(corpus, c)
+		}
+	}
+	var ps []pcapPacket
+	for i := range 20000 {
+		c := corpus[rng.IntN(len(corpus))]
+		fr := bytes.Clone(c.frame)
+		if rng.IntN(3) == 0 {
+			fr = fr[:14+rng.IntN(len(fr)-13)]
+		} else {
+			for range 1 + rng.IntN(3) {
+				fr[14+rng.IntN(min(len(fr)-14, 64))] = byte(rng.IntN(256))
+			}
+		}
+		ps = append(ps, pcapPacket{ci: CaptureInfo{Timestamp: corpusStart.Add(time.Duration(i) * time.Millisecond),
+			Length: max(c.wire, len(c.frame))}, data: fr})
+	}
+	file := writePcap(t, ps)
+	path := filepath.Join(t.TempDir(), "mutations.pcap")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range printModes {
+		want := splitPackets(runTcpdump(t, tcpdump, path, m.flags))
+		got := splitPackets(printFile(t, file, m.hex))
+		if len(got) != len(ps) || len(want) != len(ps) {
+			t.Fatalf("%d frames, %d printed, tcpdump printed %d", len(ps), len(got), len(want))
+		}
+		kinds := map[string]int{}
+		for i := range ps {
+			if got[i] == want[i] {
+				continue
+			}
+			g, w := strings.SplitN(got[i], "\n", 2)[0][16:], strings.SplitN(want[i], "\n", 2)[0][16:]
+			why := ""
+			for _, k := range tcpdumpGoesFurther {
+				if k.match(g, w) {
+					why = k.why
+					break
+				}
+			}
+			if why == "" {
+				t.Errorf("frame %d (%x): printed\n%s\ntcpdump %s printed\n%s", i+1, ps[i].data, got[i], strings.Join(m.flags, " "), want[i])
+				continue
+			}
+			kinds[why]++
+		}
+		t.Logf("tcpdump %s: %d frames; those printed otherwise, all by a listed kind: %v", strings.Join(m.flags, " "), len(ps), kinds)
 	}
 }
