@@ -460,17 +460,24 @@ func TestSniffStatsMatchTcpdump(t *testing.T) {
 	ns := loopbackNS(t)
 	ours := startSniff(t, ns, "-i", "lo", "icmp")
 	theirs := startTool(t, ns, exec.Command("tcpdump", "-n", "-i", "lo", "icmp"), "listening on ")
-	c := exec.Command("ping", "-c", "2", "-i", "0.2", "127.0.0.1")
+	c := exec.Command("ping", "-c", "2", "127.0.0.1")
 	if err := ns.start(c); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Wait(); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
-	time.Sleep(1500 * time.Millisecond)
-	theirs.cmd.Process.Signal(syscall.SIGINT)
-	ours.stop(t, syscall.SIGINT)
-	theirs.wait(t)
+	time.Sleep(1500 * time.Millisecond) // tcpdump's ring hands a block over after 1 s
+	for _, s := range []*sniffer{ours, theirs} {
+		if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range []*sniffer{ours, theirs} {
+		if code := s.wait(t); code != 0 {
+			t.Errorf("%s: exit %d: %s", s.cmd.Args, code, s.stderr)
+		}
+	}
 	a, b := summaryOf(ours.stderr.String()), summaryOf(theirs.stderr.String())
 	if a != b || !strings.HasPrefix(a, "4 packets captured\n") {
 		t.Errorf("rawsock sniff:\n%s\ntcpdump:\n%s\nwant the same, 4 captured", a, b)
