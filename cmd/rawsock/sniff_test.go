@@ -332,16 +332,33 @@ func (s *sniffer) wait(t *testing.T) int {
 	}
 }
 
-// stop sends sig, after letting the ring hand over what it holds (a
-// TPACKET_V3 block is handed to the reader when full or when its timeout
-// runs out: libpcap's is 1 s here), and waits for the process to end.
-func (s *sniffer) stop(t *testing.T, sig syscall.Signal) int {
+// stop sends sig once the tool has printed want lines (the kernel hands a
+// ring block to the reader when it is full or its timeout runs out, so
+// what was sent is not at once what was read), and waits for it to end.
+// want 0 (-w prints nothing) waits 1.5 s instead.
+func (s *sniffer) stop(t *testing.T, sig syscall.Signal, want int) int {
 	t.Helper()
-	time.Sleep(1500 * time.Millisecond)
+	s.waitLines(t, want)
 	if err := s.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
 	return s.wait(t)
+}
+
+// waitLines waits until the tool has printed n lines (20 s at most), or
+// 1.5 s when n is 0.
+func (s *sniffer) waitLines(t *testing.T, n int) {
+	t.Helper()
+	if n == 0 {
+		time.Sleep(1500 * time.Millisecond)
+		return
+	}
+	for deadline := time.Now().Add(20 * time.Second); len(lines(s.stdout.String())) < n; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s printed %d lines in 20 s, want %d:\n%s", s.cmd.Args, len(lines(s.stdout.String())), n, s.stdout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // runIn runs "rawsock args..." inside ns and returns its output.
@@ -409,7 +426,7 @@ func TestSniffPingLoopback(t *testing.T) {
 	t.Run("SIGINT", func(t *testing.T) {
 		s := startSniff(t, ns, "-i", "lo", "icmp")
 		runIn(t, ns, "ping", "-c", "2", "-i", "0.2", "127.0.0.1")
-		if code := s.stop(t, syscall.SIGINT); code != 0 {
+		if code := s.stop(t, syscall.SIGINT, 4); code != 0 {
 			t.Errorf("exit %d: %s", code, s.stderr)
 		}
 		// The interrupted output ends with an empty line, as tcpdump's.
@@ -427,7 +444,7 @@ func TestSniffPingLoopback(t *testing.T) {
 	t.Run("SIGTERM", func(t *testing.T) {
 		s := startSniff(t, ns, "-i", "lo", "icmp")
 		runIn(t, ns, "ping", "-c", "1", "127.0.0.1")
-		if code := s.stop(t, syscall.SIGTERM); code != 0 {
+		if code := s.stop(t, syscall.SIGTERM, 2); code != 0 {
 			t.Errorf("exit %d: %s", code, s.stderr)
 		}
 		if got, want := summaryOf(s.stderr.String()), "2 packets captured\n4 packets received by filter\n0 packets dropped by kernel\n"; got != want {
@@ -459,7 +476,7 @@ func TestSniffStatsMatchTcpdump(t *testing.T) {
 	}
 	ns := loopbackNS(t)
 	ours := startSniff(t, ns, "-i", "lo", "icmp")
-	theirs := startTool(t, ns, exec.Command("tcpdump", "-n", "-i", "lo", "icmp"), "listening on ")
+	theirs := startTool(t, ns, exec.Command("tcpdump", "-l", "-n", "-i", "lo", "icmp"), "listening on ")
 	c := exec.Command("ping", "-c", "2", "127.0.0.1")
 	if err := ns.start(c); err != nil {
 		t.Fatal(err)
@@ -467,7 +484,9 @@ func TestSniffStatsMatchTcpdump(t *testing.T) {
 	if err := c.Wait(); err != nil {
 		t.Fatalf("ping: %v", err)
 	}
-	time.Sleep(1500 * time.Millisecond) // tcpdump's ring hands a block over after 1 s
+	for _, s := range []*sniffer{ours, theirs} {
+		s.waitLines(t, 4) // -l: tcpdump's lines come as it prints them
+	}
 	for _, s := range []*sniffer{ours, theirs} {
 		if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
 			t.Fatal(err)
@@ -498,7 +517,7 @@ func TestSniffVeth(t *testing.T) {
 
 	s := startSniff(t, a, "-i", link.aIf, "icmp")
 	runIn(t, a, "ping", "-c", "3", "-i", "0.2", dst)
-	if code := s.stop(t, syscall.SIGINT); code != 0 {
+	if code := s.stop(t, syscall.SIGINT, 6); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr)
 	}
 	checkPingLines(t, strings.TrimSuffix(s.stdout.String(), "\n"), src, dst, 3)
@@ -511,7 +530,7 @@ func TestSniffVeth(t *testing.T) {
 	s = startSniff(t, a, "icmp")
 	runIn(t, a, "ping", "-c", "1", dst)
 	runIn(t, a, "ping", "-c", "1", "127.0.0.1")
-	if code := s.stop(t, syscall.SIGINT); code != 0 {
+	if code := s.stop(t, syscall.SIGINT, 4); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr)
 	}
 	ls := lines(s.stdout.String())
@@ -563,7 +582,7 @@ func TestSniffWriteRead(t *testing.T) {
 	for _, size := range sizes {
 		runIn(t, ns, "send", "--dst", "127.0.0.1", "--proto", "udp", "--dport", "9998", "--payload", strings.Repeat("x", size))
 	}
-	if code := s.stop(t, syscall.SIGINT); code != 0 {
+	if code := s.stop(t, syscall.SIGINT, 0); code != 0 {
 		t.Fatalf("exit %d: %s", code, s.stderr)
 	}
 	if s.stdout.String() != "\n" {
