@@ -44,9 +44,10 @@ does ("received by filter" counts both, as tcpdump's does).
   -X        the packet in hex and ASCII after each line, from the IP header
   -v        the annotated dump of every header field after each line
   -w FILE   write the packets to FILE (pcap, nanosecond timestamps,
-            LINKTYPE_ETHERNET, snapshot length 262144); print none of them
+            LINKTYPE_ETHERNET, snapshot length 262144); print none of them.
+            "-" is standard output
   -r FILE   read packets from a pcap file instead, through the same filter
-            and printer; needs no privilege
+            and printer; needs no privilege. "-" is standard input
   -d        print the compiled filter program as tcpdump -d does, and exit
 
 Capturing needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary).
@@ -60,6 +61,7 @@ Examples:
   sudo rawsock sniff -i eth0 -w out.pcap 'tcp and (port 80 or port 443)'
   rawsock sniff -r out.pcap -v not arp
   rawsock sniff -d 'ip and host 127.0.0.1'
+  sudo rawsock sniff -i lo -w - udp | tcpdump -n -r -
 `
 
 // sniffSnaplen is tcpdump's default snapshot length (MAXIMUM_SNAPLEN).
@@ -211,9 +213,10 @@ func runSniff(args []string, stdout, stderr io.Writer) int {
 	if src.stats == nil {
 		return code
 	}
-	if interrupted.Load() {
+	if interrupted.Load() && o.wfile != "-" {
 		// tcpdump ends an interrupted capture's output with a newline, in
-		// case a line was cut short.
+		// case a line was cut short (even after a pcap file it writes to
+		// stdout; not here).
 		fmt.Fprintln(stdout)
 	}
 	st, err := src.stats()
@@ -275,9 +278,11 @@ func openSniffFile(path string, prog []bpf.RawInstruction, loop *capture.Loop) (
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	var f io.ReadCloser = io.NopCloser(os.Stdin) // "-r -", as tcpdump
+	if path != "-" {
+		if f, err = os.Open(path); err != nil {
+			return nil, err
+		}
 	}
 	r, err := capture.NewReader(f)
 	if err == nil && r.LinkType() != capture.LinkTypeEthernet {
@@ -311,9 +316,11 @@ func sniffOutput(o *sniffOpts, stdout io.Writer) (packet func(capture.CaptureInf
 		}
 		return packet, out.Flush, nil
 	}
-	f, err := os.Create(o.wfile)
-	if err != nil {
-		return nil, nil, err
+	var f io.WriteCloser = nopWriteCloser{stdout} // "-w -", as tcpdump
+	if o.wfile != "-" {
+		if f, err = os.Create(o.wfile); err != nil {
+			return nil, nil, err
+		}
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
 	w, err := capture.NewWriter(bw, sniffSnaplen, capture.LinkTypeEthernet)
@@ -330,6 +337,10 @@ func sniffOutput(o *sniffOpts, stdout io.Writer) (packet func(capture.CaptureInf
 	}
 	return w.WritePacket, closeOut, nil
 }
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
 
 // linkTypeName names a link type as tcpdump's startup line does.
 func linkTypeName(lt uint32) string {
