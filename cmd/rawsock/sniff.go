@@ -213,10 +213,9 @@ func runSniff(args []string, stdout, stderr io.Writer) int {
 	if src.stats == nil {
 		return code
 	}
-	if interrupted.Load() && o.wfile != "-" {
-		// tcpdump ends an interrupted capture's output with a newline, in
-		// case a line was cut short (even after a pcap file it writes to
-		// stdout; not here).
+	if interrupted.Load() && o.wfile == "" {
+		// tcpdump ends an interrupted capture's printed lines with a
+		// newline, in case one was cut short (not with -w).
 		fmt.Fprintln(stdout)
 	}
 	st, err := src.stats()
