@@ -180,9 +180,21 @@ func classify(w string) int {
 }
 
 type parser struct {
-	expr string
-	toks []token
-	pos  int
+	expr  string
+	toks  []token
+	pos   int
+	depth int // nesting of not and parentheses
+}
+
+// maxDepth bounds the nesting of "not" and parentheses, so that no
+// expression can exhaust the stack of the recursive parser.
+const maxDepth = 1000
+
+func (p *parser) enter(t token) error {
+	if p.depth++; p.depth > maxDepth {
+		return p.errAt(t, "nested more than %d deep", maxDepth)
+	}
+	return nil
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -244,7 +256,11 @@ func (p *parser) parseExpr(in qual) (node, qual, error) {
 		var r node
 		if p.startsID() {
 			if q.addr == qErr {
-				return nil, q, p.errAt(p.peek(), "address or number without a qualifier (want host, net, port before it)")
+				t := p.peek()
+				for i := 1; t.kind == tokNot || t.kind == tokLParen; i++ {
+					t = p.peekAt(i)
+				}
+				return nil, q, p.errAt(t, "address or number without a qualifier (want host, net, port before it)")
 			}
 			r, err = p.parseID(q)
 		} else {
@@ -277,6 +293,12 @@ func (p *parser) startsID() bool {
 
 func (p *parser) parseTerm(in qual) (node, qual, error) {
 	t := p.peek()
+	if t.kind == tokNot || t.kind == tokLParen {
+		if err := p.enter(t); err != nil {
+			return nil, in, err
+		}
+		defer func() { p.depth-- }()
+	}
 	switch t.kind {
 	case tokNot:
 		p.next()
@@ -364,6 +386,12 @@ func (p *parser) parseTerm(in qual) (node, qual, error) {
 // "not id", or a parenthesized list of ids joined by and/or.
 func (p *parser) parseID(q qual) (node, error) {
 	t := p.next()
+	if t.kind == tokNot || t.kind == tokLParen {
+		if err := p.enter(t); err != nil {
+			return nil, err
+		}
+		defer func() { p.depth-- }()
+	}
 	switch t.kind {
 	case tokNot:
 		x, err := p.parseID(q)

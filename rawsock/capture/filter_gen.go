@@ -2,6 +2,8 @@ package capture
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"golang.org/x/net/bpf"
 )
@@ -63,6 +65,8 @@ const (
 	miscTXA = 0x80
 
 	opNOP = -1
+
+	maxInsns = 4096 // BPF_MAXINSNS: the kernel refuses longer programs
 )
 
 func bpfClass(c int) int { return c & 0x07 }
@@ -125,11 +129,14 @@ type block struct {
 	level  int
 	offset int
 	sense  bool
-	et, ef edge
-	head   *block
-	link   *block
-	dom    bitset
-	inEdge *edge
+
+	longjt, longjf int // 1 when the branch needs a "ja" to reach its target
+	et, ef         edge
+	head           *block
+	link           *block
+	dom            bitset
+	domBit         bool // one bit of dom, see optimizer.dominates
+	inEdge         *edge
 
 	def, kill, inUse, outUse atomset
 
@@ -139,10 +146,10 @@ type block struct {
 
 type bitset []uint64
 
-func newBitset(n int) bitset    { return make(bitset, (n+63)/64) }
 func (b bitset) has(i int) bool { return b[i/64]&(1<<uint(i%64)) != 0 }
 func (b bitset) add(i int)      { b[i/64] |= 1 << uint(i%64) }
 func (b bitset) and(o bitset) {
+	o = o[:len(b)]
 	for i := range b {
 		b[i] &= o[i]
 	}
@@ -471,14 +478,26 @@ func Compile(expr string, snaplen int) ([]bpf.RawInstruction, error) {
 		backpatch(p, newBlock(clsRET|srcK, 0))
 		root = optimize(o, p.head)
 		if root.s.code == clsRET|srcK && root.s.k == 0 {
-			return nil, &SyntaxError{Expr: expr, Offset: 0, Token: expr, Msg: "expression rejects all packets"}
+			return nil, wholeError(expr, "expression rejects all packets")
 		}
 	}
-	prog, ok := flatten(o, root)
-	if !ok {
-		return nil, &SyntaxError{Expr: expr, Offset: 0, Token: expr, Msg: "program too large for classic BPF jumps"}
+	prog := flatten(o, root)
+	if len(prog) > maxInsns {
+		return nil, wholeError(expr, fmt.Sprintf("program has %d instructions, more than the kernel's %d", len(prog), maxInsns))
 	}
 	return prog, nil
+}
+
+// wholeError is an error of the expression as a whole: its token is the
+// expression's start, cut at a word boundary after 40 bytes.
+func wholeError(expr, msg string) *SyntaxError {
+	tok := expr
+	if len(tok) > 40 {
+		if i := strings.IndexByte(tok[40:], ' '); i >= 0 {
+			tok = tok[:40+i]
+		}
+	}
+	return &SyntaxError{Expr: expr, Offset: 0, Token: tok, Msg: msg}
 }
 
 // DropAll is the program that rejects every packet (ret #0).

@@ -1,6 +1,10 @@
 package capture
 
-import "golang.org/x/net/bpf"
+import (
+	"encoding/binary"
+
+	"golang.org/x/net/bpf"
+)
 
 // The optimizer works on the block graph built by filter_gen.go. It runs
 // the same passes, in the same order, as the optimizer whose output tcpdump
@@ -23,7 +27,9 @@ type optimizer struct {
 	curMark int
 
 	done      bool
-	nonBranch bool // something other than branch movement changed
+	domStale  bool   // a pull-up changed the graph since findDom
+	domBitFor *block // whose bit of the dominator sets domBit holds
+	nonBranch bool   // something other than branch movement changed
 
 	vals   map[[3]uint32]uint32
 	vmap   []vmapEntry
@@ -41,10 +47,12 @@ func optimize(o *optimizer, root *block) *block {
 	o.numberBlocks(root)
 	n := len(o.blocks)
 	o.edges = make([]*edge, 2*n)
+	nw, ew := (n+63)/64, (2*n+63)/64
+	sets := make(bitset, n*(nw+2*ew))
 	for i, b := range o.blocks {
-		b.dom = newBitset(n)
-		b.et.edom = newBitset(2 * n)
-		b.ef.edom = newBitset(2 * n)
+		b.dom, sets = sets[:nw:nw], sets[nw:]
+		b.et.edom, sets = sets[:ew:ew], sets[ew:]
+		b.ef.edom, sets = sets[:ew:ew], sets[ew:]
 		b.et.id, b.ef.id = i, n+i
 		o.edges[i], o.edges[n+i] = &b.et, &b.ef
 		b.et.pred, b.ef.pred = b, b
@@ -110,10 +118,14 @@ func (o *optimizer) findLevelsR(b *block) {
 	o.levels[level] = b
 }
 
-// findDom computes the dominators of every block.
+// findDom computes the dominators of every block. Only blocks on the level
+// lists are set: no other block is reachable, now or later in the pass.
 func (o *optimizer) findDom(root *block) {
-	for _, b := range o.blocks {
-		b.dom.fill(^uint64(0))
+	o.domStale = false
+	for level := root.level; level >= 0; level-- {
+		for b := o.levels[level]; b != nil; b = b.link {
+			b.dom.fill(^uint64(0))
+		}
 	}
 	root.dom.fill(0)
 	for level := root.level; level >= 0; level-- {
@@ -646,7 +658,7 @@ func (o *optimizer) pullup(b, root *block, and bool) {
 	}
 	atTop := true
 	for {
-		if *diffp == nil || same(*diffp) != same(b) || !(*diffp).dom.has(b.id) {
+		if *diffp == nil || same(*diffp) != same(b) || !o.dominates(root, b, *diffp) {
 			return
 		}
 		if (*diffp).val[atomA] != val {
@@ -657,7 +669,7 @@ func (o *optimizer) pullup(b, root *block, and bool) {
 	}
 	samep := along(*diffp)
 	for {
-		if *samep == nil || same(*samep) != same(b) || !(*samep).dom.has(b.id) {
+		if *samep == nil || same(*samep) != same(b) || !o.dominates(root, b, *samep) {
 			return
 		}
 		if (*samep).val[atomA] == val {
@@ -680,27 +692,63 @@ func (o *optimizer) pullup(b, root *block, and bool) {
 		*diffp = pull
 	}
 	o.done = false
-	o.findDom(root)
+	// The graph changed: the dominators are recomputed before their next
+	// use (the same sets as recomputing them now, without the cost when
+	// no test follows).
+	o.domStale, o.domBitFor = true, nil
 }
 
-func eqStmts(x, y []*stmt) bool {
-	i, j := 0, 0
-	for {
-		for i < len(x) && x[i].code == opNOP {
-			i++
-		}
-		for j < len(y) && y[j].code == opNOP {
-			j++
-		}
-		if i == len(x) || j == len(y) {
-			return i == len(x) && j == len(y)
-		}
-		if *x[i] != *y[j] {
-			return false
-		}
-		i++
-		j++
+// dominates reports whether a dominates b. After a pull-up changed the
+// graph, the dominators are those findDom would compute now; only the one
+// bit asked for is computed, over the same level lists, which gives the
+// same answer at a fraction of the cost.
+func (o *optimizer) dominates(root, a, b *block) bool {
+	if !o.domStale {
+		return b.dom.has(a.id)
 	}
+	if o.domBitFor != a {
+		o.domBitFor = a
+		for level := root.level; level >= 0; level-- {
+			for p := o.levels[level]; p != nil; p = p.link {
+				p.domBit = true
+			}
+		}
+		root.domBit = false
+		for level := root.level; level >= 0; level-- {
+			for p := o.levels[level]; p != nil; p = p.link {
+				if p == a {
+					p.domBit = true
+				}
+				if jt(p) == nil {
+					continue
+				}
+				jt(p).domBit = jt(p).domBit && p.domBit
+				jf(p).domBit = jf(p).domBit && p.domBit
+			}
+		}
+	}
+	return b.domBit
+}
+
+// blockKey identifies a block by its branch, its successors and its
+// statements: two blocks with equal keys are interchangeable.
+func blockKey(b *block, buf []byte) string {
+	buf = binary.LittleEndian.AppendUint32(buf[:0], uint32(b.s.code))
+	buf = binary.LittleEndian.AppendUint32(buf, b.s.k)
+	for _, succ := range []*block{jt(b), jf(b)} {
+		id := uint32(0xffffffff)
+		if succ != nil {
+			id = uint32(succ.id)
+		}
+		buf = binary.LittleEndian.AppendUint32(buf, id)
+	}
+	for _, st := range b.stmts {
+		if st.code != opNOP {
+			buf = binary.LittleEndian.AppendUint32(buf, uint32(st.code))
+			buf = binary.LittleEndian.AppendUint32(buf, st.k)
+		}
+	}
+	return string(buf)
 }
 
 func (o *optimizer) makeMarks(p *block) {
@@ -723,25 +771,23 @@ func (o *optimizer) internBlocks(root *block) {
 		}
 		o.unmarkAll()
 		o.makeMarks(root)
-		for i := n - 1; i != 0; {
-			i--
+		// Each reachable block links to the lowest-numbered equal block
+		// after it (or to where that one links).
+		seen := make(map[string]*block)
+		var buf []byte
+		for i := n - 1; i >= 0; i-- {
 			bi := o.blocks[i]
 			if !o.marked(bi) {
 				continue
 			}
-			for j := i + 1; j < n; j++ {
-				bj := o.blocks[j]
-				if !o.marked(bj) {
-					continue
-				}
-				if bi.s == bj.s && jt(bi) == jt(bj) && jf(bi) == jf(bj) && eqStmts(bi.stmts, bj.stmts) {
-					bi.link = bj
-					if bj.link != nil {
-						bi.link = bj.link
-					}
-					break
+			key := blockKey(bi, buf)
+			if bj := seen[key]; bj != nil {
+				bi.link = bj
+				if bj.link != nil {
+					bi.link = bj.link
 				}
 			}
+			seen[key] = bi
 		}
 		done := true
 		for _, p := range o.blocks {
@@ -803,7 +849,7 @@ func (f *flattener) count(p *block) int {
 		return 0
 	}
 	f.o.setMark(p)
-	return f.count(jt(p)) + f.count(jf(p)) + slength(p.stmts) + 1
+	return f.count(jt(p)) + f.count(jf(p)) + slength(p.stmts) + 1 + p.longjt + p.longjf
 }
 
 // emit lays out p's false branch, then its true branch, then p before
@@ -817,7 +863,7 @@ func (f *flattener) emit(p *block) bool {
 		return false
 	}
 	slen := slength(p.stmts)
-	f.tail -= slen + 1
+	f.tail -= slen + 1 + p.longjt + p.longjf
 	p.offset = f.tail
 	dst := f.tail
 	for _, s := range p.stmts {
@@ -828,25 +874,46 @@ func (f *flattener) emit(p *block) bool {
 	}
 	ins := bpf.RawInstruction{Op: uint16(p.s.code), K: p.s.k}
 	if jt(p) != nil {
-		offT := jt(p).offset - (p.offset + slen) - 1
-		offF := jf(p).offset - (p.offset + slen) - 1
-		if offT >= 256 || offF >= 256 {
+		// A branch offset is 8 bits: a longer one goes through a "ja"
+		// placed right after the branch; the layout is then redone.
+		extra := 0
+		long := func(target *block, n *int) (uint8, bool) {
+			off := target.offset - (p.offset + slen) - 1
+			if off < 256 {
+				return uint8(off), true
+			}
+			if *n == 0 {
+				*n = 1
+				return 0, false
+			}
+			j := extra
+			extra++
+			f.prog[dst+extra] = bpf.RawInstruction{Op: clsJMP | jA, K: uint32(off - extra)}
+			return uint8(j), true
+		}
+		var ok bool
+		if ins.Jt, ok = long(jt(p), &p.longjt); !ok {
 			return false
 		}
-		ins.Jt, ins.Jf = uint8(offT), uint8(offF)
+		if ins.Jf, ok = long(jf(p), &p.longjf); !ok {
+			return false
+		}
 	}
 	f.prog[dst] = ins
 	return true
 }
 
-// flatten turns the graph at root into a program; false if a jump is too
-// long for classic BPF's 8-bit offsets.
-func flatten(o *optimizer, root *block) ([]bpf.RawInstruction, bool) {
+// flatten turns the graph at root into a program.
+func flatten(o *optimizer, root *block) []bpf.RawInstruction {
 	f := &flattener{o: o}
-	f.o.unmarkAll()
-	n := f.count(root)
-	f.prog = make([]bpf.RawInstruction, n)
-	f.tail = n
-	f.o.unmarkAll()
-	return f.prog, f.emit(root)
+	for {
+		f.o.unmarkAll()
+		n := f.count(root)
+		f.prog = make([]bpf.RawInstruction, n)
+		f.tail = n
+		f.o.unmarkAll()
+		if f.emit(root) {
+			return f.prog
+		}
+	}
 }

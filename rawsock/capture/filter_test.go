@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,6 +149,29 @@ var goldenExprs = []string{
 	"host ::ffff:1.2.3.4",
 	"udp src port 53 or tcp dst port 53",
 	"tcp dst port 80 and tcp src port 80",
+	// Qualifiers inherited, and the forms tcpdump accepts for them.
+	"src or dst 1.2.3.4",
+	"dst and src host ::1",
+	"ip6 src net 2001:db8::/32",
+	"arp src host 1.2.3.4",
+	"udp dst port 53 or 5353",
+	"port (80 or 443)",
+	"port (80 or not 443)",
+	"host (1.2.3.4 and 5.6.7.8)",
+	"src host 1.2.3.4 or dst 5.6.7.8",
+	"ip6 host ::1 or ::2",
+	"host 1.2.3.4 or port 80 or 53",
+	"host 1.2.3.4 and (not 5.6.7.8)",
+	"host 1.2.3.4 and not (tcp)",
+	"ip net 10",
+	"arp net 10.0.0.0/8",
+	"net 192.168",
+	"host 16909060",
+	"tcp src or dst port 80",
+	"dst net 128.0.0.0/1",
+	"src net ::/1",
+	// Over 256 instructions: branches reach their targets through "ja".
+	"host 10.0.0.1 and port 1 or host 10.0.0.2 and port 2 or host 10.0.0.3 and port 3 or host 10.0.0.4 and port 4 or host 10.0.0.5 and port 5 or host 10.0.0.6 and port 6 or host 10.0.0.7 and port 7 or host 10.0.0.8 and port 8 or host 10.0.0.9 and port 9 or host 10.0.0.10 and port 10 or host 10.0.0.11 and port 11 or host 10.0.0.12 and port 12 or host 10.0.0.13 and port 13 or host 10.0.0.14 and port 14 or host 10.0.0.15 and port 15 or host 10.0.0.16 and port 16 or host 10.0.0.17 and port 17 or host 10.0.0.18 and port 18 or host 10.0.0.19 and port 19 or host 10.0.0.20 and port 20",
 }
 
 type golden struct {
@@ -181,7 +205,11 @@ func readGoldens(t *testing.T) []golden {
 		line := sc.Text()
 		switch {
 		case strings.HasPrefix(line, goldenTitle):
-			gs = append(gs, golden{expr: strings.TrimPrefix(line, goldenTitle)})
+			e, err := strconv.Unquote(strings.TrimPrefix(line, goldenTitle))
+			if err != nil {
+				t.Fatalf("%s: bad title line %q: %v", goldenFile, line, err)
+			}
+			gs = append(gs, golden{expr: e})
 		case strings.HasPrefix(line, "#") || line == "":
 		case len(gs) == 0:
 			t.Fatalf("%s: program line before any %q line: %q", goldenFile, goldenTitle, line)
@@ -222,7 +250,7 @@ func TestFilterGoldens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			fmt.Fprintf(&b, "\n%s%s\n%s", goldenTitle, e, dd)
+			fmt.Fprintf(&b, "\n%s%q\n%s", goldenTitle, e, dd)
 		}
 		if err := os.WriteFile(goldenFile, b.Bytes(), 0o644); err != nil {
 			t.Fatal(err)
@@ -307,7 +335,7 @@ func TestFilterAcceptDrop(t *testing.T) {
 }
 
 func TestFilterErrors(t *testing.T) {
-	for _, tc := range []struct {
+	cases := []struct {
 		expr   string
 		offset int
 		token  string
@@ -347,13 +375,18 @@ func TestFilterErrors(t *testing.T) {
 		{"ip host ::1", 8, "::1", "'ip' modifier applied to ip6 host"},
 		{"1.2.3.4", 0, "1.2.3.4", "without a qualifier"},
 		{"tcp and 1.2.3.4", 8, "1.2.3.4", "without a qualifier"},
+		{"icmp and not 1.2.3.4", 13, "1.2.3.4", "without a qualifier"},
+		{"host 1.2.3.4 and (5.6.7.8 or port 80)", 29, "port", "want an address or number"},
+		{"port 80 and 1.2.3.4", 12, "1.2.3.4", "'port' modifier applied to ip host"},
+		{"net 0/0", 5, "/", "unexpected word"},
 		{"(host 1.2.3.4) or 5.6.7.8", 18, "5.6.7.8", "without a qualifier"},
 		{"tcp udp", 4, "udp", "unexpected word"},
 		{"tcp & udp", 4, "&", "unsupported operator"},
 		{"tcp and not tcp", 0, "tcp and not tcp", "expression rejects all packets"},
 		{"ip and arp", 0, "ip and arp", "expression rejects all packets"},
 		{"tcp or udp and icmp", 0, "tcp or udp and icmp", "expression rejects all packets"},
-	} {
+	}
+	for _, tc := range cases {
 		prog, err := Compile(tc.expr, goldenSnap)
 		if tc.msg == "" {
 			if err != nil {
@@ -371,6 +404,36 @@ func TestFilterErrors(t *testing.T) {
 		}
 		if s := err.Error(); strings.Contains(s, "\n") || !strings.HasPrefix(s, "filter: ") {
 			t.Errorf("Compile(%q): error %q is not one line starting with \"filter: \"", tc.expr, s)
+		}
+	}
+	// tcpdump refuses these too.
+	t.Run("tcpdump", func(t *testing.T) {
+		if _, err := exec.LookPath("tcpdump"); err != nil {
+			t.Skipf("tcpdump not on PATH: %v", err)
+		}
+		for _, tc := range cases {
+			if _, err := tcpdumpDD("-d", tc.expr); (err == nil) != (tc.msg == "") {
+				t.Errorf("tcpdump -d %q: %v", tc.expr, err)
+			}
+		}
+	})
+	// Nesting is bounded (the parser recurses), not the number of terms.
+	for _, tc := range []struct {
+		expr string
+		ok   bool
+	}{
+		{strings.Repeat("(", 1000) + "tcp" + strings.Repeat(")", 1000), true},
+		{strings.Repeat("(", 1001) + "tcp" + strings.Repeat(")", 1001), false},
+		{strings.Repeat("not ", 1000) + "tcp", true},
+		{strings.Repeat("! ", 100000) + "tcp", false},
+		{"host 1.2.3.4 and " + strings.Repeat("not ", 999) + "5.6.7.8", true},
+		{"host 1.2.3.4 and " + strings.Repeat("(", 1001) + "5.6.7.8" + strings.Repeat(")", 1001), false},
+		{strings.Repeat("(tcp) or ", 2000) + "udp", true},
+	} {
+		_, err := Compile(tc.expr, goldenSnap)
+		var se *SyntaxError
+		if tc.ok && err != nil || !tc.ok && (!errors.As(err, &se) || !strings.Contains(se.Msg, "nested more than 1000 deep")) {
+			t.Errorf("Compile(%.30q...): %v, want ok=%v", tc.expr, err, tc.ok)
 		}
 	}
 	if _, err := Compile("tcp", 0); err == nil {
@@ -571,5 +634,41 @@ func TestFilterSemantics(t *testing.T) {
 				t.Errorf("%q on %s: match %v, want %v", tc.expr, c.name, got, want[c.name])
 			}
 		}
+	}
+}
+
+var benchExprs = []struct{ name, expr string }{
+	{"icmp", "icmp"},
+	{"port", "tcp port 80 and host 10.0.0.1"},
+	{"composite", "(tcp or udp or icmp) and (host 10.0.0.1 or host 10.0.0.2) and not (port 22 or port 23)"},
+}
+
+// BenchmarkCompile and BenchmarkTcpdumpCompile side by side: the latter
+// includes starting tcpdump, which is what a user of tcpdump -d pays.
+func BenchmarkCompile(b *testing.B) {
+	for _, e := range benchExprs {
+		b.Run(e.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Compile(e.expr, goldenSnap); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkTcpdumpCompile(b *testing.B) {
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		b.Skipf("tcpdump not on PATH: %v", err)
+	}
+	for _, e := range benchExprs {
+		b.Run(e.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := tcpdumpDD("-dd", e.expr); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

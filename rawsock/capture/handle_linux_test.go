@@ -14,9 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// slack bounds every wait in these tests: generous, since the machine may
+// captureSlack bounds every wait in these tests: generous, since the machine may
 // be loaded; pass or fail never depends on how fast it is.
-const slack = 5 * time.Second
+const captureSlack = 5 * time.Second
 
 // needCapture skips t, with the reason, unless an AF_PACKET socket opens:
 // the capability is probed, not guessed from the uid.
@@ -31,14 +31,14 @@ func needCapture(t testing.TB) {
 
 // host returns a namespace of the test's own with only lo, up: the packets
 // counted there are the test's.
-func host(t testing.TB) *netns.Namespace {
+func captureHost(t testing.TB) *netns.Namespace {
 	t.Helper()
 	needCapture(t)
 	return netns.New(t).Host("cap")
 }
 
-// openIn opens a capture inside ns; Close is left to the cleanup.
-func openIn(t testing.TB, ns *netns.Namespace, cfg capture.Config) *capture.Handle {
+// openCapture opens a capture inside ns; Close is left to the cleanup.
+func openCapture(t testing.TB, ns *netns.Namespace, cfg capture.Config) *capture.Handle {
 	t.Helper()
 	var h *capture.Handle
 	if err := ns.Do(func() (err error) {
@@ -51,8 +51,8 @@ func openIn(t testing.TB, ns *netns.Namespace, cfg capture.Config) *capture.Hand
 	return h
 }
 
-// socketIn opens a socket inside ns, bound to addr (port 0 picks one).
-func socketIn(t testing.TB, ns *netns.Namespace, typ, proto int, addr netip.AddrPort) *rawsock.Conn {
+// socketInNS opens a socket inside ns, bound to addr (port 0 picks one).
+func socketInNS(t testing.TB, ns *netns.Namespace, typ, proto int, addr netip.AddrPort) *rawsock.Conn {
 	t.Helper()
 	var c *rawsock.Conn
 	if err := ns.Do(func() (err error) {
@@ -70,7 +70,7 @@ func socketIn(t testing.TB, ns *netns.Namespace, typ, proto int, addr netip.Addr
 	return c
 }
 
-func port(t testing.TB, c *rawsock.Conn) uint16 {
+func localPort(t testing.TB, c *rawsock.Conn) uint16 {
 	t.Helper()
 	sa, err := c.Getsockname()
 	if err != nil {
@@ -79,13 +79,13 @@ func port(t testing.TB, c *rawsock.Conn) uint16 {
 	return uint16(sa.(*unix.SockaddrInet4).Port)
 }
 
-var loopback = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 0)
+var lo4 = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), 0)
 
-// udpPortFilter is "udp dst port p" on Ethernet frames, by hand until the
+// udpDstPortFilter is "udp dst port p" on Ethernet frames, by hand until the
 // compiler lands: IPv4, protocol 17, not a later fragment, destination
 // port p; it keeps the whole packet.
-func udpPortFilter(t testing.TB, p uint16) []bpf.RawInstruction {
-	return assemble(t,
+func udpDstPortFilter(t testing.TB, p uint16) []bpf.RawInstruction {
+	return assembleFilter(t,
 		bpf.LoadAbsolute{Off: 12, Size: 2},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.ETH_P_IP, SkipFalse: 6},
 		bpf.LoadAbsolute{Off: 23, Size: 1},
@@ -100,9 +100,9 @@ func udpPortFilter(t testing.TB, p uint16) []bpf.RawInstruction {
 	)
 }
 
-// icmpFilter is "icmp" on Ethernet frames.
-func icmpFilter(t testing.TB) []bpf.RawInstruction {
-	return assemble(t,
+// icmpOnlyFilter is "icmp" on Ethernet frames.
+func icmpOnlyFilter(t testing.TB) []bpf.RawInstruction {
+	return assembleFilter(t,
 		bpf.LoadAbsolute{Off: 12, Size: 2},
 		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.ETH_P_IP, SkipFalse: 3},
 		bpf.LoadAbsolute{Off: 23, Size: 1},
@@ -112,7 +112,7 @@ func icmpFilter(t testing.TB) []bpf.RawInstruction {
 	)
 }
 
-func assemble(t testing.TB, ins ...bpf.Instruction) []bpf.RawInstruction {
+func assembleFilter(t testing.TB, ins ...bpf.Instruction) []bpf.RawInstruction {
 	t.Helper()
 	prog, err := bpf.Assemble(ins)
 	if err != nil {
@@ -121,30 +121,30 @@ func assemble(t testing.TB, ins ...bpf.Instruction) []bpf.RawInstruction {
 	return prog
 }
 
-// pkt is a captured packet, copied.
-type pkt struct {
+// capturedPacket is a packet ReadPacket returned, copied.
+type capturedPacket struct {
 	ci   capture.CaptureInfo
 	data []byte
 }
 
-// readN reads n packets, or fails the test after slack.
-func readN(t testing.TB, h *capture.Handle, n int) []pkt {
+// readPackets reads n packets, or fails the test after captureSlack.
+func readPackets(t testing.TB, h *capture.Handle, n int) []capturedPacket {
 	t.Helper()
-	h.SetReadDeadline(time.Now().Add(slack))
+	h.SetReadDeadline(time.Now().Add(captureSlack))
 	defer h.SetReadDeadline(time.Time{})
-	var got []pkt
+	var got []capturedPacket
 	for len(got) < n {
 		ci, b, err := h.ReadPacket()
 		if err != nil {
 			t.Fatalf("after %d of %d packets: %v", len(got), n, err)
 		}
-		got = append(got, pkt{ci, append([]byte(nil), b...)})
+		got = append(got, capturedPacket{ci, append([]byte(nil), b...)})
 	}
 	return got
 }
 
-// expectNone reads for d and fails on any packet.
-func expectNone(t testing.TB, h *capture.Handle, d time.Duration) {
+// expectNoPacket reads for d and fails on any packet.
+func expectNoPacket(t testing.TB, h *capture.Handle, d time.Duration) {
 	t.Helper()
 	h.SetReadDeadline(time.Now().Add(d))
 	defer h.SetReadDeadline(time.Time{})
@@ -154,8 +154,8 @@ func expectNone(t testing.TB, h *capture.Handle, d time.Duration) {
 	}
 }
 
-// udpOf decodes an Ethernet, IPv4, UDP frame.
-func udpOf(t testing.TB, b []byte) (packet.IPv4, packet.UDP, []byte) {
+// decodeUDP decodes an Ethernet, IPv4, UDP frame.
+func decodeUDP(t testing.TB, b []byte) (packet.IPv4, packet.UDP, []byte) {
 	t.Helper()
 	var eth packet.Ethernet
 	var ip packet.IPv4
@@ -179,9 +179,9 @@ func udpOf(t testing.TB, b []byte) (packet.IPv4, packet.UDP, []byte) {
 	return ip, udp, p
 }
 
-func sendUDP(t testing.TB, from *rawsock.Conn, to uint16, msg string) {
+func sendUDPTo(t testing.TB, from *rawsock.Conn, to uint16, msg string) {
 	t.Helper()
-	if err := from.SendtoInet([]byte(msg), 0, netip.AddrPortFrom(loopback.Addr(), to)); err != nil {
+	if err := from.SendtoInet([]byte(msg), 0, netip.AddrPortFrom(lo4.Addr(), to)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -190,26 +190,26 @@ func sendUDP(t testing.TB, from *rawsock.Conn, to uint16, msg string) {
 // leaving (PACKET_OUTGOING) and once arriving (PACKET_HOST), with its
 // fields intact.
 func TestUDPLoopback(t *testing.T) {
-	ns := host(t)
-	a := socketIn(t, ns, unix.SOCK_DGRAM, 0, loopback)
-	b := socketIn(t, ns, unix.SOCK_DGRAM, 0, loopback)
-	pa, pb := port(t, a), port(t, b)
-	h := openIn(t, ns, capture.Config{Interface: "lo", Filter: udpPortFilter(t, pb)})
+	ns := captureHost(t)
+	a := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
+	b := socketInNS(t, ns, unix.SOCK_DGRAM, 0, lo4)
+	pa, pb := localPort(t, a), localPort(t, b)
+	h := openCapture(t, ns, capture.Config{Interface: "lo", Filter: udpDstPortFilter(t, pb)})
 	if h.Ifindex() != 1 || h.LinkType() != 1 {
 		t.Errorf("Ifindex %d, LinkType %d; want 1 and 1 on lo", h.Ifindex(), h.LinkType())
 	}
 	const n = 5
 	before := time.Now()
 	for i := range n {
-		sendUDP(t, a, pb, "datagram "+string(rune('0'+i)))
+		sendUDPTo(t, a, pb, "datagram "+string(rune('0'+i)))
 	}
-	sendUDP(t, b, pa, "the other way: filtered out")
-	got := readN(t, h, 2*n)
+	sendUDPTo(t, b, pa, "the other way: filtered out")
+	got := readPackets(t, h, 2*n)
 	types := map[uint8]int{}
 	for i, p := range got {
-		ip, udp, payload := udpOf(t, p.data)
+		ip, udp, payload := decodeUDP(t, p.data)
 		want := "datagram " + string(rune('0'+i/2))
-		if ip.Src != loopback.Addr() || ip.Dst != loopback.Addr() || udp.SrcPort != pa || udp.DstPort != pb || string(payload) != want {
+		if ip.Src != lo4.Addr() || ip.Dst != lo4.Addr() || udp.SrcPort != pa || udp.DstPort != pb || string(payload) != want {
 			t.Errorf("packet %d: %v:%d > %v:%d %q; want 127.0.0.1:%d > 127.0.0.1:%d %q", i, ip.Src, udp.SrcPort, ip.Dst, udp.DstPort, payload, pa, pb, want)
 		}
 		ci := p.ci
@@ -231,5 +231,5 @@ func TestUDPLoopback(t *testing.T) {
 	if types[unix.PACKET_OUTGOING] != n || types[unix.PACKET_HOST] != n {
 		t.Errorf("packet types %v; want %d PACKET_OUTGOING (%d) and %d PACKET_HOST (%d)", types, n, unix.PACKET_OUTGOING, n, unix.PACKET_HOST)
 	}
-	expectNone(t, h, 50*time.Millisecond)
+	expectNoPacket(t, h, 50*time.Millisecond)
 }

@@ -11,22 +11,31 @@ import (
 	"github.com/rawsock/rawsock/rawsock/packet"
 )
 
-// Printer writes one line per Ethernet frame, as tcpdump 4.99 prints it with
-// -n and without -v or -e: the time of day, then IP, IP6 or ARP, addresses
-// and ports, ICMP and ICMPv6 types (with id and seq for echo), UDP lengths,
-// TCP flags, sequence numbers relative to the first ones seen of each
-// connection, window, options and length. A frame cut short or a header that
-// lies is printed as far as it goes, with tcpdump's marks ("[|ip]",
-// "bad-len 10", "truncated-ip - 20 bytes missing!"): never a panic.
+// Printer writes one line per Ethernet frame, as tcpdump 4.99.3 prints it
+// with -n and without -v or -e: the time of day, then IP, IP6 or ARP,
+// addresses and ports, ICMP and ICMPv6 types (with id and seq for echo), UDP
+// lengths, TCP flags, sequence numbers relative to the first ones seen of
+// each connection, window, options and length. With Hex, tcpdump -X's dump
+// follows. A frame cut short or a header that lies is printed as far as it
+// goes, with tcpdump's marks ("[|ip]", "bad-len 10", "truncated-ip - 20
+// bytes missing!"), quirks included: never a panic.
 //
-// What tcpdump decodes beyond that (application protocols by port, GRE,
-// IPv6 extension headers, VLAN tags, 802.3 frames) is printed as tcpdump
-// prints a protocol it does not know; print_test.go lists each such case.
+// The tests compare it with tcpdump line for line, on a corpus, on every IP
+// protocol number, on live captures and on 20000 mutated frames. It differs
+// where tcpdump decodes further: application protocols by port (DNS, NTP,
+// HTTP, ...), the IP protocols GRE, ESP, AH, IGMP, OSPF, PIM, SCTP, DCCP and
+// the others tcpdumpDecodes lists in print_test.go (printed here as tcpdump
+// prints a protocol it does not know: "ip-proto-47 24"), IPv6 extension
+// headers, the bodies of ICMPv6 MLD, router advertisement and redirect
+// messages and of ICMP router advertisements, the TCP options md5, scps,
+// uto, tcp-ao, mptcp, tfo and exp (printed as unknown options), and names of
+// EtherTypes other than IPv4, IPv6 and ARP (printed "Unknown": VLAN tags and
+// 802.3 frames among them, which Linux rarely delivers on AF_PACKET).
 //
 // A Printer keeps per-connection TCP state, as tcpdump does, so print the
-// packets of one capture through one Printer, from one goroutine. In the
-// plain line mode it does not allocate once its buffers have grown (a new
-// TCP connection adds a map entry; the map is cleared at 65536 entries).
+// packets of one capture through one Printer, from one goroutine. It does
+// not allocate once its buffer has grown, but for Verbose's dump and a new
+// TCP connection's map entry (the map is cleared at 65536 connections).
 type Printer struct {
 	W        io.Writer
 	Hex      bool           // -X: the bytes from the IP (or ARP) header on, in hex and ASCII
@@ -192,7 +201,7 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 		return appendProto(b, proto)
 	}
 	if hlen > len(ip) { // checked where tcpdump does: after the fragment's line, before the protocol's
-		if proto != packet.ProtoTCP && proto != packet.ProtoUDP {
+		if !printsOwnAddrs(proto) {
 			b = appendAddrs(b, src, dst)
 			b = append(b, ": "...)
 		}
@@ -200,6 +209,12 @@ func (p *Printer) ipv4(b, ip []byte, length int) []byte {
 	}
 	fragmented := flagsOff&0x2000 != 0
 	return p.upper(b, proto, ip[hlen:], ipLen-hlen, src, dst, fragmented)
+}
+
+// printsOwnAddrs reports whether tcpdump leaves the addresses to the
+// protocol's printer, which adds the ports: TCP, UDP, DCCP and SCTP.
+func printsOwnAddrs(proto uint8) bool {
+	return proto == packet.ProtoTCP || proto == packet.ProtoUDP || proto == 33 || proto == 132
 }
 
 func appendProto(b []byte, proto uint8) []byte {
@@ -225,6 +240,8 @@ func (p *Printer) upper(b []byte, proto uint8, up []byte, length int, src, dst n
 		return p.icmp6(b, up, length)
 	case proto == packet.ProtoICMPv6:
 		return append(b, "[ICMPv6 requires IPv6] (invalid)"...)
+	case proto == packet.ProtoICMP:
+		return append(b, "[ICMP requires IPv4] (invalid)"...)
 	case proto == 59: // IPv6 No Next Header
 		return append(b, "no next header"...)
 	case proto == 77: // the one name tcpdump's protocol table gives to a protocol it does not decode
@@ -446,8 +463,9 @@ func (p *Printer) relative(src, dst netip.Addr, sport, dport int, seq, ack uint3
 }
 
 // tcpOptionNames are tcpdump's names for the options it prints.
-var tcpOptionNames = [...]string{0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
-	6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "ccecho"}
+// (tcpdump 4.99.3 names CC.ECHO with an empty string).
+var tcpOptionNames = map[byte]string{0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack",
+	6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: ""}
 
 // tcpOptions appends ", options [...]" exactly as tcpdump walks them,
 // quirks included: an option whose length disagrees with its kind's gets
@@ -480,8 +498,8 @@ func (p *Printer) tcpOptions(b, t []byte, hlen int, sackBase uint32) (_ []byte, 
 			hl--
 		}
 		hl--
-		if int(opt) < len(tcpOptionNames) && tcpOptionNames[opt] != "" {
-			b = append(b, tcpOptionNames[opt]...)
+		if name, ok := tcpOptionNames[opt]; ok {
+			b = append(b, name...)
 		} else {
 			b = append(b, "unknown-"...)
 			b = appendUint(b, int(opt))
@@ -855,17 +873,16 @@ func (p *Printer) icmp4(b, m []byte, length int) []byte {
 			b = appendUint(b, be16(m[6:8]))
 		}
 	case 14:
-		if ok = need(20); ok {
-			b = append(b, "time stamp reply id "...)
-			b = appendUint(b, be16(m[4:6]))
-			b = append(b, " seq "...)
-			b = appendUint(b, be16(m[6:8]))
-			b = append(b, ": org "...)
-			b = appendMillis(b, binary.BigEndian.Uint32(m[8:12]))
-			b = append(b, ", recv "...)
-			b = appendMillis(b, binary.BigEndian.Uint32(m[12:16]))
-			b = append(b, ", xmit "...)
-			b = appendMillis(b, binary.BigEndian.Uint32(m[16:20]))
+		if !need(20) { // checked first in tcpdump
+			return trunc(b[:mark], "icmp")
+		}
+		b = append(b, "time stamp reply id "...)
+		b = appendUint(b, be16(m[4:6]))
+		b = append(b, " seq "...)
+		b = appendUint(b, be16(m[6:8]))
+		for i, what := range [3]string{": org ", ", recv ", ", xmit "} {
+			b = append(b, what...)
+			b = appendMillis(b, binary.BigEndian.Uint32(m[8+4*i:]))
 		}
 	case 18:
 		if ok = need(12); ok {

@@ -3,6 +3,7 @@ package capture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -238,6 +239,8 @@ func printCorpus(t testing.TB) []corpusFrame {
 		Flags: S | packet.TCPEce | packet.TCPCwr, Window: 64240, Options: []byte{2, 4, 5, 0xb4, 99, 4, 0xab, 0xcd, 0, 0}}, a4, b4, nil)))
 	add("tcp odd options", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: ciss + 7, Ack: siss + 9,
 		Flags: A, Window: 502, Options: []byte{6, 6, 0, 0, 0, 1, 11, 6, 0, 0, 0, 2, 4, 4, 1, 1}}, a4, b4, nil)))
+	add("tcp ccecho option", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: 1000, DstPort: 2000, Seq: 1,
+		Flags: S, Window: 1, Options: []byte{13, 6, 0, 0, 7, 0xd3, 1, 0}}, a4, b4, nil)))
 	add("tcp no flags", f.ip4(v4(packet.ProtoTCP, a4, b4), f.tcp(packet.TCP{SrcPort: cport, DstPort: sport, Seq: 99, Window: 1}, a4, b4, nil)))
 	// Equal ports: tcpdump orders the connection by address instead.
 	add("tcp same ports syn-ack", f.ip4(v4(packet.ProtoTCP, b4, a4), f.tcp(packet.TCP{SrcPort: 5000, DstPort: 5000, Seq: 1000, Ack: 501,
@@ -285,6 +288,7 @@ func printCorpus(t testing.TB) []corpusFrame {
 	add("ipv6 no next header", f.ip6(v6(59, a6, b6), nil))
 	add("ipv4 protocol 253", f.ip4(v4(253, a4, b4), make([]byte, 12)))
 	add("ipv6 protocol 253", f.ip6(v6(253, a6, b6), make([]byte, 12)))
+	add("icmp over ipv6", f.ip6(v6(packet.ProtoICMP, a6, b6), f.icmp(packet.ProtoICMP, 8, 0, 1, 1, nil, a6, b6)))
 	add("udp dns port", f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 53, a4, b4, make([]byte, 12))))
 	unknown := f.eth(0x88b5, []byte("local experimental ethertype"))
 	add("unknown ethertype", unknown)
@@ -322,6 +326,8 @@ func printCorpus(t testing.TB) []corpusFrame {
 		corpusFrame{name: "udp with options past the capture", frame: mangled(find("udp"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
 		corpusFrame{name: "fragment with options past the capture", frame: mangled(find("last fragment"), func(b []byte) { b[0] = 0x47 })[:14+26], wire: 60},
 		corpusFrame{name: "tcp options end before the cut", frame: mangled(tcpData, func(b []byte) { b[41] = 0 })[:14+20+30], wire: len(tcpData)},
+		corpusFrame{name: "icmp time stamp reply cut", frame: find("icmp time stamp reply")[:14+20+12], wire: 14 + 20 + 20},
+		corpusFrame{name: "dccp with options past the capture", frame: mangled(find("udp"), func(b []byte) { b[0], b[9] = 0x47, 33 })[:14+26], wire: 60},
 		corpusFrame{name: "snaplen cut udp", frame: f.ip4(v4(packet.ProtoUDP, a4, b4), f.udp(40000, 40001, a4, b4, make([]byte, 1000)))[:96], wire: 14 + 20 + 8 + 1000},
 		corpusFrame{name: "truncated ipv6 header", frame: find("icmp6 echo request")[:14+30], wire: 14 + 40 + 64},
 		corpusFrame{name: "truncated arp", frame: find("arp request")[:14+20], wire: 60},
@@ -606,7 +612,7 @@ var tcpdumpGoesFurther = []struct {
 		}
 		n, _ := strconv.Atoi(m[2])
 		_, decoded := tcpdumpDecodes[n]
-		return decoded || m[1] == "6" && (n == 0 || n == 43 || n == 44 || n == 60 || n == 135)
+		return decoded || m[1] == "6" && (n == 0 || n == 43 || n == 44 || n == 60 || n == 62 || n == 135)
 	}},
 	{"an application protocol tcpdump decodes by port", func(got, want string) bool {
 		udp := regexp.MustCompile(`^(.*: )UDP, (bad )?length`).FindStringSubmatch(got)
@@ -619,8 +625,14 @@ var tcpdumpGoesFurther = []struct {
 		return m != "" && strings.Contains(want, m)
 	}},
 	{"an EtherType or ARP protocol tcpdump has a name for", func(got, want string) bool {
-		return (strings.Contains(got, "ethertype Unknown (0x") || strings.Contains(got, "Unknown Protocol (0x")) &&
-			!strings.Contains(want, "Unknown")
+		return strings.Contains(got, "ethertype Unknown (0x") && !strings.Contains(want, "ethertype Unknown (0x") ||
+			strings.Contains(got, "Unknown Protocol (0x") && !strings.Contains(want, "Unknown Protocol (0x")
+	}},
+	{"ARP over ATM (hardware type 19), which tcpdump decodes", func(got, want string) bool {
+		return strings.HasPrefix(want, "ARP, ATM")
+	}},
+	{"an ICMP router advertisement, whose body tcpdump decodes", func(got, want string) bool {
+		return strings.Contains(got, "ICMP type-#9,") && strings.Contains(want, "ICMP router advertisement")
 	}},
 	{"a TCP option tcpdump decodes (md5, scps, uto, tcp-ao, mptcp, tfo, exp)", func(got, want string) bool {
 		m := regexp.MustCompile(`unknown-(19|20|28|29|30|34|253|254)\b`).FindString(got)
@@ -689,5 +701,121 @@ func TestPrintMutations(t *testing.T) {
 			kinds[why]++
 		}
 		t.Logf("tcpdump %s: %d frames; those printed otherwise, all by a listed kind: %v", strings.Join(m.flags, " "), len(ps), kinds)
+	}
+}
+
+// TestPrintVerbose: -v adds the annotated dump of package packet after the
+// line, and -X's hex comes between them.
+func TestPrintVerbose(t *testing.T) {
+	var frame []byte
+	for _, c := range printCorpus(t) {
+		if c.name == "udp" {
+			frame = c.frame
+		}
+	}
+	var out bytes.Buffer
+	p := Printer{W: &out, Verbose: true, Hex: true, Location: time.UTC}
+	if err := p.Print(CaptureInfo{Timestamp: corpusStart}, frame); err != nil {
+		t.Fatal(err)
+	}
+	want := "07:00:00.123456 IP 192.0.2.1.40000 > 198.51.100.7.40001: UDP, length 5\n" +
+		"\t0x0000:  4500 0021 1c46 4000 4011 324a c000 0201  E..!.F@.@.2J....\n" +
+		"\t0x0010:  c633 6407 9c40 9c41 000d 9743 6865 6c6c  .3d..@.A...Chell\n" +
+		"\t0x0020:  6f00 0000 0000 0000 0000 0000 0000       o.............\n" +
+		packet.Dump(frame, packet.LayerEthernet)
+	if out.String() != want {
+		t.Errorf("printed\n%s\nwant\n%s", out.String(), want)
+	}
+	if !strings.Contains(want, "UDP header, 8 bytes") {
+		t.Errorf("the dump does not show the UDP header:\n%s", want)
+	}
+}
+
+// TestPrintLocation: times are printed in Location, time.Local when nil.
+func TestPrintLocation(t *testing.T) {
+	ci := CaptureInfo{Timestamp: time.Date(2026, 12, 3, 23, 59, 59, 999999999, time.UTC)}
+	frame := printCorpus(t)[0].frame
+	for _, c := range []struct {
+		loc  *time.Location
+		want string
+	}{
+		{time.UTC, "23:59:59.999999 "},
+		{time.FixedZone("UTC+2", 2*3600), "01:59:59.999999 "},
+		{nil, ci.Timestamp.In(time.Local).Format("15:04:05.000000 ")},
+	} {
+		var out bytes.Buffer
+		p := Printer{W: &out, Location: c.loc}
+		if err := p.Print(ci, frame); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.String(), c.want) {
+			t.Errorf("location %v: printed %q, want it to start %q", c.loc, out.String(), c.want)
+		}
+	}
+}
+
+// TestPrintWriteError: Print returns the writer's error.
+func TestPrintWriteError(t *testing.T) {
+	p := Printer{W: &failAfter{n: 0}, Location: time.UTC}
+	if err := p.Print(CaptureInfo{Timestamp: corpusStart}, printCorpus(t)[0].frame); !errors.Is(err, errFail) {
+		t.Errorf("Print to a failing writer: %v, want %v", err, errFail)
+	}
+}
+
+// BenchmarkPrintFile reads and prints a file of 100000 packets (the corpus
+// over and over) with Reader and Printer, and with tcpdump -n -r, side by
+// side; ns/packet is the figure to compare (tcpdump's includes its start).
+func BenchmarkPrintFile(b *testing.B) {
+	var ps []pcapPacket
+	for len(ps) < 100000 {
+		ps = append(ps, corpusPackets(b)...)
+	}
+	ps = ps[:100000]
+	file := writePcap(b, ps)
+	path := filepath.Join(b.TempDir(), "bench.pcap")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	for _, m := range printModes {
+		b.Run("Printer"+strings.Join(m.flags, ""), func(b *testing.B) {
+			for b.Loop() {
+				f, err := os.Open(path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r, err := NewReader(f)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p := Printer{W: io.Discard, Hex: m.hex, Location: time.UTC}
+				var buf []byte
+				for {
+					ci, data, err := r.ReadPacket(buf)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					if err := p.Print(ci, data); err != nil {
+						b.Fatal(err)
+					}
+					buf = data
+				}
+				f.Close()
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ps)), "ns/packet")
+		})
+		b.Run("tcpdump"+strings.Join(m.flags, ""), func(b *testing.B) {
+			tcpdump := needTool(b, "tcpdump")
+			for b.Loop() {
+				cmd := exec.Command(tcpdump, append(append([]string{}, m.flags...), "-r", path)...)
+				cmd.Env = append(os.Environ(), "TZ=UTC")
+				if err := cmd.Run(); err != nil { // stdout and stderr go to /dev/null
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(ps)), "ns/packet")
+		})
 	}
 }

@@ -14,7 +14,7 @@ import (
 // TestOpenErrors: bad input gives one line naming the cause, and leaks no
 // fd (the error paths close the socket and unmap the ring).
 func TestOpenErrors(t *testing.T) {
-	ns := host(t)
+	ns := captureHost(t)
 	jumpPastEnd := []bpf.RawInstruction{{Op: unix.BPF_JMP | unix.BPF_JA, K: 5}, {Op: unix.BPF_RET | unix.BPF_K}}
 	tests := []struct {
 		name string
@@ -57,7 +57,7 @@ func TestOpenErrors(t *testing.T) {
 // TestNoFDLeak: Open and Close leave no fd behind, and Close twice is
 // harmless.
 func TestNoFDLeak(t *testing.T) {
-	ns := host(t)
+	ns := captureHost(t)
 	before := socktest.FDCount(t)
 	for range 20 {
 		err := ns.Do(func() error {

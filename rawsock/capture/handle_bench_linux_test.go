@@ -33,38 +33,38 @@ func BenchmarkCapture(b *testing.B) {
 		for _, rate := range []int{50_000, 200_000, 0} {
 			for _, rd := range []struct {
 				name string
-				open func(b *testing.B, ns nsDoer, prog []bpf.RawInstruction, mem int) reader
+				open func(b *testing.B, ns benchNS, prog []bpf.RawInstruction, mem int) benchReader
 			}{
-				{"ring", openRing},
-				{"recvfrom", openRecvfrom},
+				{"ring", openBenchRing},
+				{"recvfrom", openBenchRecvfrom},
 			} {
 				r := fmt.Sprint(rate)
 				if rate == 0 {
 					r = "max"
 				}
 				name := fmt.Sprintf("mem=%dMiB/rate=%s/%s", mem>>20, r, rd.name)
-				b.Run(name, func(b *testing.B) { benchCapture(b, rate, mem, rd.open) })
+				b.Run(name, func(b *testing.B) { runCaptureBench(b, rate, mem, rd.open) })
 			}
 		}
 	}
 }
 
-type nsDoer interface{ Do(func() error) error }
+type benchNS interface{ Do(func() error) error }
 
-// reader reads packets until closed; stats returns the kernel's totals.
-type reader interface {
+// benchReader reads packets until closed; stats returns the kernel's totals.
+type benchReader interface {
 	read() error
 	close()
 	stats() (packets, drops uint64)
 }
 
-func benchCapture(b *testing.B, rate, mem int, open func(*testing.B, nsDoer, []bpf.RawInstruction, int) reader) {
-	ns := host(b)
-	sink := socketIn(b, ns, unix.SOCK_DGRAM, 0, loopback)
-	src := socketIn(b, ns, unix.SOCK_DGRAM, 0, loopback)
-	psink := port(b, sink)
-	r := open(b, ns, udpPortFilter(b, psink), mem)
-	var captured atomic.Int64
+func runCaptureBench(b *testing.B, rate, mem int, open func(*testing.B, benchNS, []bpf.RawInstruction, int) benchReader) {
+	ns := captureHost(b)
+	sink := socketInNS(b, ns, unix.SOCK_DGRAM, 0, lo4)
+	src := socketInNS(b, ns, unix.SOCK_DGRAM, 0, lo4)
+	psink := localPort(b, sink)
+	r := open(b, ns, udpDstPortFilter(b, psink), mem)
+	var ncaptured atomic.Int64
 	rdone := make(chan error, 1)
 	go func() {
 		for {
@@ -72,12 +72,12 @@ func benchCapture(b *testing.B, rate, mem int, open func(*testing.B, nsDoer, []b
 				rdone <- err
 				return
 			}
-			captured.Add(1)
+			ncaptured.Add(1)
 		}
 	}()
 	msgs := make([]rawsock.Message, 32)
 	for i := range msgs {
-		msgs[i] = rawsock.Message{Buf: make([]byte, 64), Addr: netip.AddrPortFrom(loopback.Addr(), psink)}
+		msgs[i] = rawsock.Message{Buf: make([]byte, 64), Addr: netip.AddrPortFrom(lo4.Addr(), psink)}
 	}
 	burst := rate / 1000
 	b.ResetTimer()
@@ -106,19 +106,19 @@ func benchCapture(b *testing.B, rate, mem int, open func(*testing.B, nsDoer, []b
 	b.StopTimer()
 	// Done when nothing more arrives for 100 ms (the ring's blocks are
 	// handed over within 8 ms), or after 5 s.
-	for last, idle := captured.Load(), time.Now(); time.Since(idle) < 100*time.Millisecond && time.Since(start) < sent+5*time.Second; {
+	for last, idle := ncaptured.Load(), time.Now(); time.Since(idle) < 100*time.Millisecond && time.Since(start) < sent+5*time.Second; {
 		time.Sleep(10 * time.Millisecond)
-		if n := captured.Load(); n != last {
+		if n := ncaptured.Load(); n != last {
 			last, idle = n, time.Now()
 		}
 	}
 	packets, drops := r.stats()
 	r.close()
-	if err := <-rdone; !errors.Is(err, errReaderClosed) {
+	if err := <-rdone; !errors.Is(err, errBenchClosed) {
 		b.Logf("reader: %v", err)
 	}
 	want := 2 * float64(b.N)
-	b.ReportMetric(100*float64(captured.Load())/want, "%captured")
+	b.ReportMetric(100*float64(ncaptured.Load())/want, "%captured")
 	b.ReportMetric(100*float64(drops)/want, "%dropped")
 	b.ReportMetric(want/sent.Seconds(), "pkts/s")
 	if packets != uint64(2*b.N) {
@@ -126,11 +126,11 @@ func benchCapture(b *testing.B, rate, mem int, open func(*testing.B, nsDoer, []b
 	}
 }
 
-var errReaderClosed = errors.New("closed")
+var errBenchClosed = errors.New("closed")
 
-type ringReader struct{ h *capture.Handle }
+type benchRing struct{ h *capture.Handle }
 
-func openRing(b *testing.B, ns nsDoer, prog []bpf.RawInstruction, mem int) reader {
+func openBenchRing(b *testing.B, ns benchNS, prog []bpf.RawInstruction, mem int) benchReader {
 	var h *capture.Handle
 	if err := ns.Do(func() (err error) {
 		h, err = capture.Open(capture.Config{Interface: "lo", Filter: prog, RingBlockSize: mem / 8, RingBlocks: 8})
@@ -138,30 +138,30 @@ func openRing(b *testing.B, ns nsDoer, prog []bpf.RawInstruction, mem int) reade
 	}); err != nil {
 		b.Fatal(err)
 	}
-	return ringReader{h}
+	return benchRing{h}
 }
 
-func (r ringReader) read() error {
+func (r benchRing) read() error {
 	_, _, err := r.h.ReadPacket()
 	if err != nil && r.h.Close() == nil {
-		return errReaderClosed
+		return errBenchClosed
 	}
 	return err
 }
-func (r ringReader) close() { r.h.Close() }
-func (r ringReader) stats() (uint64, uint64) {
+func (r benchRing) close() { r.h.Close() }
+func (r benchRing) stats() (uint64, uint64) {
 	st, _ := r.h.Stats()
 	return st.Packets, st.Drops
 }
 
-// recvfromReader is the plain loop: one recvfrom(2) per packet into a
+// benchRecvfrom is the plain loop: one recvfrom(2) per packet into a
 // buffer of its own, the packet socket's queue in between.
-type recvfromReader struct {
+type benchRecvfrom struct {
 	c   *rawsock.Conn
 	buf []byte
 }
 
-func openRecvfrom(b *testing.B, ns nsDoer, prog []bpf.RawInstruction, mem int) reader {
+func openBenchRecvfrom(b *testing.B, ns benchNS, prog []bpf.RawInstruction, mem int) benchReader {
 	var c *rawsock.Conn
 	err := ns.Do(func() (err error) {
 		if c, err = rawsock.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0); err != nil {
@@ -185,18 +185,18 @@ func openRecvfrom(b *testing.B, ns nsDoer, prog []bpf.RawInstruction, mem int) r
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &recvfromReader{c: c, buf: make([]byte, 65536)}
+	return &benchRecvfrom{c: c, buf: make([]byte, 65536)}
 }
 
-func (r *recvfromReader) read() error {
+func (r *benchRecvfrom) read() error {
 	_, err := r.c.Recv(r.buf, 0)
 	if err != nil && r.c.Close() == nil {
-		return errReaderClosed
+		return errBenchClosed
 	}
 	return err
 }
-func (r *recvfromReader) close() { r.c.Close() }
-func (r *recvfromReader) stats() (uint64, uint64) {
+func (r *benchRecvfrom) close() { r.c.Close() }
+func (r *benchRecvfrom) stats() (uint64, uint64) {
 	var st unix.TpacketStats
 	r.c.GetsockoptBytes(unix.SOL_PACKET, unix.PACKET_STATISTICS, unsafe.Slice((*byte)(unsafe.Pointer(&st)), unsafe.Sizeof(st)))
 	return uint64(st.Packets), uint64(st.Drops)
