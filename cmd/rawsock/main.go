@@ -5,6 +5,7 @@
 //	rawsock ping HOST            ICMP echo, as iputils ping
 //	rawsock send ...             one hand-built IPv4 packet (IP_HDRINCL)
 //	rawsock traceroute HOST      the route, hop by hop
+//	rawsock sniff [EXPR]         packets as tcpdump -n shows them; pcap files
 //
 // Each subcommand lives in its own file and registers itself; the files hold
 // flags and output only, the work is in the rawsock packages.
