@@ -13,6 +13,11 @@ type CaptureInfo struct {
 	Ifindex    int
 	PacketType uint8  // sll_pkttype: PACKET_HOST, PACKET_OUTGOING, ... (packet(7))
 	Protocol   uint16 // sll_protocol, the EtherType in host byte order
+	// HardwareType is sll_hatype, the ARPHRD_ of the packet's interface
+	// (ARPHRD_ETHER, ARPHRD_LOOPBACK, ARPHRD_NONE for tun, ...): on all
+	// interfaces at once, it says whether the bytes start with an Ethernet
+	// header.
+	HardwareType uint16
 }
 
 // Stats are the kernel's PACKET_STATISTICS, as running totals: the kernel
