@@ -169,7 +169,8 @@ func bytesRow(layer, name string, off int, sent, wire []byte) FieldChange {
 // differs: "kernel" where raw(7) says Linux fills it in, "CHANGED" where it
 // does not (which would be news).
 func WriteComparison(w io.Writer, rows []FieldChange) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var sb strings.Builder
+	tw := tabwriter.NewWriter(&sb, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "offset\theader\tfield\twritten\ton the wire\t")
 	for _, r := range rows {
 		mark := ""
@@ -183,8 +184,11 @@ func WriteComparison(w io.Writer, rows []FieldChange) error {
 		}
 		fmt.Fprintf(tw, "%04x\t%s\t%s\t%s\t%s\t%s\n", r.Offset, r.Layer, r.Name, r.Sent, r.Wire, mark)
 	}
-	if err := tw.Flush(); err != nil {
-		return err
+	tw.Flush()
+	for _, l := range strings.Split(strings.TrimSuffix(sb.String(), "\n"), "\n") {
+		if _, err := io.WriteString(w, strings.TrimRight(l, " ")+"\n"); err != nil {
+			return err
+		}
 	}
 	var changed []string
 	for _, r := range rows {
