@@ -72,14 +72,7 @@ func TestSendShowKernel(t *testing.T) {
 }
 
 func TestSendShowKernelNoPrivilege(t *testing.T) {
-	args := []string{"send", "--show-kernel", "--dst", "127.0.0.1", "--payload", "x"}
-	var stderr string
-	var code int
-	if rawErr() != nil {
-		_, stderr, code = runCmd(args...)
-	} else {
-		_, stderr, code = runUnprivileged(t, args...)
-	}
+	_, stderr, code := runWithoutRaw(t, "send", "--show-kernel", "--dst", "127.0.0.1", "--payload", "x")
 	if code != 2 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "operation not permitted") || !strings.Contains(stderr, "CAP_NET_RAW") {
 		t.Errorf("exit %d, stderr %q: want 2 and one line with the privilege hint", code, stderr)
 	}
