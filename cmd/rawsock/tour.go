@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rawsock/rawsock/rawsock"
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -217,6 +218,20 @@ func (s *stepRun) socket(family, typ, proto int) (*rawsock.Conn, error) {
 		return nil, err
 	}
 	return c, s.track(c)
+}
+
+// loopbackSocket opens a socket of type typ bound to ('127.0.0.1', 0) and
+// returns it with the address the kernel gave it.
+func (s *stepRun) loopbackSocket(typ int) (*rawsock.Conn, unix.Sockaddr, error) {
+	c, err := s.socket(rawsock.AF_INET, typ, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.Bind(loopback4()); err != nil {
+		return nil, nil, err
+	}
+	addr, err := c.Getsockname()
+	return c, addr, err
 }
 
 // track arranges for c to be closed with the step, and bounds its calls

@@ -60,14 +60,7 @@ func (l *wireLog) say(who, format string, args ...any) {
 }
 
 func runWire(s *stepRun) error {
-	srv, err := s.socket(rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
-	if err != nil {
-		return err
-	}
-	if err := srv.Bind(loopback4()); err != nil {
-		return err
-	}
-	addr, err := srv.Getsockname()
+	srv, addr, err := s.loopbackSocket(rawsock.SOCK_STREAM)
 	if err != nil {
 		return err
 	}
