@@ -44,7 +44,7 @@ func watchOutgoing(s *sendSpec, pkt []byte) (*kernelWatch, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := capture.Open(capture.Config{Filter: prog, RingBlocks: 2, RingBlockSize: 1 << 17, RingTimeout: time.Millisecond})
+	h, err := capture.Open(capture.Config{Filter: prog, RingBlocks: 4, RingBlockSize: 1 << 16, RingTimeout: time.Millisecond})
 	if err != nil {
 		return nil, err
 	}

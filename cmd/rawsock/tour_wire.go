@@ -73,7 +73,7 @@ func runWire(s *stepRun) error {
 		return err
 	}
 	// Small blocks handed over at once: the packets are read as they come.
-	h, err := capture.Open(capture.Config{Interface: "lo", Filter: prog, RingBlocks: 2, RingBlockSize: 1 << 16, RingTimeout: time.Millisecond})
+	h, err := capture.Open(capture.Config{Interface: "lo", Filter: prog, RingBlocks: 4, RingBlockSize: 1 << 16, RingTimeout: time.Millisecond})
 	if err != nil {
 		return err
 	}
