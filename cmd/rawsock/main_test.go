@@ -53,6 +53,16 @@ func TestRunUsage(t *testing.T) {
 	}
 }
 
+// runWithoutRaw runs "rawsock ARGS..." without CAP_NET_RAW: in this
+// process when it lacks the capability, else as uid 65534.
+func runWithoutRaw(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	if rawErr() != nil {
+		return runCmd(args...)
+	}
+	return runUnprivileged(t, args...)
+}
+
 // runUnprivileged runs "rawsock ARGS..." as uid 65534 with no capabilities:
 // the test binary, copied where that user may run it, acting as the
 // command (see TestMain). It skips t when not root.

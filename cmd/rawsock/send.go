@@ -39,6 +39,11 @@ without a checksum (0, which IPv4 allows) and TCP is refused. The kernel
 routes by the sendto(2) address (--dst) and does not fragment: a packet
 over the route's MTU fails with EMSGSIZE.
 
+--show-kernel captures the packet on its way out (the PACKET_OUTGOING copy
+AF_PACKET sees on the egress interface) and prints it beside what was
+written, field by field, marking what the kernel filled in. --tot-len 0 and
+--ip-csum 0 leave those two to the kernel, as a C program would.
+
 Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary);
 --dry-run prints the dump without sending and needs nothing.
 
@@ -49,6 +54,7 @@ Examples:
   sudo rawsock send --dst 127.0.0.1 --proto udp --dport 9999 --payload hello
   sudo rawsock send --dst 127.0.0.1 --proto icmp --ttl 1 --payload-hex 6869
   sudo rawsock send --dst 127.0.0.1 --proto tcp --dport 80 --flags S --df
+  sudo rawsock send --dst 127.0.0.1 --src 0.0.0.0 --id 0 --tot-len 0 --ip-csum 0 --show-kernel
   rawsock send --dry-run --dst 192.0.2.1 --src 0.0.0.0 --id 0
 
 flags:
@@ -82,6 +88,9 @@ type sendSpec struct {
 	payload   []byte
 	dryRun    bool
 	traceCall bool
+
+	showKernel     bool // capture the outgoing copy and compare (send_kernel.go)
+	totLen, ipCsum int  // -1: as computed; else written over it
 }
 
 // errHelp is -h: the usage was printed, exit 0.
@@ -139,6 +148,20 @@ func parseSendArgs(args []string, stderr io.Writer) (*sendSpec, error) {
 	hexText := fs.String("payload-hex", "", "payload as hex digits (spaces and colons allowed): 68 69, 68:69")
 	fs.BoolVar(&s.dryRun, "dry-run", false, "print the dump, do not send (no privilege needed)")
 	fs.BoolVar(&s.traceCall, "trace", false, "print every syscall on stderr")
+	fs.BoolVar(&s.showKernel, "show-kernel", false, "capture the packet on its way out and print what the kernel changed, field by field")
+	s.totLen, s.ipCsum = -1, -1
+	u16 := func(name, usage string, p *int) {
+		fs.Func(name, usage, func(v string) error {
+			n, err := strconv.ParseUint(v, 0, 16)
+			if err != nil {
+				return fmt.Errorf("want a number from 0 to 65535, got %q", v)
+			}
+			*p = int(n)
+			return nil
+		})
+	}
+	u16("tot-len", "IPv4 total length to write (default: the real one; 0 leaves it to the kernel)", &s.totLen)
+	u16("ip-csum", "IPv4 header checksum to write (default: the real one; 0 leaves it to the kernel)", &s.ipCsum)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stderr, sendUsage)
@@ -249,6 +272,7 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
 		return 2
 	}
+	s.overrideHeader(pkt)
 	if err := packet.WriteDump(stdout, pkt, packet.LayerIPv4); err != nil {
 		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
 		return 1
@@ -262,6 +286,14 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		rawsock.SetTrace(stderr)
 		defer rawsock.SetTrace(nil)
 	}
+	var watch *kernelWatch
+	if s.showKernel {
+		if watch, err = watchOutgoing(s, pkt); err != nil {
+			fmt.Fprintf(stderr, "rawsock send: --show-kernel: %v\n", err)
+			return 2
+		}
+		defer watch.h.Close()
+	}
 	fd, err := sendHdrincl(pkt, s.dst)
 	if err != nil {
 		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
@@ -272,6 +304,16 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	fmt.Fprintf(stdout, "sendto(%d, %d, {AF_INET, %s:0}) = %d\n", fd, len(pkt), s.dst, len(pkt))
+	if watch != nil {
+		wire, ifname, err := watch.wait()
+		if err == nil {
+			err = showKernel(stdout, pkt, wire, ifname)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "rawsock send: --show-kernel: %v\n", err)
+			return 1
+		}
+	}
 	return 0
 }
 

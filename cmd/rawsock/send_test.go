@@ -406,14 +406,7 @@ func TestSendAnswered(t *testing.T) {
 // TestSendNoPrivilege: without CAP_NET_RAW the error is the one line with
 // the privilege hint, exit 2. As root it runs the command as uid 65534.
 func TestSendNoPrivilege(t *testing.T) {
-	args := []string{"send", "--dst", "127.0.0.1", "--payload", "x"}
-	var stderr string
-	var code int
-	if rawErr() != nil {
-		_, stderr, code = runCmd(args...)
-	} else {
-		_, stderr, code = runUnprivileged(t, args...)
-	}
+	_, stderr, code := runWithoutRaw(t, "send", "--dst", "127.0.0.1", "--payload", "x")
 	if code != 2 {
 		t.Errorf("exit status %d, want 2", code)
 	}

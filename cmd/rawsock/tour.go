@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rawsock/rawsock/rawsock"
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -23,7 +24,9 @@ Prints the family x type x protocol matrix of this kernel, what this process
 may do (CAP_NET_RAW, net.ipv4.ping_group_range) and why, then runs traced
 loopback exchanges: TCP (the tutorial's timestamp server), UDP, AF_UNIX
 SOCK_SEQPACKET, and fd passing with SCM_RIGHTS. Raw steps (ICMP echo to
-127.0.0.1) run with CAP_NET_RAW and are skipped, with the reason, without it.
+127.0.0.1, an IP_HDRINCL datagram, and the TCP exchange seen on the wire
+through an AF_PACKET capture) run with CAP_NET_RAW and are skipped, with the
+reason, without it.
 No arguments, no network beyond loopback.
 
 Exit status: 0 when the tour ran (skipped steps included), 1 when a step
@@ -91,6 +94,7 @@ var tourSteps = []tourStep{
 	stepSCMRights,
 	stepICMPEcho,
 	stepHdrinclUDP,
+	stepWire,
 }
 
 // tour prints the whole tour to w. It returns an error only when a step
@@ -214,6 +218,20 @@ func (s *stepRun) socket(family, typ, proto int) (*rawsock.Conn, error) {
 		return nil, err
 	}
 	return c, s.track(c)
+}
+
+// loopbackSocket opens a socket of type typ bound to ('127.0.0.1', 0) and
+// returns it with the address the kernel gave it.
+func (s *stepRun) loopbackSocket(typ int) (*rawsock.Conn, unix.Sockaddr, error) {
+	c, err := s.socket(rawsock.AF_INET, typ, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := c.Bind(loopback4()); err != nil {
+		return nil, nil, err
+	}
+	addr, err := c.Getsockname()
+	return c, addr, err
 }
 
 // track arranges for c to be closed with the step, and bounds its calls

@@ -23,14 +23,7 @@ An ordinary UDP socket receives the datagram only if that checksum is right.`,
 	run: func(s *stepRun) error {
 		lo := netip.MustParseAddr("127.0.0.1")
 		s.say("server", "udpSerSock = socket(AF_INET, SOCK_DGRAM); udpSerSock.bind(('127.0.0.1', 0))")
-		srv, err := s.socket(rawsock.AF_INET, rawsock.SOCK_DGRAM, 0)
-		if err != nil {
-			return err
-		}
-		if err := srv.Bind(loopback4()); err != nil {
-			return err
-		}
-		addr, err := srv.Getsockname()
+		srv, addr, err := s.loopbackSocket(rawsock.SOCK_DGRAM)
 		if err != nil {
 			return err
 		}

@@ -397,14 +397,14 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 		{2, "total length", func(p []byte) string {
 			s := fmt.Sprintf("total length %d", tl)
 			switch {
+			case tl == 0 && !ctx.quoted:
+				s += " [0: Linux fills it in on IP_HDRINCL]"
 			case tl < hl:
 				s += fmt.Sprintf(" [below the header length %d]", hl)
 			case tl > end-off && ctx.quoted:
 				s += fmt.Sprintf(" (the ICMP error quotes %d of them)", end-off)
 			case tl > end-off:
 				s += fmt.Sprintf(" [only %d bytes present]", end-off)
-			case tl == 0:
-				s += " [0: Linux fills it in on IP_HDRINCL]"
 			}
 			return s
 		}},
@@ -461,6 +461,9 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 	}
 	if !d.options(ctx, off+IPv4HeaderLen, off+hl, end, ipv4OptionName) {
 		return
+	}
+	if tl == 0 && !ctx.quoted {
+		tl = end - off // on IP_HDRINCL the kernel writes the length sent
 	}
 	pend := end
 	if tl >= hl && off+tl < end {

@@ -156,6 +156,8 @@ func TestDumpNotes(t *testing.T) {
 			"header checksum 0x0000 (not set: should be 0x3249; Linux fills it in on IP_HDRINCL)"}},
 		{"source left to the kernel", set(12, 0, 0, 0, 0), LayerIPv4, []string{"source 0.0.0.0 (Linux fills it in on IP_HDRINCL)"}},
 		{"total length below the header", set(2, 0, 10), LayerIPv4, []string{"[below the header length 20]"}},
+		{"total length left to the kernel", set(2, 0, 0), LayerIPv4, []string{
+			"total length 0 [0: Linux fills it in on IP_HDRINCL]", "0014  9c 40                    source port 40000\n"}},
 		{"trailer", append(append([]byte(nil), good...), 0, 0, 0, 0), LayerIPv4, []string{
 			"trailer past the length field (Ethernet padding, or junk), 4 bytes"}},
 		{"UDP length lies", set(24, 0, 99), LayerIPv4, []string{"length 99 [only 14 bytes present]", "length does not match"}},
