@@ -1,9 +1,6 @@
 package rawsock
 
-import (
-	"syscall"
-	"time"
-)
+import "syscall"
 
 // SyscallConn returns a syscall.RawConn for the socket, as net's conns
 // have, for the calls this package has no method for: an ioctl(2), an
@@ -52,7 +49,18 @@ func (r *rawConn) wait(name string, write bool, f func(fd uintptr) bool) error {
 	if err := c.closedCheck(name); err != nil {
 		return err
 	}
-	c.arm(write, time.Time{})
+	// A wait is one more call on its side: serialized with the others, and
+	// under the same per-call timeout and deadlines (start and finish).
+	mu, o, kind := &c.rmu, &c.rop, opRecvmsg
+	if write {
+		mu, o, kind = &c.wmu, &c.wop, opSendmsg
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	o.kind = kind
+	if err := c.start(o, nil); err != nil {
+		return err
+	}
 	var err error
 	if write {
 		err = c.rc.Write(f)
@@ -60,7 +68,7 @@ func (r *rawConn) wait(name string, write bool, f func(fd uintptr) bool) error {
 		err = c.rc.Read(f)
 	}
 	if err != nil {
-		return c.mapPollErr(name, err)
+		err = c.mapPollErr(name, err)
 	}
-	return nil
+	return c.finish(o, nil, err)
 }

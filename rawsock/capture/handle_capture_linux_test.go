@@ -32,7 +32,7 @@ func TestICMPEcho(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Sendto(b, 0, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+	if _, err := c.Sendto(b, 0, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		t.Fatal(err)
 	}
 	got := readPackets(t, h, 4)
@@ -87,7 +87,7 @@ func TestVeth(t *testing.T) {
 	}
 	const n = 3
 	for i := range n {
-		if err := src.SendtoInet([]byte(fmt.Sprint("veth ", i)), 0, netip.AddrPortFrom(l.B4, pdst)); err != nil {
+		if _, err := src.SendtoInet([]byte(fmt.Sprint("veth ", i)), 0, netip.AddrPortFrom(l.B4, pdst)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -137,7 +137,7 @@ func floodUDP(c *rawsock.Conn, to uint16, max int, stop <-chan struct{}, sent *a
 			return
 		default:
 		}
-		if c.SendtoInet(msg, 0, dst) == nil {
+		if _, err := c.SendtoInet(msg, 0, dst); err == nil {
 			sent.Add(1)
 		}
 	}

@@ -18,7 +18,6 @@ import (
 )
 
 const (
-	defaultSnaplen   = 262144
 	defaultBlockSize = 1 << 20
 	defaultBlocks    = 8
 	kernelTimeout    = 8 * time.Millisecond // DEFAULT_PRB_RETIRE_TOV, for a ring made before bind
@@ -39,7 +38,7 @@ func open(cfg Config) (_ *Handle, err error) {
 	}
 	h := &Handle{snaplen: cfg.Snaplen, linkType: 1}
 	if h.snaplen == 0 {
-		h.snaplen = defaultSnaplen
+		h.snaplen = DefaultSnaplen
 	}
 	prog, err := program(cfg.Filter, h.snaplen)
 	if err != nil {

@@ -206,7 +206,7 @@ func decodeUDP(t testing.TB, b []byte) (packet.IPv4, packet.UDP, []byte) {
 
 func sendUDPTo(t testing.TB, from *rawsock.Conn, to uint16, msg string) {
 	t.Helper()
-	if err := from.SendtoInet([]byte(msg), 0, netip.AddrPortFrom(lo4.Addr(), to)); err != nil {
+	if _, err := from.SendtoInet([]byte(msg), 0, netip.AddrPortFrom(lo4.Addr(), to)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -28,7 +28,3 @@ type Stats struct {
 	// FreezeQueueCount is TPACKET_V3's tp_freeze_q_cnt: times the ring was full.
 	FreezeQueueCount uint64
 }
-
-// DefaultSnaplen is tcpdump's default snap length, and the accept value of
-// the programs Compile builds for it.
-const DefaultSnaplen = 262144

@@ -35,7 +35,7 @@ const (
 // MaxCaptureLength is the hard cap whatever the file header says, so a
 // hostile header cannot make the reader allocate gigabytes.
 const (
-	DefaultSnaplen   = 262144
+	DefaultSnaplen   = 262144 // tcpdump's default, and what Open and Compile take for 0
 	MaxCaptureLength = 256 << 20
 )
 
