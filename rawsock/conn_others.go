@@ -79,3 +79,5 @@ func (e *Epoll) close() error                                    { return errNot
 
 func cmsgTypeName(level, typ int) string       { return itoa(typ) }
 func sockaddrStringOS(sa unix.Sockaddr) string { return "?" }
+
+func (c *Conn) rawWait(string, bool, func(uintptr) bool) error { return errNotImplemented }

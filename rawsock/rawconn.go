@@ -40,35 +40,6 @@ func (r *rawConn) Control(f func(fd uintptr)) error {
 	return nil
 }
 
-func (r *rawConn) Read(f func(fd uintptr) bool) error { return r.wait(rawRead, false, f) }
+func (r *rawConn) Read(f func(fd uintptr) bool) error { return r.c.rawWait(rawRead, false, f) }
 
-func (r *rawConn) Write(f func(fd uintptr) bool) error { return r.wait(rawWrite, true, f) }
-
-func (r *rawConn) wait(name string, write bool, f func(fd uintptr) bool) error {
-	c := r.c
-	if err := c.closedCheck(name); err != nil {
-		return err
-	}
-	// A wait is one more call on its side: serialized with the others, and
-	// under the same per-call timeout and deadlines (start and finish).
-	mu, o, kind := &c.rmu, &c.rop, opRecvmsg
-	if write {
-		mu, o, kind = &c.wmu, &c.wop, opSendmsg
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	o.kind = kind
-	if err := c.start(o, nil); err != nil {
-		return err
-	}
-	var err error
-	if write {
-		err = c.rc.Write(f)
-	} else {
-		err = c.rc.Read(f)
-	}
-	if err != nil {
-		err = c.mapPollErr(name, err)
-	}
-	return c.finish(o, nil, err)
-}
+func (r *rawConn) Write(f func(fd uintptr) bool) error { return r.c.rawWait(rawWrite, true, f) }
