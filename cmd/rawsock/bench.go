@@ -20,10 +20,10 @@ func init() {
 const benchUsage = `usage: rawsock bench echo [flags]
 
 Starts each timestamp echo server as a subprocess, and measures them side by
-side in one run with a load generator that verifies every reply byte: rawsock serve in
-goroutine and --loop epoll mode, examples/net-echo-server (the standard
-library's net), examples/epoll-echo-c (built with cc -O2) and its Go port
-examples/epoll-echo-go. Client and servers are pinned to one CPU (taskset),
+side in one run with a load generator that verifies every reply byte:
+rawsock serve in goroutine and --loop epoll mode, examples/net-echo-server
+(the standard library's net), examples/epoll-echo-c (built with cc -O2) and
+its Go port examples/epoll-echo-go. Client and servers are pinned to one CPU (taskset),
 so that the figures are stable on a small machine. Prints a markdown table,
 then a run of --big connections at once.
 
