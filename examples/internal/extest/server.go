@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rawsock/rawsock/rawsock"
 	"github.com/rawsock/rawsock/internal/echobench"
+	"github.com/rawsock/rawsock/rawsock"
 )
 
 // CheckEchoServer puts a TCP echo server at addr through what the
