@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -135,6 +136,15 @@ func serveMain(args []string, stderr io.Writer, sigs <-chan os.Signal, ready fun
 	if *trace {
 		rawsock.SetTrace(stderr)
 		defer rawsock.SetTrace(nil)
+	}
+	if cfg.Loop == echo.LoopEpoll {
+		// The epoll engine wants a second P and leaves GOMAXPROCS to its
+		// caller (see echo.ServerConfig.Loop). Put back on return, for the
+		// tests that run serveMain in their own process.
+		if n := runtime.GOMAXPROCS(0); n < 2 {
+			runtime.GOMAXPROCS(2)
+			defer runtime.GOMAXPROCS(n)
+		}
 	}
 	s, err := echo.Listen(cfg)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -217,6 +218,29 @@ func TestServeStop(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestServeEpollProcs: under GOMAXPROCS 1 (as under taskset -c 0),
+// --loop epoll gives the process the second P its engine wants while it
+// serves, and puts GOMAXPROCS back when it returns; the goroutine loop
+// leaves it alone.
+func TestServeEpollProcs(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, tc := range []struct {
+		loop string
+		want int
+	}{{"epoll", 2}, {"goroutine", 1}} {
+		_, stderr, stop := serving(t, "--addr", "127.0.0.1:0", "--loop", tc.loop, "-q")
+		if n := runtime.GOMAXPROCS(0); n != tc.want {
+			t.Errorf("--loop %s: GOMAXPROCS %d while serving, want %d", tc.loop, n, tc.want)
+		}
+		if code := stop(syscall.SIGTERM); code != 0 {
+			t.Errorf("--loop %s: exit status %d after SIGTERM, want 0: %s", tc.loop, code, stderr)
+		}
+		if n := runtime.GOMAXPROCS(0); n != 1 {
+			t.Errorf("--loop %s: GOMAXPROCS %d after, want 1 again", tc.loop, n)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package echo
 import (
 	"errors"
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -145,8 +144,6 @@ func (l *eloop) run() error {
 	// server has.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	raiseProcs()
-	defer restoreProcs()
 	defer l.cleanup()
 	s := l.s
 	l.now = time.Now()
@@ -202,15 +199,9 @@ func (l *eloop) run() error {
 // loop seldom blocks and yields only cost, so it yields only while
 // epoll_wait averages under sparseBatch events. With GOMAXPROCS 1 (as
 // under taskset -c 0) sysmon also takes the P from any long epoll_wait,
-// there being no idle P: run raises GOMAXPROCS to 2. Measured server CPU
-// per round trip, 64-byte messages, client and server on one CPU:
-//
-//	clients                           1       16      256
-//	never yield, GOMAXPROCS 2       5.4µs   3.8µs   3.4µs
-//	yield if sparse, GOMAXPROCS 2   4.5µs   3.2µs   3.5µs
-//	yield if sparse, GOMAXPROCS 1   4.5µs   3.2µs   4.2µs
-//	goroutine engine                7.6µs   3.9µs   4.0µs
-//	examples/epoll-echo-c           4.0µs   2.6µs   2.8µs
+// there being no idle P: the caller gives the process a second P (see
+// ServerConfig.Loop). The server CPU per round trip of each choice is in
+// README.md, "The epoll engine and GOMAXPROCS".
 const (
 	yieldEvery  = 5 * time.Millisecond
 	sparseBatch = 16
@@ -227,39 +218,6 @@ func (l *eloop) yieldIfSparse(n int) {
 	}
 	l.yielded = l.now
 	l.nwaits, l.nevents = 0, 0
-}
-
-// Blocked in epoll_wait the loop still holds its P; with only one, the
-// program's other goroutines would wait for the runtime to take it back
-// (20µs to 10ms later) at every wait: measured in one process on one CPU,
-// 124µs per round trip instead of 8µs. A second P spares them that (and
-// spares the loop sysmon's handoffs, see yieldIfSparse). The loops count
-// themselves, so that the last one to end puts back the GOMAXPROCS of 1
-// the first one raised.
-var procs struct {
-	sync.Mutex
-	loops  int
-	raised bool
-}
-
-func raiseProcs() {
-	procs.Lock()
-	defer procs.Unlock()
-	if procs.loops++; procs.loops == 1 && runtime.GOMAXPROCS(0) == 1 {
-		runtime.GOMAXPROCS(2)
-		procs.raised = true
-	}
-}
-
-func restoreProcs() {
-	procs.Lock()
-	defer procs.Unlock()
-	if procs.loops--; procs.loops == 0 && procs.raised {
-		procs.raised = false
-		if runtime.GOMAXPROCS(0) == 2 {
-			runtime.GOMAXPROCS(1)
-		}
-	}
 }
 
 func (l *eloop) waiting() {

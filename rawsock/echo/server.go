@@ -72,8 +72,18 @@ type ServerConfig struct {
 	// Loop is LoopGoroutine (default: a goroutine per connection on the
 	// runtime poller) or LoopEpoll (one thread, one level-triggered
 	// epoll(7) set, the C way: the faster engine). Both serve every
-	// network. The epoll loop holds a P while it blocks in epoll_wait, so
-	// while it runs, a GOMAXPROCS of 1 is raised to 2 (and put back after).
+	// network.
+	//
+	// The epoll loop wants a second P, and leaves it to its caller to give
+	// one: GOMAXPROCS is the program's to set, not a library's. Blocked in
+	// epoll_wait(2) the loop's thread still holds its P, so under
+	// GOMAXPROCS 1 (as under taskset -c N) every other goroutine of the
+	// program waits, at every wait, for the runtime's sysmon to take that P
+	// back (20µs to 10ms later), and the loop pays for sysmon's handoffs
+	// too. A program that may run with one P should call
+	// runtime.GOMAXPROCS(2) before Serve, as rawsock serve --loop epoll
+	// does; the cost of not doing so is measured in README.md, "The epoll
+	// engine and GOMAXPROCS".
 	Loop string
 
 	// Log receives the tutorial's lines ("waiting for connection...",

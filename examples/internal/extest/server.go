@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/echobench"
 	"github.com/rawsock/rawsock/rawsock"
-	"github.com/rawsock/rawsock/rawsock/echo"
 )
 
 // CheckEchoServer puts a TCP echo server at addr through what the
@@ -21,13 +21,13 @@ import (
 // server closes.
 func CheckEchoServer(t *testing.T, addr string) {
 	t.Run("load", func(t *testing.T) {
-		res, err := echo.Load(context.Background(), echo.LoadConfig{Addr: addr, Conns: 50, Size: 64, Count: 100, Duration: Wait})
+		res, err := echobench.Load(context.Background(), echobench.LoadConfig{Addr: addr, Conns: 50, Size: 64, Count: 100, Duration: Wait})
 		if err != nil || res.RoundTrips != 5000 || !res.Verified {
 			t.Errorf("got %+v, %v; want 5000 verified round trips", res, err)
 		}
 	})
 	t.Run("long messages", func(t *testing.T) {
-		res, err := echo.Load(context.Background(), echo.LoadConfig{Addr: addr, Conns: 4, Size: 5000, Count: 20, Duration: Wait})
+		res, err := echobench.Load(context.Background(), echobench.LoadConfig{Addr: addr, Conns: 4, Size: 5000, Count: 20, Duration: Wait})
 		if err != nil || res.RoundTrips != 80 || !res.Verified {
 			t.Errorf("got %+v, %v; want 80 verified round trips", res, err)
 		}

@@ -1,4 +1,4 @@
-package echo
+package echobench
 
 import (
 	"bytes"
@@ -11,8 +11,23 @@ import (
 	"time"
 
 	"github.com/rawsock/rawsock/rawsock"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
+	"golang.org/x/sys/unix"
 )
+
+// rawsock/internal/socktest is out of reach from here (Go's internal
+// rule), so these tests open their few sockets themselves.
+
+func loopback4() unix.Sockaddr { return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}} }
+
+func mustSocket(t *testing.T, family, typ int) *rawsock.Conn {
+	t.Helper()
+	c, err := rawsock.Socket(family, typ, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
 
 // loadTestServer is an echo server for the load generator's tests, on
 // rawsock, with a hook that may damage the answer to a round trip.
@@ -81,7 +96,17 @@ func (s *loadTestServer) serve(c *rawsock.Conn) {
 
 // tcpLoadServer starts s on a loopback TCP port and returns its address.
 func tcpLoadServer(t *testing.T, s *loadTestServer) string {
-	l, sa := socktest.Listener(t, rawsock.AF_INET)
+	l := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
+	if err := l.Bind(loopback4()); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(128); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := l.Getsockname()
+	if err != nil {
+		t.Fatal(err)
+	}
 	serveLoadTest(t, l, s)
 	return rawsock.AddrString(sa)
 }
@@ -239,7 +264,7 @@ func TestLoadUnix(t *testing.T) {
 	}{{"unix", rawsock.SOCK_STREAM}, {"unixpacket", rawsock.SOCK_SEQPACKET}} {
 		t.Run(tt.network, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "echo.sock")
-			l := socktest.MustSocket(t, rawsock.AF_UNIX, tt.typ, 0)
+			l := mustSocket(t, rawsock.AF_UNIX, tt.typ)
 			if err := l.Bind(rawsock.UnixAddr(path)); err != nil {
 				t.Fatal(err)
 			}
@@ -256,8 +281,12 @@ func TestLoadUnix(t *testing.T) {
 }
 
 // TestLoadManyConns holds 300 connections at once (more than some default
-// RLIMIT_NOFILE soft limits allow with the server's in the same process).
+// RLIMIT_NOFILE soft limits allow with the server's in the same process:
+// Load leaves the limit to its caller, so the test raises it).
 func TestLoadManyConns(t *testing.T) {
+	if err := RaiseNofile(2*300 + 64); err != nil {
+		t.Fatal(err)
+	}
 	addr := tcpLoadServer(t, &loadTestServer{})
 	res, err := Load(context.Background(), LoadConfig{Addr: addr, Conns: 300, Size: 32, Count: 3, Duration: 20 * time.Second})
 	if err != nil || res.Conns != 300 || res.RoundTrips != 900 || !res.Verified {
@@ -286,8 +315,8 @@ func TestLoadCancel(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	// A port that was free a moment ago.
-	s := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
-	if err := s.Bind(socktest.Loopback(t, rawsock.AF_INET)); err != nil {
+	s := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
+	if err := s.Bind(loopback4()); err != nil {
 		t.Fatal(err)
 	}
 	sa, _ := s.Getsockname()
