@@ -64,22 +64,6 @@ Examples:
   sudo rawsock sniff -i lo -w - udp | tcpdump -n -r -
 `
 
-// sniffSnaplen is tcpdump's default snapshot length (MAXIMUM_SNAPLEN).
-const sniffSnaplen = 262144
-
-// The ring: 8 MiB in 64 blocks of 128 KiB. The kernel hands a block over
-// when it is full or after its timeout (8 ms here) with whatever it holds,
-// and the rest of that block is wasted: with the package's default of 8
-// blocks of 1 MiB, a 20,000 datagram/s flood on lo filled a fraction of
-// each, the ring held 64 ms of traffic, and a reader stopped for 300 ms
-// lost 9,732 packets where tcpdump's 2 MiB ring (1 s timeout, full blocks)
-// lost 1,515; with 64 blocks, none (capbench's BenchmarkSniffFlood with
-// -capbench.stall). 128 KiB still holds a whole 64 KiB segment of lo.
-const (
-	sniffBlockSize = 128 << 10
-	sniffBlocks    = 64
-)
-
 // sniffOpts is what the command line asked for.
 type sniffOpts struct {
 	iface        string
@@ -150,7 +134,7 @@ func runSniff(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "rawsock sniff: %v\n%s", err, strings.SplitN(sniffUsage, "\n", 2)[0]+"\n")
 		return 2
 	}
-	prog, err := capture.Compile(o.expr, sniffSnaplen)
+	prog, err := capture.Compile(o.expr, capture.DefaultSnaplen)
 	if err != nil {
 		sniffFilterError(stderr, o.expr, err)
 		return 2
@@ -246,8 +230,7 @@ func openSniffLive(iface string, prog []bpf.RawInstruction, loop *capture.Loop) 
 		iface, name = "", "any"
 	}
 	h, err := capture.Open(capture.Config{
-		Interface: iface, Filter: prog, Snaplen: sniffSnaplen,
-		RingBlockSize: sniffBlockSize, RingBlocks: sniffBlocks,
+		Interface: iface, Filter: prog, Snaplen: capture.DefaultSnaplen,
 	})
 	if err != nil {
 		return nil, err
@@ -261,7 +244,7 @@ func openSniffLive(iface string, prog []bpf.RawInstruction, loop *capture.Loop) 
 		return nil, err
 	}
 	return &sniffSource{
-		banner:  fmt.Sprintf("listening on %s, link-type %s, snapshot length %d bytes", name, linkTypeName(capture.LinkTypeEthernet), sniffSnaplen),
+		banner:  fmt.Sprintf("listening on %s, link-type %s, snapshot length %d bytes", name, linkTypeName(capture.LinkTypeEthernet), capture.DefaultSnaplen),
 		read:    h.ReadPacket,
 		wake:    func() { h.SetReadDeadline(time.Unix(1, 0)) },
 		stats:   h.Stats,
@@ -322,7 +305,7 @@ func sniffOutput(o *sniffOpts, stdout io.Writer) (packet func(capture.CaptureInf
 		}
 	}
 	bw := bufio.NewWriterSize(f, 256<<10)
-	w, err := capture.NewWriter(bw, sniffSnaplen, capture.LinkTypeEthernet)
+	w, err := capture.NewWriter(bw, capture.DefaultSnaplen, capture.LinkTypeEthernet)
 	if err != nil {
 		f.Close()
 		return nil, nil, fmt.Errorf("%s: %w", o.wfile, err)

@@ -115,7 +115,7 @@ func writePcap(t *testing.T, path string, n int) [][]byte {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	w, err := capture.NewWriter(f, sniffSnaplen, capture.LinkTypeEthernet)
+	w, err := capture.NewWriter(f, capture.DefaultSnaplen, capture.LinkTypeEthernet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -595,13 +595,13 @@ func TestSniffWriteRead(t *testing.T) {
 	sizes := []int{1, 2, 3, 60000, 5}
 	n := len(sizes)
 	filter := "udp and dst port 9998"
-	prog, err := capture.Compile(filter, sniffSnaplen)
+	prog, err := capture.Compile(filter, capture.DefaultSnaplen)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var h *capture.Handle
 	if err := ns.do(func() (err error) {
-		h, err = capture.Open(capture.Config{Interface: "lo", Filter: prog, Snaplen: sniffSnaplen})
+		h, err = capture.Open(capture.Config{Interface: "lo", Filter: prog, Snaplen: capture.DefaultSnaplen})
 		return err
 	}); err != nil {
 		t.Fatal(err)

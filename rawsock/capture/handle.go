@@ -35,7 +35,7 @@ type Config struct {
 	// bytes each (a multiple of the page size), shared with the kernel. The
 	// kernel fills one block at a time and hands it over when it is full
 	// or RingTimeout after its first packet (tp_retire_blk_tov, in whole
-	// milliseconds). 0 means the defaults: 8 blocks of 1 MiB, and the
+	// milliseconds). 0 means the defaults: 64 blocks of 128 KiB, and the
 	// kernel's timeout (8 ms for a ring made before bind(2), as here).
 	// Use 4 blocks or more: with 2, the kernel (6.18) now and then dropped
 	// a packet, counted in Stats.Drops, with the ring all but empty, as it

@@ -28,7 +28,7 @@ func TestOpenErrors(t *testing.T) {
 		{"block not pages", capture.Config{RingBlockSize: 5000}, "capture: ring block size 5000 is not a multiple of the page size 4096", nil},
 		{"empty filter", capture.Config{Filter: []bpf.RawInstruction{}}, "capture: filter of 0 instructions: the kernel takes 1 to 4096", nil},
 		{"refused filter", capture.Config{Filter: jumpPastEnd}, "capture: attach filter: setsockopt: invalid argument (the kernel's checker refused the program)", unix.EINVAL},
-		{"block size past uint32", capture.Config{RingBlockSize: 1 << 32}, "capture: ring of 8 blocks of 4294967296 bytes, timeout 0s: past struct tpacket_req3's fields", nil},
+		{"block size past uint32", capture.Config{RingBlockSize: 1 << 32, RingBlocks: 8}, "capture: ring of 8 blocks of 4294967296 bytes, timeout 0s: past struct tpacket_req3's fields", nil},
 		{"ring too large", capture.Config{RingBlockSize: 1 << 30, RingBlocks: 1 << 20}, "capture: PACKET_RX_RING of 1048576 blocks of 1073741824 bytes: setsockopt: ", nil},
 	}
 	before := socktest.FDCount(t)
