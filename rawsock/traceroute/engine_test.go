@@ -3,7 +3,9 @@ package traceroute
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +15,8 @@ import (
 // each probe and after how long (ok false: nothing).
 type fakeNet struct {
 	answer func(seq, ttl int) (r reply, after time.Duration, ok bool)
+	tooBig int               // send refuses probes longer (the local link's MTU)
+	mtu    func(ttl int) int // the path MTU to hop ttl: longer probes get a frag needed from hop ttl-1
 
 	mu    sync.Mutex
 	out   chan<- reply
@@ -22,15 +26,23 @@ type fakeNet struct {
 }
 
 type fakeSend struct {
-	seq, ttl int
-	at       time.Time
+	seq, ttl, size int
+	at             time.Time
 }
 
-func (f *fakeNet) send(seq, ttl int) error {
+func (f *fakeNet) send(seq, ttl, size int) error {
 	f.mu.Lock()
-	f.sends = append(f.sends, fakeSend{seq, ttl, time.Now()})
+	f.sends = append(f.sends, fakeSend{seq, ttl, size, time.Now()})
 	f.mu.Unlock()
+	if f.tooBig > 0 && size > f.tooBig {
+		return errTooBig
+	}
 	r, after, ok := f.answer(seq, ttl)
+	if f.mtu != nil {
+		if mtu := f.mtu(ttl); mtu > 0 && size > mtu {
+			r, after, ok = reply{from: testHop(ttl - 1), kind: Unreachable, typ: 3, code: 4, mtu: mtu, final: true}, time.Millisecond, true
+		}
+	}
 	if !ok {
 		return nil
 	}
@@ -80,7 +92,7 @@ func runFake(t *testing.T, ctx context.Context, cfg Config, f *fakeNet) (*Result
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr := &Tracer{cfg: cfg, tr: f}
+	tr := &Tracer{cfg: cfg, tr: f, mtu: f.tooBig}
 	defer tr.Close()
 	var seen []Hop
 	res, err := tr.Run(ctx, func(h *Hop) { seen = append(seen, *h) })
@@ -229,7 +241,7 @@ func TestEngineFinalUnreachable(t *testing.T) {
 		if ttl < 2 {
 			return reply{from: testHop(ttl), kind: TimeExceeded}, 0, true
 		}
-		k, a, final := classifyICMP(false, 3, 1)
+		k, a, final := classifyICMP(false, 3, 1, 0)
 		return reply{from: testHop(ttl), kind: k, annotation: a, final: final, typ: 3, code: 1}, 0, true
 	}}
 	res, _, err := runFake(t, context.Background(), Config{}, f)
@@ -281,3 +293,195 @@ func TestEngineSlowOnHop(t *testing.T) {
 		}
 	}
 }
+
+// silentAt answers like line(hops), but hop silent never answers.
+func silentAt(hops, silent int) func(seq, ttl int) (reply, time.Duration, bool) {
+	l := line(hops)
+	return func(seq, ttl int) (reply, time.Duration, bool) {
+		if ttl == silent {
+			return reply{}, 0, false
+		}
+		return l(seq, ttl)
+	}
+}
+
+// TestEngineTimeout: a probe's wait, as traceroute's get_timeout computes
+// it: HERE times the first answer of its own hop, else NEAR times the first
+// answer sent after it, each with a millisecond added, at most MAX; a zero
+// factor skips its rule.
+func TestEngineTimeout(t *testing.T) {
+	const q = 3
+	answeredIn := func(rtt time.Duration) Probe { return Probe{Kind: TimeExceeded, RTT: rtt} }
+	for _, tc := range []struct {
+		name       string
+		wait       time.Duration
+		here, near float64
+		probes     []Probe // hops of q; the probe asked about is 3 (hop 2's first)
+		done       []bool
+		want       time.Duration
+	}{
+		{"nothing answered", 5 * time.Second, 3, 10, make([]Probe, 9), make([]bool, 9), 5 * time.Second},
+		{"same hop", 5 * time.Second, 3, 10,
+			[]Probe{{}, {}, {}, {}, answeredIn(4 * time.Millisecond), {}, answeredIn(time.Millisecond), {}, {}},
+			[]bool{false, false, false, false, true, false, true, false, false}, 15 * time.Millisecond},
+		{"next hop", 5 * time.Second, 3, 10,
+			[]Probe{{}, {}, {}, {}, {}, {}, {}, answeredIn(2 * time.Millisecond), {}},
+			[]bool{false, false, false, false, true, false, false, true, false}, 30 * time.Millisecond},
+		{"an earlier hop does not count", 5 * time.Second, 3, 10,
+			[]Probe{answeredIn(time.Millisecond), {}, {}, {}, {}, {}, {}, {}, {}},
+			[]bool{true, false, false, false, false, false, false, false, false}, 5 * time.Second},
+		{"capped by MAX", 20 * time.Millisecond, 3, 10,
+			[]Probe{{}, {}, {}, {}, {}, {}, {}, answeredIn(2 * time.Millisecond), {}},
+			[]bool{false, false, false, false, false, false, false, true, false}, 20 * time.Millisecond},
+		{"HERE off", 5 * time.Second, 0, 10,
+			[]Probe{{}, {}, {}, {}, answeredIn(4 * time.Millisecond), {}, {}, {}, {}},
+			[]bool{false, false, false, false, true, false, false, false, false}, 50 * time.Millisecond},
+		{"both off", 5 * time.Second, 0, 0,
+			[]Probe{{}, {}, {}, {}, answeredIn(4 * time.Millisecond), {}, {}, {}, {}},
+			[]bool{false, false, false, false, true, false, false, false, false}, 5 * time.Second},
+		{"-w 0", 0, 3, 10,
+			[]Probe{{}, {}, {}, {}, answeredIn(4 * time.Millisecond), {}, {}, {}, {}},
+			[]bool{false, false, false, false, true, false, false, false, false}, 0},
+	} {
+		e := &engine{cfg: Config{Queries: q, Wait: tc.wait, Here: tc.here, Near: tc.near}, probes: tc.probes, done: tc.done, next: len(tc.probes)}
+		if got := e.timeout(3); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestEngineAdaptiveWait: past a silent hop the trace does not wait MAX
+// (an hour here): the silent probes wait NEAR times the round trip of the
+// later hops' answers, as traceroute's default -w 5,3,10 does. Before
+// adaptive waits the run took the hour (the context's minute ended it).
+func TestEngineAdaptiveWait(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := &fakeNet{answer: silentAt(3, 2)}
+	res, _, err := runFake(t, ctx, Config{Wait: time.Hour, MaxTTL: 10}, f)
+	if err != nil {
+		t.Fatalf("Run: %v (the silent hop waited for MAX)", err)
+	}
+	if len(res.Hops) != 4 || !res.Reached() {
+		t.Fatalf("%d hops, reached %v: want 4 ending at the destination", len(res.Hops), res.Reached())
+	}
+	for _, p := range res.Hops[1].Probes {
+		if p.Answered() {
+			t.Errorf("the silent hop answered: %+v", p)
+		}
+	}
+}
+
+// TestEngineFixedWait: with both factors off (traceroute -w MAX), a
+// silent probe waits the whole MAX.
+func TestEngineFixedWait(t *testing.T) {
+	const wait = 80 * time.Millisecond
+	f := &fakeNet{answer: silentAt(3, 2)}
+	start := time.Now()
+	res, _, err := runFake(t, context.Background(), Config{Wait: wait, Here: Off, Near: Off, MaxTTL: 10, Queries: 1}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 4 || res.Hops[1].Probes[0].Answered() {
+		t.Fatalf("%+v: want 4 hops, the second silent", res.Hops)
+	}
+	if d := time.Since(start); d < wait {
+		t.Errorf("the trace took %v: the silent probe cannot have waited %v", d, wait)
+	}
+}
+
+// TestEngineNoWait: with NoWait (traceroute -w 0) a path where nothing
+// answers ends at once, every probe '*'.
+func TestEngineNoWait(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	f := &fakeNet{answer: func(int, int) (reply, time.Duration, bool) { return reply{}, 0, false }}
+	res, _, err := runFake(t, ctx, Config{Wait: NoWait, MaxTTL: 5}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 5 || len(f.sent()) != 15 {
+		t.Errorf("%d hops, %d probes: want 5 and 15", len(res.Hops), len(f.sent()))
+	}
+}
+
+// TestEngineSendInterval: no two probes leave closer than SendInterval
+// (traceroute -z).
+func TestEngineSendInterval(t *testing.T) {
+	const gap = 15 * time.Millisecond
+	f := &fakeNet{answer: line(1)}
+	if _, _, err := runFake(t, context.Background(), Config{SendInterval: gap, MaxTTL: 5}, f); err != nil {
+		t.Fatal(err)
+	}
+	sends := f.sent()
+	if len(sends) != 6 {
+		t.Fatalf("%d probes sent, want 6", len(sends))
+	}
+	for i := 1; i < len(sends); i++ {
+		if d := sends[i].at.Sub(sends[i-1].at); d < gap {
+			t.Errorf("probe %d left %v after the one before, want at least %v", i, d, gap)
+		}
+	}
+}
+
+// TestEngineDiscoverMTU: with DiscoverMTU a probe too big for the local
+// link (the kernel refuses it) or for a link on the way (a frag needed
+// comes back) is sent again at the MTU reported, which its Probe records
+// and the Printer shows as traceroute --mtu does.
+func TestEngineDiscoverMTU(t *testing.T) {
+	f := &fakeNet{answer: line(3), tooBig: 1500, mtu: func(ttl int) int {
+		switch {
+		case ttl >= 4:
+			return 1300
+		case ttl >= 3:
+			return 1400
+		}
+		return 0
+	}}
+	res, _, err := runFake(t, context.Background(), Config{DiscoverMTU: true, MaxTTL: 10}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 4 || !res.Reached() {
+		t.Fatalf("%d hops, reached %v: want 4 ending at the destination", len(res.Hops), res.Reached())
+	}
+	p := &Printer{Numeric: true}
+	want := []string{
+		" 1  10.0.1.1  X ms F=1500  X ms  X ms\n",
+		" 2  10.0.2.1  X ms  X ms  X ms\n",
+		" 3  10.0.3.1  X ms F=1400  X ms  X ms\n",
+		" 4  192.0.2.9  X ms F=1300  X ms  X ms\n",
+	}
+	for i, h := range res.Hops {
+		if got := msRE.ReplaceAllString(p.Line(&h), "X ms"); got != want[i] {
+			t.Errorf("hop %d: %q, want %q", i+1, got, want[i])
+		}
+	}
+	var sizes []int
+	for _, s := range f.sent() {
+		sizes = append(sizes, s.size)
+	}
+	if fmt.Sprint(sizes) != "[65000 1500 1500 1500 1500 1500 1500 1500 1400 1400 1400 1400 1300 1300 1300]" {
+		t.Errorf("probe sizes %v", sizes)
+	}
+}
+
+// TestEngineLocalTooBig: without DiscoverMTU, a probe the kernel refuses
+// as too big is answered by no one with !F-<mtu> and ends the trace, as
+// traceroute -F prints it.
+func TestEngineLocalTooBig(t *testing.T) {
+	f := &fakeNet{answer: line(3), tooBig: 1500}
+	res, _, err := runFake(t, context.Background(), Config{DontFragment: true, PacketLen: 1600}, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Hops) != 1 || res.Reached() {
+		t.Fatalf("%+v: want one hop, not reached", res.Hops)
+	}
+	got := msRE.ReplaceAllString((&Printer{Numeric: true}).Line(&res.Hops[0]), "X ms")
+	if want := " 1  *  X ms !F-1500 *  X ms !F-1500 *  X ms !F-1500\n"; got != want {
+		t.Errorf("%q, want %q", got, want)
+	}
+}
+
+var msRE = regexp.MustCompile(`[0-9]+\.[0-9]{3} ms`)

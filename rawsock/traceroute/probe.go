@@ -64,6 +64,10 @@ type Probe struct {
 	// Final says the answer ends the trace: the destination answered, or
 	// a destination unreachable came back.
 	Final bool
+	// MTU is, with Config.DiscoverMTU, the MTU a link on the way reported
+	// too small for the probe before it, so this probe was sent again at
+	// that length (traceroute's F=<mtu>); 0 otherwise.
+	MTU int
 }
 
 // Answered reports whether anything answered the probe.
@@ -150,8 +154,12 @@ const (
 // classifyICMP says what an ICMP error about a probe means, as traceroute's
 // parse_icmp_res does: a time exceeded is a hop on the way; a destination
 // unreachable ends the trace, with no mark when it is the port unreachable
-// of a reached destination and with a mark otherwise.
-func classifyICMP(v6 bool, typ, code uint8) (k Kind, annotation string, final bool) {
+// of a reached destination and with a mark otherwise. mtu is what a
+// "fragmentation needed" or "packet too big" reports (!F-<mtu>).
+func classifyICMP(v6 bool, typ, code uint8, mtu int) (k Kind, annotation string, final bool) {
+	if v6 && typ == icmp6PacketTooBig || !v6 && typ == icmp4DestUnreach && code == 4 {
+		return Unreachable, "!F-" + strconv.Itoa(mtu), true
+	}
 	if !v6 {
 		switch typ {
 		case icmp4TimeExceeded:
@@ -179,8 +187,6 @@ func classifyICMP(v6 bool, typ, code uint8) (k Kind, annotation string, final bo
 			return Unreachable, "!H", true
 		}
 		return Unreachable, "!<" + strconv.Itoa(int(code)) + ">", true
-	case icmp6PacketTooBig:
-		return OtherICMP, "!F", false
 	}
 	return OtherICMP, "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">", false
 }
@@ -195,8 +201,6 @@ func unreach4Mark(code uint8) string {
 		return "!H"
 	case 2: // protocol unreachable
 		return "!P"
-	case 4: // fragmentation needed and DF set
-		return "!F"
 	case 5: // source route failed
 		return "!S"
 	case 9, 10, 13: // network, host, communication administratively prohibited

@@ -122,17 +122,39 @@ func (r *readers) close() error {
 
 // open opens a socket that the transport closes, with SO_TIMESTAMPNS on:
 // each answer carries its arrival time, so a slow reader does not lengthen
-// the round-trip times.
-func (r *readers) open(family, typ, proto int) (*rawsock.Conn, error) {
+// the round-trip times. With a device, the socket is bound to it
+// (SO_BINDTODEVICE): it sends through it and hears only what came in by it.
+func (r *readers) open(family, typ, proto int, device string) (*rawsock.Conn, error) {
 	c, err := rawsock.Socket(family, typ, proto)
 	if err != nil {
 		return nil, err
 	}
 	r.add(c)
+	if device != "" {
+		if err := c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte(device)); err != nil {
+			return nil, fmt.Errorf("interface %s: %w", device, err)
+		}
+	}
 	if err := c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// setFragment says whether the probes sent on c may be fragmented: by
+// default they may (IP_PMTUDISC_DONT, no DF bit), as traceroute sends them;
+// with df they may not, and the kernel sends them at the local link's MTU
+// whatever path MTU it learned (IP_PMTUDISC_PROBE, as traceroute -F), so
+// each too small link on the way answers "fragmentation needed".
+func setFragment(c *rawsock.Conn, v6, df bool) error {
+	level, opt, val := unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT
+	if v6 {
+		level, opt, val = unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_DONT
+	}
+	if df {
+		val = unix.IP_PMTUDISC_PROBE // IPV6_PMTUDISC_PROBE has the same value
+	}
+	return c.SetsockoptInt(level, opt, val)
 }
 
 // hopLimitCmsg writes into b the ancillary message that sets one datagram's
@@ -228,7 +250,9 @@ type dgram struct {
 	dst      netip.Addr
 	base     int // UDP: the first port; ICMP: the first sequence number
 	n        int
-	data     []byte // the probe: UDP data, or the echo request
+	data     []byte // the probe: UDP data, or the echo request, at its longest
+	hdr      int    // the IP and UDP or ICMP headers: the probe's length less len(data)
+	df       bool
 	oob      []byte
 }
 
@@ -239,13 +263,14 @@ func newDgram(cfg *Config, src netip.Addr) (_ *dgram, err error) {
 	if !icmp {
 		proto = unix.IPPROTO_UDP
 	}
-	t := &dgram{v6: v6, icmp: icmp, dst: cfg.Dst, base: cfg.Port, n: cfg.probes(), oob: make([]byte, unix.CmsgSpace(4))}
+	t := &dgram{v6: v6, icmp: icmp, dst: cfg.Dst, base: cfg.Port, n: cfg.probes(), oob: make([]byte, unix.CmsgSpace(4)),
+		hdr: headerLen(cfg.Method, v6), df: cfg.DontFragment}
 	defer func() {
 		if err != nil {
 			t.close()
 		}
 	}()
-	if t.c, err = t.open(af, unix.SOCK_DGRAM, proto); err != nil {
+	if t.c, err = t.open(af, unix.SOCK_DGRAM, proto, cfg.Device); err != nil {
 		return nil, err
 	}
 	if icmp || cfg.Src.IsValid() {
@@ -262,25 +287,24 @@ func newDgram(cfg *Config, src netip.Addr) (_ *dgram, err error) {
 			return nil, err
 		}
 	}
-	level, recverr, mtu, dont := unix.IPPROTO_IP, unix.IP_RECVERR, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT
+	level, recverr := unix.IPPROTO_IP, unix.IP_RECVERR
 	if v6 {
-		level, recverr, mtu, dont = unix.IPPROTO_IPV6, unix.IPV6_RECVERR, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_DONT
+		level, recverr = unix.IPPROTO_IPV6, unix.IPV6_RECVERR
 	}
 	if err := t.c.SetsockoptInt(level, recverr, 1); err != nil {
 		return nil, err
 	}
-	// No DF: a probe too big for a link is fragmented, as traceroute
-	// does without -F.
-	if err := t.c.SetsockoptInt(level, mtu, dont); err != nil {
+	if err := setFragment(t.c, v6, cfg.DontFragment); err != nil {
 		return nil, err
 	}
 	if t.d, err = t.c.Dup(); err != nil {
 		return nil, err
 	}
 	t.add(t.d)
-	t.data = make([]byte, cfg.PacketLen-headerLen(cfg.Method, v6))
+	t.data = make([]byte, cfg.PacketLen-t.hdr)
 	fillData(t.data)
 	if icmp {
+		t.hdr -= 8 // the echo header is part of the data
 		// The kernel writes the identifier and the checksum.
 		hdr := []byte{8, 0, 0, 0, 0, 0, 0, 0}
 		if v6 {
@@ -298,16 +322,22 @@ func (t *dgram) socket() string {
 	return "SOCK_DGRAM IPPROTO_UDP, errors by IP_RECVERR"
 }
 
-func (t *dgram) send(seq, ttl int) error {
+func (t *dgram) send(seq, ttl, size int) error {
 	to := netip.AddrPortFrom(t.dst, uint16(t.base+seq))
 	if t.icmp {
 		binary.BigEndian.PutUint16(t.data[6:], uint16(t.base+seq))
 		to = netip.AddrPortFrom(t.dst, 0)
 	}
+	b := t.data[:size-t.hdr]
 	// A pending ICMP error fails one send without sending: each error
 	// can do that once, so the retries are bounded by the errors.
 	for try := 0; ; try++ {
-		err := sendTTL(t.c, t.data, t.oob, t.v6, ttl, to)
+		err := sendTTL(t.c, b, t.oob, t.v6, ttl, to)
+		if t.df && errors.Is(err, unix.EMSGSIZE) && try > 0 {
+			// The first EMSGSIZE may be a frag needed's pending
+			// error; the second is the kernel's refusal.
+			return errTooBig
+		}
 		if err == nil || !icmpError(err) || try > 4*t.n+8 {
 			return err
 		}
@@ -332,7 +362,7 @@ func (t *dgram) readErrors(out chan<- reply) {
 		}
 		rc := parseCmsgs(oob[:oobn])
 		target, _ := rawsock.AddrPortFromSockaddr(from)
-		if rc.ee == nil || rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP && rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP6 || target.Addr().Unmap() != t.dst {
+		if rc.ee == nil || rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP && rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP6 || target.Addr().Unmap().WithZone("") != t.dst.WithZone("") {
 			continue // a local error (origin LOCAL): the probe just goes unanswered
 		}
 		seq := int(target.Port()) - t.base
@@ -346,7 +376,10 @@ func (t *dgram) readErrors(out chan<- reply) {
 			continue
 		}
 		r := reply{seq: seq, from: rc.offender, at: rc.at, typ: rc.ee.Type, code: rc.ee.Code}
-		r.kind, r.annotation, r.final = classifyICMP(t.v6, r.typ, r.code)
+		if t.v6 && r.typ == icmp6PacketTooBig || !t.v6 && r.typ == icmp4DestUnreach && r.code == 4 {
+			r.mtu = int(rc.ee.Info) // the MTU the error reports
+		}
+		r.kind, r.annotation, r.final = classifyICMP(t.v6, r.typ, r.code, r.mtu)
 		if !t.deliver(out, r) {
 			return
 		}
@@ -374,7 +407,7 @@ func (t *dgram) readData(out chan<- reply) {
 			}
 			r.seq, r.kind, r.typ = int(uint16(binary.BigEndian.Uint16(buf[6:])-uint16(t.base))), EchoReply, buf[0]
 		} else {
-			if r.from != t.dst {
+			if r.from.WithZone("") != t.dst.WithZone("") {
 				continue
 			}
 			r.seq, r.kind = int(ap.Port())-t.base, UDPReply
@@ -465,7 +498,9 @@ func (r *readers) readRaw(out chan<- reply, c *rawsock.Conn, match func(b []byte
 			return
 		}
 		ap, _ := rawsock.AddrPortFromSockaddr(from)
-		rep, ok := match(buf[:n], ap.Addr().Unmap())
+		// The matcher knows addresses without zones: the engine puts
+		// the trace's back on link-local answers.
+		rep, ok := match(buf[:n], ap.Addr().Unmap().WithZone(""))
 		if !ok {
 			continue
 		}

@@ -3,7 +3,10 @@ package traceroute
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -17,13 +20,14 @@ type reply struct {
 	ttl        int
 	annotation string
 	final      bool
+	mtu        int   // the MTU a "fragmentation needed" or "packet too big" reports
 	err        error // the reader failed for good: the trace ends with it
 }
 
 // transport is one method's sockets: it sends probe seq with a TTL, and its
 // readers deliver answers to the channel start was given until close.
 type transport interface {
-	send(seq, ttl int) error
+	send(seq, ttl, size int) error // size: the probe's length, IP header included
 	start(out chan<- reply)
 	close() error
 	socket() string
@@ -36,6 +40,7 @@ type Tracer struct {
 	cfg Config
 	src netip.Addr
 	tr  transport
+	mtu int // the local link's MTU, for a probe the kernel refuses as too big
 	ran bool
 }
 
@@ -50,17 +55,58 @@ func New(cfg Config) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The transport gets the zone as an index, looked up here, in the
+	// namespace of the sockets; Config keeps its name, as traceroute
+	// prints it.
+	tcfg := cfg
+	z := cfg.Dst.Zone()
+	if z == "" && cfg.Device != "" && cfg.Dst.Is6() && (cfg.Dst.IsLinkLocalUnicast() || cfg.Dst.IsLinkLocalMulticast()) {
+		z = cfg.Device // the device says which link, as a zone would
+	}
+	if z != "" {
+		ifi, err := zoneInterface(z)
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", cfg.Dst, err)
+		}
+		if cfg.Dst.Zone() != "" {
+			cfg.Dst = cfg.Dst.WithZone(ifi.Name)
+		}
+		tcfg.Dst = cfg.Dst.WithZone(strconv.Itoa(ifi.Index))
+	}
 	src := cfg.Src
 	if !src.IsValid() {
-		if src, err = Source(cfg.Dst); err != nil {
+		if src, err = Source(tcfg.Dst); err != nil {
 			return nil, err
 		}
 	}
-	tr, err := newTransport(&cfg, src)
+	tr, err := newTransport(&tcfg, src)
 	if err != nil {
 		return nil, err
 	}
-	return &Tracer{cfg: cfg, src: src, tr: tr}, nil
+	t := &Tracer{cfg: cfg, src: src, tr: tr}
+	if cfg.DontFragment {
+		t.mtu = linkMTU(cfg.Device, src)
+	}
+	return t, nil
+}
+
+// zoneInterface returns the interface an IPv6 zone names, by name or by
+// index (fe80::1%eth0, fe80::1%2).
+func zoneInterface(z string) (*net.Interface, error) {
+	var ifi *net.Interface
+	var err error
+	if n, aerr := strconv.Atoi(z); aerr == nil {
+		ifi, err = net.InterfaceByIndex(n)
+	} else {
+		ifi, err = net.InterfaceByName(z)
+	}
+	if oe := (*net.OpError)(nil); errors.As(err, &oe) {
+		err = oe.Err // "no such network interface", without "route ip+net"
+	}
+	if err != nil {
+		return nil, fmt.Errorf("zone %s: %w", z, err)
+	}
+	return ifi, nil
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -98,6 +144,10 @@ func (t *Tracer) Run(ctx context.Context, onHop func(*Hop)) (*Result, error) {
 	replies := make(chan reply, 64)
 	t.tr.start(replies)
 	e := newEngine(t.cfg)
+	e.linkMTU = t.mtu
+	if e.zone = t.cfg.Dst.Zone(); e.zone == "" {
+		e.zone = t.cfg.Device
+	}
 	return e.run(ctx, t.tr, replies, onHop)
 }
 
@@ -108,14 +158,19 @@ type engine struct {
 	probes   []Probe
 	done     []bool
 	next     int // the next probe to send
+	head     int // the first probe not done: the only one expire ends
 	inflight int
 	emitted  int // hops handed to onHop
 	finalHop int // the first hop with a final answer, or -1
+	lastSend time.Time
+	plen     int    // the probes' length now: DiscoverMTU lowers it
+	linkMTU  int    // the local link's MTU, when a probe is too big for it
+	zone     string // the link of link-local answers: the destination's zone, or Device
 }
 
 func newEngine(cfg Config) *engine {
 	n := cfg.probes()
-	e := &engine{cfg: cfg, res: Result{Dst: cfg.Dst}, probes: make([]Probe, n), done: make([]bool, n), finalHop: -1}
+	e := &engine{cfg: cfg, res: Result{Dst: cfg.Dst}, probes: make([]Probe, n), done: make([]bool, n), finalHop: -1, plen: cfg.PacketLen}
 	for i := range e.probes {
 		e.probes[i].TTL = cfg.FirstTTL + i/cfg.Queries
 		e.probes[i].Seq = i
@@ -129,13 +184,14 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		if err := e.sendMore(tr); err != nil {
+		sendAt, err := e.sendMore(tr, time.Now())
+		if err != nil {
 			return &e.res, err
 		}
 		if e.emit(onHop) {
 			return &e.res, nil
 		}
-		timer.Reset(time.Until(e.nextDeadline()))
+		timer.Reset(time.Until(e.nextDeadline(sendAt)))
 		select {
 		case r := <-replies:
 			if r.err != nil {
@@ -143,9 +199,15 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 			}
 			e.answer(&r)
 		case now := <-timer.C:
+			if e.cfg.Wait == 0 {
+				// NoWait: traceroute reads its sockets once before
+				// it gives a probe up; the readers here need a
+				// moment to hand over what has come in.
+				time.Sleep(noWaitLook)
+			}
 			// Answers that came while onHop ran (a slow name lookup)
-			// are taken first: whether one was in time is told by its
-			// arrival, not by when it is read.
+			// are taken first, as traceroute reads what its poll(2)
+			// returns before it expires a probe.
 			for drained := false; !drained; {
 				select {
 				case r := <-replies:
@@ -164,20 +226,41 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 	}
 }
 
+// noWaitLook is how long NoWait lets the readers hand over the answers
+// that have come in before the engine gives probes up.
+const noWaitLook = time.Millisecond
+
 // sendMore sends probes in order while fewer than SimProbes are in flight,
-// none past the first hop with a final answer.
-func (e *engine) sendMore(tr transport) error {
+// none past the first hop with a final answer, and none sooner than
+// SendInterval after the last. It returns when the next may leave if the
+// interval held it back, else the zero Time.
+func (e *engine) sendMore(tr transport, now time.Time) (time.Time, error) {
 	q := e.cfg.Queries
 	for e.inflight < e.cfg.SimProbes && e.next < len(e.probes) && (e.finalHop < 0 || e.next/q <= e.finalHop) {
+		if e.cfg.SendInterval > 0 && !e.lastSend.IsZero() {
+			if at := e.lastSend.Add(e.cfg.SendInterval); at.After(now) {
+				return at, nil
+			}
+		}
 		p := &e.probes[e.next]
 		p.Sent = time.Now()
-		if err := tr.send(p.Seq, p.TTL); err != nil {
-			return err
+		err := tr.send(p.Seq, p.TTL, e.plen)
+		if err != nil && !errors.Is(err, errTooBig) {
+			return time.Time{}, err
 		}
+		e.lastSend = p.Sent
+		now = p.Sent
 		e.next++
 		e.inflight++
+		if err != nil {
+			// As traceroute: the probe is answered, by no one, with
+			// the local link's MTU; DiscoverMTU sends it again at
+			// that length.
+			e.answer(&reply{seq: p.Seq, at: time.Now(), kind: Unreachable, final: true,
+				mtu: e.linkMTU, annotation: "!F-" + strconv.Itoa(e.linkMTU)})
+		}
 	}
-	return nil
+	return time.Time{}, nil
 }
 
 // emit hands every complete hop, in order, to onHop; it reports whether
@@ -204,15 +287,16 @@ func (e *engine) emit(onHop func(*Hop)) bool {
 	return true
 }
 
-// nextDeadline is when the earliest probe in flight times out.
-func (e *engine) nextDeadline() time.Time {
+// nextDeadline is when the engine must look again: when the first probe
+// not done times out, or sendAt, whichever comes first.
+func (e *engine) nextDeadline(sendAt time.Time) time.Time {
+	e.advance()
 	var first time.Time
-	for i := e.emitted * e.cfg.Queries; i < e.next; i++ {
-		if !e.done[i] {
-			if d := e.probes[i].Sent.Add(e.cfg.Wait); first.IsZero() || d.Before(first) {
-				first = d
-			}
-		}
+	if e.head < e.next {
+		first = e.probes[e.head].Sent.Add(e.timeout(e.head))
+	}
+	if !sendAt.IsZero() && (first.IsZero() || sendAt.Before(first)) {
+		first = sendAt
 	}
 	if first.IsZero() { // nothing in flight: cannot happen while the trace runs
 		return time.Now().Add(e.cfg.Wait)
@@ -220,16 +304,51 @@ func (e *engine) nextDeadline() time.Time {
 	return first
 }
 
+// timeout is how long probe i waits for its answer, as traceroute's
+// get_timeout computes it when i is the first probe not done: Here times
+// the round trip of the first answered probe of its hop, else Near times
+// that of the first answered probe sent after it, each plus a millisecond
+// against the clocks' grain, and never more than Wait.
+func (e *engine) timeout(i int) time.Duration {
+	const grain = time.Millisecond // traceroute's DEF_WAIT_PREC
+	scaled := func(rtt time.Duration, f float64) time.Duration {
+		return min(time.Duration(float64(rtt+grain)*f), e.cfg.Wait)
+	}
+	if e.cfg.Here > 0 {
+		lo := i - i%e.cfg.Queries
+		for j := lo; j < lo+e.cfg.Queries; j++ {
+			if e.done[j] && e.probes[j].Answered() && e.probes[j].RTT > 0 {
+				return scaled(e.probes[j].RTT, e.cfg.Here)
+			}
+		}
+	}
+	if e.cfg.Near > 0 {
+		for j := i + 1; j < e.next; j++ {
+			if e.done[j] && e.probes[j].Answered() && e.probes[j].RTT > 0 {
+				return scaled(e.probes[j].RTT, e.cfg.Near)
+			}
+		}
+	}
+	return e.cfg.Wait
+}
+
 // answer records r for its probe, unless the probe was not sent yet, is
 // answered already (a duplicate) or timed out, or the answer arrived after
-// the wait (late).
+// Wait (late: the engine was busy, in onHop, when it came).
 func (e *engine) answer(r *reply) {
 	if r.seq < 0 || r.seq >= e.next || e.done[r.seq] {
 		return
 	}
 	p := &e.probes[r.seq]
-	if !r.at.IsZero() && r.at.Sub(p.Sent) > e.cfg.Wait {
+	if !r.at.IsZero() && e.cfg.Wait > 0 && r.at.Sub(p.Sent) > e.cfg.Wait {
 		return // expire will end its wait
+	}
+	if e.resize(r) {
+		return
+	}
+	if e.zone != "" && r.from.Is6() && r.from.IsLinkLocalUnicast() {
+		// As traceroute prints them: fe80::1%eth0.
+		r.from = r.from.WithZone(e.zone)
 	}
 	p.Kind, p.From, p.ICMPType, p.ICMPCode, p.ReplyTTL = r.kind, r.from, r.typ, r.code, r.ttl
 	p.Annotation, p.Final = r.annotation, r.final
@@ -244,12 +363,40 @@ func (e *engine) answer(r *reply) {
 	}
 }
 
-// expire ends the wait of every probe in flight whose time is up.
+// resize is DiscoverMTU's step: when r says the probe was too big for a
+// link of MTU r.mtu, smaller than the probes but enough for their headers,
+// the probes shrink to it and this one is sent again, marked with the MTU
+// (traceroute --mtu's F=<mtu>). It reports whether it did so.
+func (e *engine) resize(r *reply) bool {
+	if !e.cfg.DiscoverMTU || r.mtu < headerLen(e.cfg.Method, e.cfg.Dst.Is6()) || r.mtu >= e.plen {
+		return false
+	}
+	e.plen = r.mtu
+	// Sending is in order and one at a time: the probe is the last sent.
+	p := &e.probes[r.seq]
+	*p = Probe{TTL: p.TTL, Seq: p.Seq, MTU: r.mtu}
+	e.next = r.seq
+	e.inflight--
+	return true
+}
+
+// advance moves head past the probes done.
+func (e *engine) advance() {
+	for e.head < e.next && e.done[e.head] {
+		e.head++
+	}
+}
+
+// expire ends the wait of the first probe not done if its time is up, and
+// of the next ones as long as theirs is too: as traceroute, a probe's wait
+// is decided when every probe before it is done, with the answers come by
+// then.
 func (e *engine) expire(now time.Time) {
-	for i := e.emitted * e.cfg.Queries; i < e.next; i++ {
-		if !e.done[i] && !now.Before(e.probes[i].Sent.Add(e.cfg.Wait)) {
-			e.done[i] = true
-			e.inflight--
+	for e.advance(); e.head < e.next; e.advance() {
+		if now.Before(e.probes[e.head].Sent.Add(e.timeout(e.head))) {
+			return
 		}
+		e.done[e.head] = true
+		e.inflight--
 	}
 }

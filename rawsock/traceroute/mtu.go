@@ -1,0 +1,36 @@
+package traceroute
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+)
+
+// errTooBig is what a transport's send returns when the kernel refused a
+// probe bigger than the local link's MTU (EMSGSIZE, with DontFragment).
+var errTooBig = errors.New("probe bigger than the local link's MTU")
+
+// linkMTU returns the MTU of the link the probes leave by: device's, or
+// that of the interface holding src (the route's source address). 0 when
+// not known.
+func linkMTU(device string, src netip.Addr) int {
+	if device != "" {
+		if ifi, err := net.InterfaceByName(device); err == nil {
+			return ifi.MTU
+		}
+		return 0
+	}
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return 0
+	}
+	for _, ifi := range ifs {
+		addrs, _ := ifi.Addrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr() == src.WithZone("") {
+				return ifi.MTU
+			}
+		}
+	}
+	return 0
+}
