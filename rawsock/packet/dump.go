@@ -52,9 +52,25 @@ func (l Layer) String() string {
 // where every byte they cover is present. A truncated packet is dumped as
 // far as it goes, followed by the fields that are missing; a length field
 // that lies is called out; bytes that decode as nothing are shown as data.
-func Dump(b []byte, first Layer) string {
+//
+// Dump describes b as a packet received: a zero checksum is wrong. Use
+// DumpWith and DumpOptions.Sent for one this host sends.
+func Dump(b []byte, first Layer) string { return DumpWith(b, first, DumpOptions{}) }
+
+// DumpOptions say what Dump cannot tell from the bytes.
+type DumpOptions struct {
+	// Sent says the packet is one this host sends on a raw socket with
+	// IP_HDRINCL (raw(7)), where Linux fills in an IPv4 total length,
+	// identification, header checksum or source address left 0: the dump
+	// says so instead of calling them wrong. A received packet has no
+	// such excuse.
+	Sent bool
+}
+
+// DumpWith is Dump with options.
+func DumpWith(b []byte, first Layer, o DumpOptions) string {
 	var sb strings.Builder
-	d := dumper{w: &sb, b: b}
+	d := dumper{w: &sb, b: b, sent: o.Sent}
 	d.layer(first, 0, len(b), ipContext{complete: true})
 	if sb.Len() == 0 {
 		return "no bytes\n"
@@ -93,8 +109,9 @@ type ipContext struct {
 }
 
 type dumper struct {
-	w *strings.Builder
-	b []byte
+	w    *strings.Builder
+	b    []byte
+	sent bool // DumpOptions.Sent
 }
 
 // field is one header field: its length, its name (for the list of what a
@@ -276,20 +293,38 @@ func checksumNote(ps uint32, seg []byte, off int, verifiable bool, why string) s
 }
 
 func (d *dumper) ethernet(off, end int, ctx ipContext) {
-	d.title(ctx, "Ethernet II header, %d bytes", EthernetHeaderLen)
-	var et uint16
-	ok := d.fields(ctx, off, end, []field{
+	// The header's length depends on the tags: count them first.
+	tags := 0
+	for at := off + 12; tags < MaxVLANTags && at+2 <= end && isVLANTPID(uint16(u16(d.b[at:]))); at += VLANTagLen {
+		tags++
+	}
+	title := fmt.Sprintf("Ethernet II header, %d bytes", EthernetHeaderLen+VLANTagLen*tags)
+	if tags > 0 {
+		title += fmt.Sprintf(" (%s)", plural(tags, "VLAN tag"))
+	}
+	d.title(ctx, "%s", title)
+	fs := []field{
 		{6, "destination MAC", func(p []byte) string { return "destination " + MAC(p).String() }},
 		{6, "source MAC", func(p []byte) string { return "source " + MAC(p).String() }},
-		{2, "EtherType", func(p []byte) string {
-			et = uint16(u16(p))
-			return "EtherType " + etherTypeName(et)
-		}},
-	})
-	if !ok {
+	}
+	for i := range tags {
+		which := fmt.Sprintf("tag %d", i+1)
+		fs = append(fs,
+			field{2, which + " TPID", func(p []byte) string { return fmt.Sprintf("%s: TPID %s", which, etherTypeName(uint16(u16(p)))) }},
+			field{2, which + " TCI", func(p []byte) string {
+				tci := uint16(u16(p))
+				return fmt.Sprintf("%s: TCI 0x%04x (priority %d, DEI %d, VLAN ID %d)", which, tci, tci>>13, tci>>12&1, tci&0x0fff)
+			}})
+	}
+	var et uint16
+	fs = append(fs, field{2, "EtherType", func(p []byte) string {
+		et = uint16(u16(p))
+		return "EtherType " + etherTypeName(et)
+	}})
+	if !d.fields(ctx, off, end, fs) {
 		return
 	}
-	off += EthernetHeaderLen
+	off += EthernetHeaderLen + VLANTagLen*tags
 	switch et {
 	case EtherTypeIPv4:
 		d.ipv4(off, end, ctx)
@@ -311,7 +346,9 @@ func etherTypeName(et uint16) string {
 	case et == EtherTypeIPv6:
 		return "0x86dd (IPv6)"
 	case et == EtherTypeVLAN:
-		return "0x8100 (802.1Q VLAN tag follows)"
+		return "0x8100 (802.1Q VLAN tag)"
+	case et == EtherTypeQinQ:
+		return "0x88a8 (802.1ad service tag, QinQ)"
 	case et < 0x0600:
 		return fmt.Sprintf("0x%04x (an IEEE 802.3 length, %d bytes, not a type)", et, et)
 	}
@@ -376,6 +413,13 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 	if len(p) >= 4 {
 		tl = u16(p[2:])
 	}
+	// Sent with IP_HDRINCL, a total length of 0 is the packet's length:
+	// Linux fills it in.
+	kernelFills := d.sent && !ctx.quoted
+	tlZero := kernelFills && tl == 0
+	if tlZero {
+		tl = len(p)
+	}
 	d.title(ctx, "IPv4 header, %d bytes", hl)
 	var fragOff int
 	var proto uint8
@@ -395,6 +439,9 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 			return fmt.Sprintf("type of service 0x%02x (DSCP %d, ECN %d)", p[0], p[0]>>2, p[0]&3)
 		}},
 		{2, "total length", func(p []byte) string {
+			if tlZero {
+				return fmt.Sprintf("total length 0 (Linux fills it in on IP_HDRINCL: %d)", tl)
+			}
 			s := fmt.Sprintf("total length %d", tl)
 			switch {
 			case tl < hl:
@@ -403,12 +450,13 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 				s += fmt.Sprintf(" (the ICMP error quotes %d of them)", end-off)
 			case tl > end-off:
 				s += fmt.Sprintf(" [only %d bytes present]", end-off)
-			case tl == 0:
-				s += " [0: Linux fills it in on IP_HDRINCL]"
 			}
 			return s
 		}},
 		{2, "identification", func(p []byte) string {
+			if u16(p) == 0 && kernelFills {
+				return "identification 0x0000 (0: Linux picks one on IP_HDRINCL)"
+			}
 			return fmt.Sprintf("identification 0x%04x (%d)", u16(p), u16(p))
 		}},
 		{2, "flags and fragment offset", func(p []byte) string {
@@ -435,14 +483,14 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 			switch {
 			case ihl < 5 || hl > end-off:
 				return fmt.Sprintf("header checksum 0x%04x (not verified: header incomplete)", u16(p))
-			case u16(p) == 0 && !ctx.quoted && Checksum(d.b[off:off+hl]) != 0:
+			case u16(p) == 0 && kernelFills && Checksum(d.b[off:off+hl]) != 0:
 				return fmt.Sprintf("header checksum 0x0000 (not set: should be 0x%04x; Linux fills it in on IP_HDRINCL)", checksumWithout(0, d.b[off:off+hl], 10))
 			}
 			return "header " + checksumNote(0, d.b[off:off+hl], 10, true, "")
 		}},
 		{4, "source address", func(p []byte) string {
 			src = netip.AddrFrom4([4]byte(p))
-			if src.IsUnspecified() && !ctx.quoted {
+			if src.IsUnspecified() && kernelFills {
 				return "source 0.0.0.0 (Linux fills it in on IP_HDRINCL)"
 			}
 			return "source " + src.String()
@@ -678,25 +726,7 @@ func (d *dumper) icmp(proto int, off, end int, ctx ipContext) {
 			return checksumNote(ps, seg, 2, ok, why)
 		}},
 	}
-	switch {
-	case isEcho:
-		fs = append(fs,
-			field{2, "identifier", func(p []byte) string { return fmt.Sprintf("identifier 0x%04x (%d)", u16(p), u16(p)) }},
-			field{2, "sequence number", func(p []byte) string { return fmt.Sprintf("sequence number %d", u16(p)) }})
-	case proto == ProtoICMPv6 && typ == ICMPv6PacketTooBig:
-		fs = append(fs, field{4, "MTU", func(p []byte) string { return fmt.Sprintf("MTU %d", binary.BigEndian.Uint32(p)) }})
-	case proto == ProtoICMP && typ == ICMPv4DestUnreach && code == 4:
-		fs = append(fs,
-			field{2, "unused and length", func(p []byte) string { return fmt.Sprintf("unused, length %d (RFC 4884)", p[1]) }},
-			field{2, "next-hop MTU", func(p []byte) string { return fmt.Sprintf("next-hop MTU %d (RFC 1191)", u16(p)) }})
-	default:
-		fs = append(fs, field{4, "rest of header", func(p []byte) string {
-			if isErr {
-				return "unused (or RFC 4884 length, pointer)"
-			}
-			return fmt.Sprintf("rest of header 0x%08x", binary.BigEndian.Uint32(p))
-		}})
-	}
+	fs = append(fs, icmpRestFields(proto, typ, code)...)
 	if !d.fields(ctx, off, end, fs) {
 		return
 	}
@@ -714,9 +744,121 @@ func (d *dumper) icmp(proto int, off, end int, ctx ipContext) {
 		d.data(ctx, qend, end, "ICMP extensions (RFC 4884)")
 	case isEcho:
 		d.data(ctx, off, end, "data")
+	case proto == ProtoICMP && (typ == icmpv4Timestamp || typ == icmpv4TimestampReply):
+		d.title(ctx, "timestamps (RFC 792)")
+		if d.fields(ctx, off, end, []field{msField("originate timestamp"), msField("receive timestamp"), msField("transmit timestamp")}) {
+			d.data(ctx, off+12, end, "message body past the timestamps")
+		}
+	case proto == ProtoICMP && (typ == icmpv4MaskRequest || typ == icmpv4MaskReply):
+		if d.fields(ctx, off, end, []field{{4, "address mask", func(p []byte) string {
+			return "address mask " + netip.AddrFrom4([4]byte(p)).String()
+		}}}) {
+			d.data(ctx, off+4, end, "message body past the mask")
+		}
 	default:
 		d.data(ctx, off, end, "message body")
 	}
+}
+
+// ICMPv4 types whose header or body the dump takes apart (RFC 792, RFC 950,
+// RFC 1256).
+const (
+	icmpv4SourceQuench   = 4
+	icmpv4RouterAdvert   = 9
+	icmpv4RouterSolicit  = 10
+	icmpv4Timestamp      = 13
+	icmpv4TimestampReply = 14
+	icmpv4InfoRequest    = 15
+	icmpv4InfoReply      = 16
+	icmpv4MaskRequest    = 17
+	icmpv4MaskReply      = 18
+)
+
+// icmpRestFields describes the 4 header bytes after the checksum, whose
+// meaning follows the type (and for a destination unreachable the code):
+// RFC 792, RFC 1191, RFC 1256, RFC 4443, RFC 4884.
+func icmpRestFields(proto int, typ, code uint8) []field {
+	idSeq := []field{
+		{2, "identifier", func(p []byte) string { return fmt.Sprintf("identifier 0x%04x (%d)", u16(p), u16(p)) }},
+		{2, "sequence number", func(p []byte) string { return fmt.Sprintf("sequence number %d", u16(p)) }},
+	}
+	unused := func(n int) field {
+		return field{n, "unused", func(p []byte) string {
+			for _, c := range p {
+				if c != 0 {
+					return "unused [not zero]"
+				}
+			}
+			return "unused"
+		}}
+	}
+	// RFC 4884's length of the quoted datagram, in words of unit bytes.
+	length := func(unit int) field {
+		return field{1, "length", func(p []byte) string {
+			if p[0] == 0 {
+				return "length 0 (no RFC 4884 extensions)"
+			}
+			return fmt.Sprintf("length %d (RFC 4884: a quoted datagram of %d bytes, extensions after it)", p[0], int(p[0])*unit)
+		}}
+	}
+	if proto == ProtoICMPv6 {
+		switch typ {
+		case ICMPv6EchoRequest, ICMPv6EchoReply:
+			return idSeq
+		case ICMPv6PacketTooBig:
+			return []field{{4, "MTU", func(p []byte) string { return fmt.Sprintf("MTU %d", binary.BigEndian.Uint32(p)) }}}
+		case ICMPv6DestUnreach, ICMPv6TimeExceeded:
+			return []field{length(8), unused(3)}
+		case ICMPv6ParamProblem:
+			return []field{{4, "pointer", func(p []byte) string {
+				return fmt.Sprintf("pointer %d (the offset of the bad byte)", binary.BigEndian.Uint32(p))
+			}}}
+		}
+		return []field{{4, "rest of header", func(p []byte) string {
+			return fmt.Sprintf("rest of header 0x%08x", binary.BigEndian.Uint32(p))
+		}}}
+	}
+	switch typ {
+	case ICMPv4EchoRequest, ICMPv4EchoReply, icmpv4Timestamp, icmpv4TimestampReply,
+		icmpv4InfoRequest, icmpv4InfoReply, icmpv4MaskRequest, icmpv4MaskReply:
+		return idSeq
+	case ICMPv4DestUnreach:
+		if code == 4 {
+			return []field{unused(1), length(4),
+				{2, "next-hop MTU", func(p []byte) string { return fmt.Sprintf("next-hop MTU %d (RFC 1191)", u16(p)) }}}
+		}
+		return []field{unused(1), length(4), unused(2)}
+	case ICMPv4TimeExceeded:
+		return []field{unused(1), length(4), unused(2)}
+	case ICMPv4ParamProblem:
+		return []field{{1, "pointer", func(p []byte) string { return fmt.Sprintf("pointer %d (the offset of the bad byte)", p[0]) }},
+			length(4), unused(2)}
+	case ICMPv4Redirect:
+		return []field{{4, "gateway", func(p []byte) string { return "gateway " + netip.AddrFrom4([4]byte(p)).String() }}}
+	case icmpv4SourceQuench, icmpv4RouterSolicit:
+		return []field{unused(4)}
+	case icmpv4RouterAdvert:
+		return []field{
+			{1, "number of addresses", func(p []byte) string { return fmt.Sprintf("number of addresses %d", p[0]) }},
+			{1, "address entry size", func(p []byte) string { return fmt.Sprintf("address entry size %d (32-bit words)", p[0]) }},
+			{2, "lifetime", func(p []byte) string { return fmt.Sprintf("lifetime %d s", u16(p)) }},
+		}
+	}
+	return []field{{4, "rest of header", func(p []byte) string {
+		return fmt.Sprintf("rest of header 0x%08x", binary.BigEndian.Uint32(p))
+	}}}
+}
+
+// msField is an RFC 792 timestamp: milliseconds since midnight UT, or,
+// with the high bit set, a time in another unit.
+func msField(name string) field {
+	return field{4, name, func(p []byte) string {
+		v := binary.BigEndian.Uint32(p)
+		if v&(1<<31) != 0 {
+			return fmt.Sprintf("%s 0x%08x (high bit set: not milliseconds since midnight UT)", name, v)
+		}
+		return fmt.Sprintf("%s %d (%02d:%02d:%02d.%03d UT)", name, v, v/3600000, v/60000%60, v/1000%60, v%1000)
+	}}
 }
 
 func (d *dumper) udp(off, end int, ctx ipContext) {
