@@ -10,10 +10,11 @@ import (
 // probe bigger than the local link's MTU (EMSGSIZE, with DontFragment).
 var errTooBig = errors.New("probe bigger than the local link's MTU")
 
-// linkMTU returns the MTU of the link the probes leave by: device's, or
-// that of the interface holding src (the route's source address). 0 when
-// not known.
-func linkMTU(device string, src netip.Addr) int {
+// LinkMTU returns the MTU of the link probes leave by: device's, or that
+// of the interface holding src (the route's source address, as Source
+// returns it). 0 when not known. Call it in the network namespace of the
+// sockets.
+func LinkMTU(device string, src netip.Addr) int {
 	if device != "" {
 		if ifi, err := net.InterfaceByName(device); err == nil {
 			return ifi.MTU

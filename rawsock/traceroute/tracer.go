@@ -85,7 +85,7 @@ func New(cfg Config) (*Tracer, error) {
 	}
 	t := &Tracer{cfg: cfg, src: src, tr: tr}
 	if cfg.DontFragment {
-		t.mtu = linkMTU(cfg.Device, src)
+		t.mtu = LinkMTU(cfg.Device, src)
 	}
 	return t, nil
 }
