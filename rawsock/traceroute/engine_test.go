@@ -88,6 +88,11 @@ func line(hops int) func(seq, ttl int) (reply, time.Duration, bool) {
 func runFake(t *testing.T, ctx context.Context, cfg Config, f *fakeNet) (*Result, []Hop, error) {
 	t.Helper()
 	cfg.Dst = testDst
+	if cfg.Here == 0 && cfg.Near == 0 {
+		// A fixed wait: the adaptive one's milliseconds a loaded
+		// machine can outlast; the tests of it set the factors.
+		cfg.Here, cfg.Near = Off, Off
+	}
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		t.Fatal(err)
@@ -352,13 +357,15 @@ func TestEngineTimeout(t *testing.T) {
 
 // TestEngineAdaptiveWait: past a silent hop the trace does not wait MAX
 // (an hour here): the silent probes wait NEAR times the round trip of the
-// later hops' answers, as traceroute's default -w 5,3,10 does. Before
+// later hops' answers, as traceroute's -w MAX,HERE,NEAR does. Before
 // adaptive waits the run took the hour (the context's minute ended it).
 func TestEngineAdaptiveWait(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	f := &fakeNet{answer: silentAt(3, 2)}
-	res, _, err := runFake(t, ctx, Config{Wait: time.Hour, MaxTTL: 10}, f)
+	// Factors well above the defaults, that a loaded machine's late
+	// timers cannot outlast: the silent probes wait about a second.
+	res, _, err := runFake(t, ctx, Config{Wait: time.Hour, Here: 100, Near: 1000, MaxTTL: 10}, f)
 	if err != nil {
 		t.Fatalf("Run: %v (the silent hop waited for MAX)", err)
 	}
@@ -378,7 +385,7 @@ func TestEngineFixedWait(t *testing.T) {
 	const wait = 80 * time.Millisecond
 	f := &fakeNet{answer: silentAt(3, 2)}
 	start := time.Now()
-	res, _, err := runFake(t, context.Background(), Config{Wait: wait, Here: Off, Near: Off, MaxTTL: 10, Queries: 1}, f)
+	res, _, err := runFake(t, context.Background(), Config{Wait: wait, MaxTTL: 10, Queries: 1}, f)
 	if err != nil {
 		t.Fatal(err)
 	}

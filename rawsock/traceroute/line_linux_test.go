@@ -41,8 +41,11 @@ var methods = []method{
 	{"tcp-open", TCP, SocketAuto, listenPort, SynAck},
 }
 
+// config is a trace to dst with a fixed wait (Here and Near Off): the tests
+// that use it check what answers, and the adaptive wait, whose few
+// milliseconds a loaded machine can outlast, is tested on its own.
 func (m method) config(dst netip.Addr) Config {
-	return Config{Dst: dst, Method: m.m, Socket: m.socket, Port: m.port, Wait: testWait, MaxTTL: 8}
+	return Config{Dst: dst, Method: m.m, Socket: m.socket, Port: m.port, Wait: testWait, Here: Off, Near: Off, MaxTTL: 8}
 }
 
 // trace runs cfg from inside ns (where New opens the sockets) and returns
@@ -167,9 +170,10 @@ func TestFirstTTL(t *testing.T) {
 
 // TestSilentHop: r2 drops the time exceeded it sends (an nftables rule on
 // its output), so hop 2 is '*' on every probe and the trace goes on past it.
-// Hop 2's probes wait NEAR times the round trip of hop 3's answers, not
-// MAX (ten minutes here, which the trace's minute would not allow), as
-// traceroute's adaptive wait does; before it the trace waited MAX.
+// Hop 2's probes wait NEAR times the round trip of hop 3's answers (about a
+// second with NEAR 1000), not MAX (ten minutes here, which the trace's
+// minute would not allow), as traceroute's adaptive wait does; before it
+// the trace waited MAX.
 func TestSilentHop(t *testing.T) {
 	t.Parallel()
 	l := netns.NewLine(t, 3)
@@ -189,7 +193,10 @@ func TestSilentHop(t *testing.T) {
 				t.Parallel() // each waits a second on hop 2
 				want := hops(l, v4)
 				cfg := m.config(pick(v4, l.B.Addr4(), l.B.Addr6()))
-				cfg.Wait = 10 * time.Minute
+				// Factors far above the defaults, so that a loaded
+				// machine's slow hand-overs cannot outlast them, and
+				// still a silent probe waits about a second, not MAX.
+				cfg.Wait, cfg.Here, cfg.Near = 10*time.Minute, 100, 1000
 				res := trace(t, l.A, cfg)
 				if len(res.Hops) != 4 {
 					t.Fatalf("%d hops, want 4", len(res.Hops))
@@ -522,6 +529,26 @@ func TestLinkLocal(t *testing.T) {
 		t.Fatalf("no link-local address on B's %s: %v", link.BIf, err)
 	}
 	want := ll.WithZone(link.AIf)
+	// As extraSource: the first answers between new IPv6 addresses were
+	// seen lost now and then; begin once one comes.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var tr *Tracer
+		cfg := Config{Dst: want, MaxTTL: 1, Queries: 1, Wait: 100 * time.Millisecond}
+		if err := a.Do(func() (err error) { tr, err = New(cfg); return err }); err != nil {
+			t.Fatal(err)
+		}
+		res, err := tr.Run(context.Background(), nil)
+		tr.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Reached() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%v does not answer", want)
+		}
+	}
 	for _, m := range []method{methods[0], methods[1], methods[2], methods[3]} {
 		for _, byDevice := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/device=%v", m.name, byDevice), func(t *testing.T) {

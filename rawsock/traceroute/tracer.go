@@ -163,9 +163,10 @@ type engine struct {
 	emitted  int // hops handed to onHop
 	finalHop int // the first hop with a final answer, or -1
 	lastSend time.Time
-	plen     int    // the probes' length now: DiscoverMTU lowers it
-	linkMTU  int    // the local link's MTU, when a probe is too big for it
-	zone     string // the link of link-local answers: the destination's zone, or Device
+	plen     int           // the probes' length now: DiscoverMTU lowers it
+	linkMTU  int           // the local link's MTU, when a probe is too big for it
+	zone     string        // the link of link-local answers: the destination's zone, or Device
+	lag      time.Duration // the longest hand-over seen: from an answer's arrival to the engine
 }
 
 func newEngine(cfg Config) *engine {
@@ -199,12 +200,6 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 			}
 			e.answer(&r)
 		case now := <-timer.C:
-			if e.cfg.Wait == 0 {
-				// NoWait: traceroute reads its sockets once before
-				// it gives a probe up; the readers here need a
-				// moment to hand over what has come in.
-				time.Sleep(noWaitLook)
-			}
 			// Answers that came while onHop ran (a slow name lookup)
 			// are taken first, as traceroute reads what its poll(2)
 			// returns before it expires a probe.
@@ -225,10 +220,6 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 		}
 	}
 }
-
-// noWaitLook is how long NoWait lets the readers hand over the answers
-// that have come in before the engine gives probes up.
-const noWaitLook = time.Millisecond
 
 // sendMore sends probes in order while fewer than SimProbes are in flight,
 // none past the first hop with a final answer, and none sooner than
@@ -293,7 +284,7 @@ func (e *engine) nextDeadline(sendAt time.Time) time.Time {
 	e.advance()
 	var first time.Time
 	if e.head < e.next {
-		first = e.probes[e.head].Sent.Add(e.timeout(e.head))
+		first = e.probes[e.head].Sent.Add(e.timeout(e.head) + e.grace())
 	}
 	if !sendAt.IsZero() && (first.IsZero() || sendAt.Before(first)) {
 		first = sendAt
@@ -332,16 +323,40 @@ func (e *engine) timeout(i int) time.Duration {
 	return e.cfg.Wait
 }
 
+// grace is how long past its deadline the engine still waits before it
+// gives a probe up. The readers hand answers over through goroutines, and
+// an answer that arrived (by the kernel's stamp) before the deadline must
+// count, as it does for traceroute, which reads its sockets before it
+// expires a probe. A parked reader is woken by the runtime's network
+// poller, which, while every P is busy, only sysmon polls, up to 10 ms
+// apart: so at least minGrace, or twice the longest hand-over seen, at
+// most a second.
+func (e *engine) grace() time.Duration { return min(max(2*e.lag, minGrace), time.Second) }
+
+// minGrace is the least grace: sysmon's longest sleep between polls of
+// the network poller.
+const minGrace = 10 * time.Millisecond
+
 // answer records r for its probe, unless the probe was not sent yet, is
-// answered already (a duplicate) or timed out, or the answer arrived after
-// Wait (late: the engine was busy, in onHop, when it came).
+// answered already (a duplicate) or timed out, or the answer arrived late:
+// after Wait, or, for the first probe not done, after its deadline (it
+// waits only for the grace to pass).
 func (e *engine) answer(r *reply) {
+	if !r.at.IsZero() {
+		e.lag = max(e.lag, time.Since(r.at))
+	}
 	if r.seq < 0 || r.seq >= e.next || e.done[r.seq] {
 		return
 	}
 	p := &e.probes[r.seq]
-	if !r.at.IsZero() && e.cfg.Wait > 0 && r.at.Sub(p.Sent) > e.cfg.Wait {
-		return // expire will end its wait
+	if e.advance(); !r.at.IsZero() && e.cfg.Wait > 0 {
+		limit := e.cfg.Wait
+		if r.seq == e.head {
+			limit = e.timeout(r.seq)
+		}
+		if r.at.Sub(p.Sent) > limit {
+			return // expire will end its wait
+		}
 	}
 	if e.resize(r) {
 		return
@@ -387,13 +402,13 @@ func (e *engine) advance() {
 	}
 }
 
-// expire ends the wait of the first probe not done if its time is up, and
-// of the next ones as long as theirs is too: as traceroute, a probe's wait
-// is decided when every probe before it is done, with the answers come by
-// then.
+// expire ends the wait of the first probe not done if its time (and the
+// grace) is up, and of the next ones as long as theirs is too: as
+// traceroute, a probe's wait is decided when every probe before it is
+// done, with the answers come by then.
 func (e *engine) expire(now time.Time) {
 	for e.advance(); e.head < e.next; e.advance() {
-		if now.Before(e.probes[e.head].Sent.Add(e.timeout(e.head))) {
+		if now.Before(e.probes[e.head].Sent.Add(e.timeout(e.head) + e.grace())) {
 			return
 		}
 		e.done[e.head] = true
