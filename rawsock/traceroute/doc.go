@@ -53,7 +53,11 @@
 // first answer to a probe sent after it, each plus a millisecond, else MAX
 // (5 s), and never more than MAX, counted from its own sending. So past a
 // silent hop the trace goes on as soon as the later hops have answered,
-// instead of waiting MAX. The round-trip time runs from just before
+// instead of waiting MAX. traceroute reads its sockets before it gives a
+// probe up; here readers hand answers over from goroutines, so the engine
+// waits a grace past the deadline (twice the longest hand-over seen, at
+// least 10 ms) and counts an answer by its arrival: in time if the kernel
+// stamped it before the deadline. The round-trip time runs from just before
 // sendmsg(2) to the kernel's receive timestamp of the answer
 // (SO_TIMESTAMPNS), so a busy reader does not lengthen it.
 //
