@@ -180,7 +180,12 @@ func TestClassifyICMP(t *testing.T) {
 		{false, 3, 14, Unreachable, "!V", true},
 		{false, 3, 15, Unreachable, "!C", true},
 		{false, 3, 99, Unreachable, "!<99>", true},
-		{false, 12, 0, OtherICMP, "!<12-0>", false},
+		// As traceroute: every error but a time exceeded in transit
+		// ends the trace.
+		{false, 12, 0, OtherICMP, "!<12-0>", true},
+		{false, 11, 1, OtherICMP, "!<11-1>", true},
+		{true, 3, 1, OtherICMP, "!<3-1>", true},
+		{true, 4, 0, OtherICMP, "!<4-0>", true},
 		{true, 3, 0, TimeExceeded, "", false},
 		{true, 1, 4, PortUnreachable, "", true},
 		{true, 1, 0, Unreachable, "!N", true},

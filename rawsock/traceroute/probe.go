@@ -28,7 +28,8 @@ const (
 	// UDPReply: the destination answered a UDP probe with data.
 	UDPReply
 	// OtherICMP: another ICMP error about the probe (parameter problem,
-	// packet too big, ...); Probe.Annotation names it.
+	// fragment reassembly time exceeded, ...), which ends the trace as
+	// traceroute ends it; Probe.Annotation names it, !<type-code>.
 	OtherICMP
 )
 
@@ -152,9 +153,11 @@ const (
 )
 
 // classifyICMP says what an ICMP error about a probe means, as traceroute's
-// parse_icmp_res does: a time exceeded is a hop on the way; a destination
-// unreachable ends the trace, with no mark when it is the port unreachable
-// of a reached destination and with a mark otherwise. mtu is what a
+// parse_icmp_res does: a time exceeded in transit is a hop on the way;
+// anything else ends the trace: a destination unreachable with no mark
+// when it is the port unreachable of a reached destination and with a
+// mark otherwise, another error (a parameter problem, a fragment
+// reassembly time exceeded) with !<type-code>. mtu is what a
 // "fragmentation needed" or "packet too big" reports (!F-<mtu>).
 func classifyICMP(v6 bool, typ, code uint8, mtu int) (k Kind, annotation string, final bool) {
 	if v6 && typ == icmp6PacketTooBig || !v6 && typ == icmp4DestUnreach && code == 4 {
@@ -163,6 +166,9 @@ func classifyICMP(v6 bool, typ, code uint8, mtu int) (k Kind, annotation string,
 	if !v6 {
 		switch typ {
 		case icmp4TimeExceeded:
+			if code != 0 {
+				return OtherICMP, otherMark(typ, code), true
+			}
 			return TimeExceeded, "", false
 		case icmp4DestUnreach:
 			if code == icmp4PortUnreach {
@@ -170,10 +176,13 @@ func classifyICMP(v6 bool, typ, code uint8, mtu int) (k Kind, annotation string,
 			}
 			return Unreachable, unreach4Mark(code), true
 		}
-		return OtherICMP, "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">", false
+		return OtherICMP, otherMark(typ, code), true
 	}
 	switch typ {
 	case icmp6TimeExceeded:
+		if code != 0 {
+			return OtherICMP, otherMark(typ, code), true
+		}
 		return TimeExceeded, "", false
 	case icmp6DestUnreach:
 		switch code {
@@ -188,7 +197,13 @@ func classifyICMP(v6 bool, typ, code uint8, mtu int) (k Kind, annotation string,
 		}
 		return Unreachable, "!<" + strconv.Itoa(int(code)) + ">", true
 	}
-	return OtherICMP, "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">", false
+	return OtherICMP, otherMark(typ, code), true
+}
+
+// otherMark is traceroute's mark for another error: !<type-code>. Built
+// only when needed: matching a time exceeded must not allocate.
+func otherMark(typ, code uint8) string {
+	return "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">"
 }
 
 // unreach4Mark is traceroute's mark for an ICMPv4 destination unreachable
