@@ -492,3 +492,54 @@ func TestEngineLocalTooBig(t *testing.T) {
 }
 
 var msRE = regexp.MustCompile(`[0-9]+\.[0-9]{3} ms`)
+
+// TestEngineRelocateFinal: as traceroute's check_expired, an unreachable
+// answering the probes of hop 3, from the router whose time exceeded at
+// hop 2 was silent, moves to hop 2 when its TTL as it arrived says it came
+// from there (63: one hop back from a sender at 64, hop 1 answering at
+// 64); the trace then ends at hop 2, each probe marked. A port unreachable
+// (the destination's own answer, in order) does not move, nor does an
+// unreachable whose TTL says it came from farther.
+func TestEngineRelocateFinal(t *testing.T) {
+	answer := func(finalTTL int, mark string) func(seq, ttl int) (reply, time.Duration, bool) {
+		return func(seq, ttl int) (reply, time.Duration, bool) {
+			switch ttl {
+			case 1:
+				return reply{from: testHop(1), kind: TimeExceeded, ttl: 64}, time.Millisecond, true
+			case 2:
+				return reply{}, 0, false // silent
+			}
+			k := PortUnreachable
+			if mark != "" {
+				k = Unreachable
+			}
+			return reply{from: testHop(2), kind: k, annotation: mark, final: true, ttl: finalTTL}, time.Millisecond, true
+		}
+	}
+	for _, tc := range []struct {
+		name     string
+		finalTTL int
+		mark     string
+		want     []string
+	}{
+		{"moved", 63, "!F-1400", []string{" 1  10.0.1.1  X ms  X ms  X ms\n", " 2  10.0.2.1  X ms !F-1400  X ms !F-1400  X ms !F-1400\n"}},
+		{"port unreachable stays", 63, "", []string{" 1  10.0.1.1  X ms  X ms  X ms\n", " 2  * * *\n", " 3  10.0.2.1  X ms  X ms  X ms\n"}},
+		{"from farther", 62, "!H", []string{" 1  10.0.1.1  X ms  X ms  X ms\n", " 2  * * *\n", " 3  10.0.2.1  X ms !H  X ms !H  X ms !H\n"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The silent probes wait about 100 ms: NEAR 50 times hop
+			// 3's round trip and the millisecond.
+			res, _, err := runFake(t, context.Background(), Config{Wait: time.Minute, Here: 50, Near: 50, MaxTTL: 6}, &fakeNet{answer: answer(tc.finalTTL, tc.mark)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, h := range res.Hops {
+				got = append(got, msRE.ReplaceAllString((&Printer{Numeric: true}).Line(&h), "X ms"))
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("got\n%q\nwant\n%q", got, tc.want)
+			}
+		})
+	}
+}

@@ -55,8 +55,8 @@ type Probe struct {
 	// ICMPType and ICMPCode are the answer's ICMP type and code, in the
 	// numbering of its family (ICMPv4 or ICMPv6); 0 for a TCP answer.
 	ICMPType, ICMPCode uint8
-	// ReplyTTL is the TTL of the answer as it arrived, where the socket
-	// shows it (raw IPv4 sockets); 0 when unknown.
+	// ReplyTTL is the TTL (hop limit) of the answer as it arrived; 0
+	// when unknown.
 	ReplyTTL int
 	// Annotation is traceroute's mark for an unreachable answer: "!H",
 	// "!N", "!P", "!X", "!F", "!S", "!V", "!C", or "!<code>"; empty for

@@ -138,6 +138,15 @@ func (r *readers) open(family, typ, proto int, device string) (*rawsock.Conn, er
 	if err := c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return nil, err
 	}
+	// Each answer's TTL, as traceroute asks for it: the engine guesses
+	// from it where a final answer that came late belongs.
+	level, opt := unix.IPPROTO_IP, unix.IP_RECVTTL
+	if family == unix.AF_INET6 {
+		level, opt = unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT
+	}
+	if err := c.SetsockoptInt(level, opt, 1); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -183,19 +192,22 @@ func fillData(b []byte) {
 // received is what the ancillary data of one received message says.
 type received struct {
 	at       time.Time
+	ttl      int // the answer's TTL or hop limit as it arrived (IP_RECVTTL, IPV6_RECVHOPLIMIT)
 	ee       *unix.SockExtendedErr
 	offender netip.Addr
 }
 
-// parseCmsgs reads the arrival time and, from the error queue, the
-// extended error and its offender (struct sock_extended_err, then the
-// offender's sockaddr: SO_EE_OFFENDER in ip(7)).
+// parseCmsgs reads the arrival time, the answer's TTL and, from the error
+// queue, the extended error and its offender (struct sock_extended_err,
+// then the offender's sockaddr: SO_EE_OFFENDER in ip(7)).
 func parseCmsgs(oob []byte) (rc received) {
 	cms, _ := rawsock.ParseControlMessages(oob)
 	for _, cm := range cms {
 		switch {
 		case cm.Level == unix.SOL_SOCKET && cm.Type == unix.SO_TIMESTAMPNS:
 			rc.at, _ = cm.Timestamp()
+		case (cm.Level == unix.IPPROTO_IP && cm.Type == unix.IP_TTL || cm.Level == unix.IPPROTO_IPV6 && cm.Type == unix.IPV6_HOPLIMIT) && len(cm.Data) >= 4:
+			rc.ttl = int(binary.NativeEndian.Uint32(cm.Data))
 		case cm.Level == unix.SOL_IP && cm.Type == unix.IP_RECVERR, cm.Level == unix.SOL_IPV6 && cm.Type == unix.IPV6_RECVERR:
 			rc.ee, rc.offender = parseExtendedErr(cm.Data)
 		}
@@ -375,7 +387,7 @@ func (t *dgram) readErrors(out chan<- reply) {
 		if seq < 0 || seq >= t.n {
 			continue
 		}
-		r := reply{seq: seq, from: rc.offender, at: rc.at, typ: rc.ee.Type, code: rc.ee.Code}
+		r := reply{seq: seq, from: rc.offender, at: rc.at, ttl: rc.ttl, typ: rc.ee.Type, code: rc.ee.Code}
 		if t.v6 && r.typ == icmp6PacketTooBig || !t.v6 && r.typ == icmp4DestUnreach && r.code == 4 {
 			r.mtu = int(rc.ee.Info) // the MTU the error reports
 		}
@@ -400,7 +412,8 @@ func (t *dgram) readData(out chan<- reply) {
 			return
 		}
 		ap, _ := rawsock.AddrPortFromSockaddr(from)
-		r := reply{from: ap.Addr().Unmap(), at: parseCmsgs(oob[:oobn]).at, final: true}
+		rc := parseCmsgs(oob[:oobn])
+		r := reply{from: ap.Addr().Unmap(), at: rc.at, ttl: rc.ttl, final: true}
 		if t.icmp {
 			if n < 8 || buf[0] != 0 && buf[0] != 129 { // echo reply, ICMPv4 or ICMPv6
 				continue
@@ -504,7 +517,11 @@ func (r *readers) readRaw(out chan<- reply, c *rawsock.Conn, match func(b []byte
 		if !ok {
 			continue
 		}
-		rep.at = parseCmsgs(oob[:oobn]).at
+		rc := parseCmsgs(oob[:oobn])
+		rep.at = rc.at
+		if rep.ttl == 0 { // IPv6: no header to read it from
+			rep.ttl = rc.ttl
+		}
 		if !r.deliver(out, rep) {
 			return
 		}
