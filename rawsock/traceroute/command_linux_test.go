@@ -178,6 +178,10 @@ func TestCommandMatchesTraceroute(t *testing.T) {
 		{plain, []string{"-n", "--mtu", "-w", w, plain.B.Addr4().String()}},
 		{plain, []string{"-n", "-I", "--mtu", "-w", w, plain.B.Addr6().String()}},
 		{plain, []string{"-n", "-w", "0", plain.B.Addr4().String()}},
+		{plain, []string{"-n", "-f", "2", "-m", "3", "-w", w, plain.B.Addr4().String()}},
+		{plain, []string{"-n", "-p", "40000", "-q", "2", "-N", "1", "-w", w, plain.B.Addr6().String()}},
+		{plain, []string{"-n", "-I", "-q", "5", "-w", w, plain.B.Addr4().String()}},
+		{plain, []string{"-n", "-T", "-p", "8080", "-w", w, plain.B.Addr6().String()}},
 	} {
 		want, err := tc.l.A.Command(sys, tc.args...).CombinedOutput()
 		if err != nil {
