@@ -41,6 +41,9 @@ options:
   -n             numeric: no reverse lookup of addresses (each lookup is
                  given at most 1 s)
   -4, -6         IPv4 only, IPv6 only
+  long forms:    --icmp --tcp --udp --dont-fragment --mtu, and with a
+                 joined value --first= --max-hops= --queries= --wait=
+                 --sim-queries= --port= --source= --interface= --sendwait=
   -f first_ttl   start at this hop (default 1)
   -m max_ttl     at most this many hops (default 30)
   -q nqueries    probes per hop (default 3, at most 10)
@@ -79,6 +82,13 @@ examples:
   sudo rawsock traceroute -T -p 443 example.net
 `
 
+// tracerouteLong are traceroute's long options and their letters; those
+// with a value take it joined (--wait=5), as traceroute does.
+var tracerouteLong = map[string]byte{
+	"icmp": 'I', "tcp": 'T', "udp": 'U', "dont-fragment": 'F', "first": 'f', "max-hops": 'm', "queries": 'q',
+	"wait": 'w', "sim-queries": 'N', "port": 'p', "source": 's', "interface": 'i', "sendwait": 'z',
+}
+
 // tracerouteOpts are the command line, parsed.
 type tracerouteOpts struct {
 	cfg     traceroute.Config
@@ -91,17 +101,29 @@ type tracerouteOpts struct {
 // parseTracerouteArgs parses args as traceroute's getopt does.
 func parseTracerouteArgs(args []string) (*tracerouteOpts, error) {
 	o := &tracerouteOpts{}
+	const withValue = "fmqwNpsiz"
 	long := func(a string) error {
-		switch a {
-		case "--help":
+		name, val, hasVal := strings.Cut(a[2:], "=")
+		c, ok := tracerouteLong[name]
+		flag := name == "help" || name == "mtu" || ok && strings.IndexByte(withValue, c) < 0
+		switch {
+		case flag && hasVal:
+			return fmt.Errorf("option --%s takes no value", name)
+		case name == "help":
 			return errHelp
-		case "--mtu":
+		case name == "mtu":
 			o.cfg.DiscoverMTU = true
 			return nil
+		case !ok:
+			return fmt.Errorf("unknown option %s", a)
+		case flag:
+			return o.flag(c)
+		case !hasVal:
+			// As traceroute: the value is joined, --max-hops=5.
+			return fmt.Errorf("option --%s needs a value: --%s=VALUE", name, name)
 		}
-		return fmt.Errorf("unknown option %s", a)
+		return o.value(c, val)
 	}
-	const withValue = "fmqwNpsiz"
 	rest, err := getopt(args, withValue, "option -%c needs a value", long, func(c byte, val string) error {
 		switch {
 		case c == 'h':
