@@ -627,3 +627,35 @@ func TestMTUDiscovery(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceSource: with Device (traceroute -i), the source of TCP probes,
+// whose checksum covers it, is the one the route through that device
+// gives. A reaches B through r1 (eth0, the preferred route) or r2 (eth1):
+// -T -i eth1 goes through r2 and its SYN-ACK comes back there. Before, the
+// source was looked up without the device (A's eth0 address), and the
+// answers never came to the sockets bound to eth1.
+func TestDeviceSource(t *testing.T) {
+	t.Parallel()
+	socktest.NeedRaw(t)
+	tp := netns.New(t)
+	a, b := tp.Host("a"), tp.Host("b")
+	r1, r2 := tp.Router("r1"), tp.Router("r2")
+	tp.Connect(a, r1)
+	toB := tp.Connect(r1, b)
+	viaR2 := tp.Connect(a, r2)
+	tp.Connect(r2, b)
+	tp.AutoRoute()
+	dst := toB.B4
+	a.IP("route", "add", toB.Net4.String(), "via", viaR2.B4.String(), "dev", viaR2.AIf, "metric", "500")
+	cfg := methods[3].config(dst) // TCP, to a closed port: RST
+	cfg.Device = viaR2.AIf
+	var tr *Tracer
+	if err := a.Do(func() (err error) { tr, err = New(cfg); return err }); err != nil {
+		t.Fatal(err)
+	}
+	tr.Close()
+	if tr.Source() != viaR2.A4 {
+		t.Errorf("source %v, want %v, A's address on %s", tr.Source(), viaR2.A4, viaR2.AIf)
+	}
+	checkHops(t, trace(t, a, cfg), 1, []netip.Addr{viaR2.B4, dst}, Reset, "")
+}

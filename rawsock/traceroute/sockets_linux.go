@@ -130,10 +130,8 @@ func (r *readers) open(family, typ, proto int, device string) (*rawsock.Conn, er
 		return nil, err
 	}
 	r.add(c)
-	if device != "" {
-		if err := c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte(device)); err != nil {
-			return nil, fmt.Errorf("interface %s: %w", device, err)
-		}
+	if err := bindDevice(c, device); err != nil {
+		return nil, err
 	}
 	if err := c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return nil, err
@@ -148,6 +146,18 @@ func (r *readers) open(family, typ, proto int, device string) (*rawsock.Conn, er
 		return nil, err
 	}
 	return c, nil
+}
+
+// bindDevice binds c to the network interface device (SO_BINDTODEVICE,
+// socket(7)), unless device is empty.
+func bindDevice(c *rawsock.Conn, device string) error {
+	if device == "" {
+		return nil
+	}
+	if err := c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte(device)); err != nil {
+		return fmt.Errorf("interface %s: %w", device, err)
+	}
+	return nil
 }
 
 // setFragment says whether the probes sent on c may be fragmented: by

@@ -75,7 +75,7 @@ func New(cfg Config) (*Tracer, error) {
 	}
 	src := cfg.Src
 	if !src.IsValid() {
-		if src, err = Source(tcfg.Dst); err != nil {
+		if src, err = sourceVia(tcfg.Dst, cfg.Device); err != nil {
 			return nil, err
 		}
 	}
