@@ -35,3 +35,20 @@ func LinkMTU(device string, src netip.Addr) int {
 	}
 	return 0
 }
+
+// resize is DiscoverMTU's step: when r says the probe was too big for a
+// link of MTU r.mtu, smaller than the probes but enough for their headers,
+// the probes shrink to it and this one is sent again, marked with the MTU
+// (traceroute --mtu's F=<mtu>). It reports whether it did so.
+func (e *engine) resize(r *reply) bool {
+	if !e.cfg.DiscoverMTU || r.mtu < headerLen(e.cfg.Method, e.cfg.Dst.Is6()) || r.mtu >= e.plen {
+		return false
+	}
+	e.plen = r.mtu
+	// Sending is in order and one at a time: the probe is the last sent.
+	p := &e.probes[r.seq]
+	*p = Probe{TTL: p.TTL, Seq: p.Seq, MTU: r.mtu}
+	e.next = r.seq
+	e.inflight--
+	return true
+}
