@@ -228,82 +228,58 @@ func parseSendArgs(args []string, stderr io.Writer) (*sendSpec, error) {
 	return s, nil
 }
 
-// ICMPv4 types send knows the header fields of (RFC 792, RFC 950).
-const (
-	icmpTimestamp      = 13
-	icmpTimestampReply = 14
-	icmpInfoRequest    = 15
-	icmpInfoReply      = 16
-	icmpMaskRequest    = 17
-	icmpMaskReply      = 18
-)
-
-// icmpHasIDSeq reports whether ICMPv4 type t has an identifier and a
-// sequence number after its checksum.
-func icmpHasIDSeq(t uint8) bool {
-	switch t {
-	case packet.ICMPv4EchoReply, packet.ICMPv4EchoRequest, icmpTimestamp, icmpTimestampReply,
-		icmpInfoRequest, icmpInfoReply, icmpMaskRequest, icmpMaskReply:
-		return true
-	}
-	return false
+// icmpFlags are the flags that set an ICMP header field.
+var icmpFlags = []struct {
+	name  string
+	field packet.ICMPField
+}{
+	{"icmp-id", packet.ICMPFieldID}, {"icmp-seq", packet.ICMPFieldSeq}, {"icmp-length", packet.ICMPFieldLength},
+	{"mtu", packet.ICMPFieldMTU}, {"pointer", packet.ICMPFieldPointer}, {"gateway", packet.ICMPFieldGateway},
 }
 
 // checkICMPFields refuses a flag for an ICMP header field the type (and
 // code) does not have; set holds the flags given.
 func (s *sendSpec) checkICMPFields(set map[string]bool) error {
-	t := s.icmpType
-	has := map[string]bool{
-		"icmp-id":     icmpHasIDSeq(t),
-		"icmp-seq":    icmpHasIDSeq(t),
-		"icmp-length": t == packet.ICMPv4DestUnreach || t == packet.ICMPv4TimeExceeded || t == packet.ICMPv4ParamProblem,
-		"mtu":         t == packet.ICMPv4DestUnreach && s.icmpCode == 4,
-		"pointer":     t == packet.ICMPv4ParamProblem,
-		"gateway":     t == packet.ICMPv4Redirect,
-	}
-	for _, name := range []string{"icmp-id", "icmp-seq", "icmp-length", "mtu", "pointer", "gateway"} {
-		if !set[name] {
-			continue
-		}
-		if s.proto != packet.ProtoICMP {
-			return fmt.Errorf("--%s is an ICMP header field: give --proto icmp", name)
-		}
-		if !has[name] {
-			return fmt.Errorf("--%s: ICMP type %d code %d has no such field (see -h for the fields of each type)", name, t, s.icmpCode)
+	m := packet.ICMP{Proto: packet.ProtoICMP, Type: s.icmpType, Code: s.icmpCode}
+	for _, f := range icmpFlags {
+		switch {
+		case !set[f.name]:
+		case s.proto != packet.ProtoICMP:
+			return fmt.Errorf("--%s is an ICMP header field: give --proto icmp", f.name)
+		case !m.HasField(f.field):
+			return fmt.Errorf("--%s: ICMP type %d code %d has no %s field (see -h for the fields of each type)", f.name, s.icmpType, s.icmpCode, f.field)
 		}
 	}
 	return nil
 }
 
-// icmpRest returns the 4 header bytes after the checksum, as the type
-// defines them, split as packet.ICMP's ID and Seq (bytes 4-5 and 6-7).
-func (s *sendSpec) icmpRest() (uint16, uint16) {
-	switch t := s.icmpType; {
-	case icmpHasIDSeq(t):
-		return s.icmpID, s.icmpSeq
-	case t == packet.ICMPv4DestUnreach:
-		return uint16(s.icmpLen), s.mtu // unused, length; the MTU (0 unless code 4)
-	case t == packet.ICMPv4TimeExceeded:
-		return uint16(s.icmpLen), 0
-	case t == packet.ICMPv4ParamProblem:
-		return uint16(s.pointer)<<8 | uint16(s.icmpLen), 0
-	case t == packet.ICMPv4Redirect && s.gateway.IsValid():
-		g := s.gateway.As4()
-		return uint16(g[0])<<8 | uint16(g[1]), uint16(g[2])<<8 | uint16(g[3])
+// icmpMessage is the ICMP message the flags describe: the header fields
+// its type has, the others zero.
+func (s *sendSpec) icmpMessage(now time.Time) (packet.ICMP, error) {
+	m := packet.ICMP{Proto: packet.ProtoICMP, Type: s.icmpType, Code: s.icmpCode, Data: s.payload}
+	if m.HasField(packet.ICMPFieldID) {
+		m.ID, m.Seq = s.icmpID, s.icmpSeq
 	}
-	return 0, 0
-}
-
-// icmpBody is the ICMP payload: --payload, or for a timestamp request
-// without one, the originate timestamp now and zero receive and transmit
-// timestamps (RFC 792).
-func (s *sendSpec) icmpBody(now time.Time) []byte {
-	if len(s.payload) > 0 || s.icmpType != icmpTimestamp {
-		return s.payload
+	if m.HasField(packet.ICMPFieldLength) {
+		m.SetLength(s.icmpLen)
 	}
-	u := now.UTC()
-	ms := uint32(u.Sub(time.Date(u.Year(), u.Month(), u.Day(), 0, 0, 0, 0, time.UTC)) / time.Millisecond)
-	return binary.BigEndian.AppendUint32(make([]byte, 0, 12), ms)[:12]
+	if m.HasField(packet.ICMPFieldMTU) {
+		m.SetMTU(uint32(s.mtu))
+	}
+	if m.HasField(packet.ICMPFieldPointer) {
+		m.SetPointer(uint32(s.pointer))
+	}
+	if m.HasField(packet.ICMPFieldGateway) && s.gateway.IsValid() {
+		if err := m.SetGateway(s.gateway); err != nil {
+			return m, err
+		}
+	}
+	if len(m.Data) == 0 && s.icmpType == packet.ICMPv4Timestamp {
+		// The originate timestamp; receive and transmit are the
+		// answerer's (RFC 792).
+		m.Data = binary.BigEndian.AppendUint32(make([]byte, 0, 12), packet.ICMPTimestamp(now))[:12]
+	}
+	return m, nil
 }
 
 // build writes the packet: the transport header and payload, then the IPv4
@@ -322,9 +298,10 @@ func (s *sendSpec) build() ([]byte, error) {
 		t := packet.TCP{SrcPort: s.sport, DstPort: s.dport, Seq: s.seq, Ack: s.ack, Flags: s.flags, Window: s.window}
 		seg, err = t.Append(nil, s.src, s.dst, s.payload)
 	case packet.ProtoICMP:
-		id, seq := s.icmpRest()
-		m := packet.ICMP{Proto: packet.ProtoICMP, Type: s.icmpType, Code: s.icmpCode, ID: id, Seq: seq, Data: s.icmpBody(time.Now())}
-		seg, err = m.Append(nil, netip.Addr{}, netip.Addr{})
+		var m packet.ICMP
+		if m, err = s.icmpMessage(time.Now()); err == nil {
+			seg, err = m.Append(nil, netip.Addr{}, netip.Addr{})
+		}
 	}
 	if err != nil {
 		return nil, err

@@ -517,10 +517,10 @@ func TestSendICMPFields(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--icmp-type", "3", "--icmp-id", "7"}, "--icmp-id: ICMP type 3 code 0 has no such field"},
-		{[]string{"--icmp-type", "3", "--icmp-code", "3", "--mtu", "1400"}, "--mtu: ICMP type 3 code 3 has no such field"},
-		{[]string{"--icmp-type", "11", "--pointer", "1"}, "--pointer: ICMP type 11 code 0 has no such field"},
-		{[]string{"--gateway", "192.0.2.9"}, "--gateway: ICMP type 8 code 0 has no such field"},
+		{[]string{"--icmp-type", "3", "--icmp-id", "7"}, "--icmp-id: ICMP type 3 code 0 has no identifier field"},
+		{[]string{"--icmp-type", "3", "--icmp-code", "3", "--mtu", "1400"}, "--mtu: ICMP type 3 code 3 has no MTU field"},
+		{[]string{"--icmp-type", "11", "--pointer", "1"}, "--pointer: ICMP type 11 code 0 has no pointer field"},
+		{[]string{"--gateway", "192.0.2.9"}, "--gateway: ICMP type 8 code 0 has no gateway field"},
 		{[]string{"--icmp-type", "8", "--icmp-length", "2"}, "--icmp-length: ICMP type 8 code 0"},
 	} {
 		_, stderr, code := runCmd(append([]string{"send"}, append(base, tc.args...)...)...)

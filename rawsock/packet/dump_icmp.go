@@ -60,12 +60,12 @@ func (d *dumper) icmp(proto int, off, end int, ctx ipContext) {
 		d.data(ctx, qend, end, "ICMP extensions (RFC 4884)")
 	case isEcho:
 		d.data(ctx, off, end, "data")
-	case proto == ProtoICMP && (typ == icmpv4Timestamp || typ == icmpv4TimestampReply):
+	case proto == ProtoICMP && (typ == ICMPv4Timestamp || typ == ICMPv4TimestampReply):
 		d.title(ctx, "timestamps (RFC 792)")
 		if d.fields(ctx, off, end, []field{msField("originate timestamp"), msField("receive timestamp"), msField("transmit timestamp")}) {
 			d.data(ctx, off+12, end, "message body past the timestamps")
 		}
-	case proto == ProtoICMP && (typ == icmpv4MaskRequest || typ == icmpv4MaskReply):
+	case proto == ProtoICMP && (typ == ICMPv4MaskRequest || typ == ICMPv4MaskReply):
 		if d.fields(ctx, off, end, []field{{4, "address mask", func(p []byte) string {
 			return "address mask " + netip.AddrFrom4([4]byte(p)).String()
 		}}}) {
@@ -75,20 +75,6 @@ func (d *dumper) icmp(proto int, off, end int, ctx ipContext) {
 		d.data(ctx, off, end, "message body")
 	}
 }
-
-// ICMPv4 types whose header or body the dump takes apart (RFC 792, RFC 950,
-// RFC 1256).
-const (
-	icmpv4SourceQuench   = 4
-	icmpv4RouterAdvert   = 9
-	icmpv4RouterSolicit  = 10
-	icmpv4Timestamp      = 13
-	icmpv4TimestampReply = 14
-	icmpv4InfoRequest    = 15
-	icmpv4InfoReply      = 16
-	icmpv4MaskRequest    = 17
-	icmpv4MaskReply      = 18
-)
 
 // icmpRestFields describes the 4 header bytes after the checksum, whose
 // meaning follows the type (and for a destination unreachable the code):
@@ -135,8 +121,8 @@ func icmpRestFields(proto int, typ, code uint8) []field {
 		}}}
 	}
 	switch typ {
-	case ICMPv4EchoRequest, ICMPv4EchoReply, icmpv4Timestamp, icmpv4TimestampReply,
-		icmpv4InfoRequest, icmpv4InfoReply, icmpv4MaskRequest, icmpv4MaskReply:
+	case ICMPv4EchoRequest, ICMPv4EchoReply, ICMPv4Timestamp, ICMPv4TimestampReply,
+		ICMPv4InfoRequest, ICMPv4InfoReply, ICMPv4MaskRequest, ICMPv4MaskReply:
 		return idSeq
 	case ICMPv4DestUnreach:
 		if code == 4 {
@@ -151,9 +137,9 @@ func icmpRestFields(proto int, typ, code uint8) []field {
 			length(4), unused(2)}
 	case ICMPv4Redirect:
 		return []field{{4, "gateway", func(p []byte) string { return "gateway " + netip.AddrFrom4([4]byte(p)).String() }}}
-	case icmpv4SourceQuench, icmpv4RouterSolicit:
+	case ICMPv4SourceQuench, ICMPv4RouterSolicit:
 		return []field{unused(4)}
-	case icmpv4RouterAdvert:
+	case ICMPv4RouterAdvert:
 		return []field{
 			{1, "number of addresses", func(p []byte) string { return fmt.Sprintf("number of addresses %d", p[0]) }},
 			{1, "address entry size", func(p []byte) string { return fmt.Sprintf("address entry size %d (32-bit words)", p[0]) }},
