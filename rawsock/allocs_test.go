@@ -50,7 +50,7 @@ func TestAllocs(t *testing.T) {
 	sb, _ := b.Getsockname()
 	to, _ := rawsock.AddrPortFromSockaddr(sb)
 	check("SendtoInet+RecvfromInet", func() {
-		if err := a.SendtoInet(msg, 0, to); err != nil {
+		if _, err := a.SendtoInet(msg, 0, to); err != nil {
 			t.Fatal(err)
 		}
 		if _, from, err := b.RecvfromInet(buf, 0); err != nil || !from.IsValid() {

@@ -254,7 +254,7 @@ func sendAll[M any](send func([]M, int) (int, error), msgs []M) error {
 	return nil
 }
 
-func (e *rawsockEchoClient) recv() (int, error) { return e.c.Recvmmsg(e.in, 0) }
+func (e *rawsockEchoClient) recv() (int, error) { return e.c.Recvmmsg(e.in, rawsock.MSG_WAITFORONE) }
 
 func (e *rawsockEchoClient) payload(i int) []byte {
 	return e.in[i].Buf[:e.in[i].N]
@@ -269,7 +269,7 @@ func rawsockEchoServe(c *rawsock.Conn, max int) error {
 		in[i].Buf = make([]byte, echoBufSize)
 	}
 	for served := 0; served < max; {
-		n, err := c.Recvmmsg(in, 0)
+		n, err := c.Recvmmsg(in, rawsock.MSG_WAITFORONE)
 		if err != nil {
 			return err
 		}

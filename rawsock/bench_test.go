@@ -331,7 +331,7 @@ func benchUDPRawsock(b *testing.B, size int) {
 	a, z, to := udpPair(b)
 	msg, buf := benchBufs(b, size)
 	for b.Loop() {
-		if err := a.SendtoInet(msg, 0, to); err != nil {
+		if _, err := a.SendtoInet(msg, 0, to); err != nil {
 			b.Fatal(err)
 		}
 		if n, from, err := z.RecvfromInet(buf, 0); n != size || err != nil || !from.IsValid() {

@@ -105,7 +105,7 @@ func blockingCalls() []blockingCall {
 			fillSendBuffer(t, c)
 			to, _ := c.Getpeername()
 			ap, _ := rawsock.AddrPortFromSockaddr(to)
-			return c, func() error { return c.SendtoInet(buf(), 0, ap) }
+			return c, func() error { _, err := c.SendtoInet(buf(), 0, ap); return err }
 		}},
 		{"sendmsg", func(t *testing.T) (*rawsock.Conn, func() error) {
 			c := fullSender(t)

@@ -34,17 +34,45 @@ type Conn struct {
 	// modeNonblock fails at once with EAGAIN.
 	timeout atomic.Int64
 
-	// dlmu guards the deadlines set on file, so that Detach, context
-	// cancellation and per-call timeouts never undo each other. The armed
-	// flags are written under dlmu but read without it on the fast path,
-	// so they are atomic.
-	dlmu     sync.Mutex
-	rdl, wdl time.Time   // deadlines the user set, zero for none
-	rarmed   atomic.Bool // file's read deadline is a per-call one
-	warmed   atomic.Bool
+	// dlmu guards the deadlines of each side. The file's deadline is
+	// always their combination, set in one place (apply), so that a
+	// user's deadline, a per-call timeout and a context's cancellation
+	// never undo each other.
+	dlmu   sync.Mutex
+	rd, wd deadlines
 
 	rmu, wmu sync.Mutex
 	rop, wop op // the read and write call in flight, under rmu and wmu
+}
+
+// deadlines is what bounds the calls of one side (read or write). The
+// earliest wins; a cancelled context wins over all.
+type deadlines struct {
+	user      time.Time // SetReadDeadline/SetWriteDeadline, zero for none
+	call      time.Time // the call in flight's timeout or context deadline
+	wake      time.Time // the end of a connect's backoff sleep
+	cancelled bool      // the call in flight's context is done
+
+	// armed is set when the file's deadline is not user alone, so that
+	// the next call must set it again. Written under dlmu, read without
+	// it on the fast path.
+	armed atomic.Bool
+}
+
+// effective is the deadline the file must have.
+func (d *deadlines) effective() time.Time {
+	if d.cancelled {
+		return aLongTimeAgo
+	}
+	return earliest(earliest(d.user, d.call), d.wake)
+}
+
+// earliest returns the earlier of two deadlines, zero meaning none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 const (
@@ -74,9 +102,15 @@ func Socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 // non-blocking too: the runtime poller needs O_NONBLOCK.
 func FromFD(fd int) (*Conn, error) { return fromFD(fd) }
 
-// Fileno returns the socket's fd, as Python's fileno() does. The fd remains
-// owned by the Conn.
-func (c *Conn) Fileno() int { return c.fd }
+// Fileno returns the socket's fd, as Python's fileno() does, or -1 after
+// Close or Detach, when the number is no longer this socket's. The fd
+// remains owned by the Conn.
+func (c *Conn) Fileno() int {
+	if c.state.Load() != stateOpen {
+		return -1
+	}
+	return c.fd
+}
 
 // Family returns the address family the socket was opened with.
 func (c *Conn) Family() int { return c.family }
@@ -87,7 +121,9 @@ func (c *Conn) Type() int { return c.sotype }
 // Proto returns the protocol the socket was opened with.
 func (c *Conn) Proto() int { return c.proto }
 
-// Dup wraps fcntl(F_DUPFD_CLOEXEC): a second Conn for the same socket.
+// Dup wraps fcntl(F_DUPFD_CLOEXEC): a second Conn for the same socket,
+// with the same timeout or non-blocking mode, as Python's dup(). Deadlines
+// are the Conn's own and are not copied.
 func (c *Conn) Dup() (*Conn, error) { return c.dup() }
 
 // Bind wraps bind(2).
@@ -110,6 +146,13 @@ func (c *Conn) Connect(sa unix.Sockaddr) error { return c.connect(sa, nil) }
 // Recv wraps recvfrom(2) without an address, as Python's recv(n, flags) and
 // recv_into do: it reads into b and returns the count. At the peer's orderly
 // shutdown of a stream it returns (0, nil), as recv(2) does.
+//
+// MSG_WAITALL on a stream makes a blocking call (this and the other
+// receive calls) wait until b is full, as on a blocking fd, making as many
+// syscalls as it takes: it returns less at the end of the stream, or when
+// the timeout, deadline, context or Close ends the wait after data came
+// (then without the error, which the next call meets). A socket error
+// after data comes with the data. Non-blocking, it returns what is queued.
 func (c *Conn) Recv(b []byte, flags int) (int, error) {
 	n, _, err := c.recvfrom(b, flags, nil, false)
 	return n, err
@@ -143,21 +186,26 @@ func (c *Conn) Send(b []byte, flags int) (int, error) { return c.sendto(b, flags
 
 // Sendall calls sendto(2) until all of b is sent, as Python's sendall. With
 // a timeout set, the timeout bounds the whole call, as in Python 3.5 on.
-func (c *Conn) Sendall(b []byte, flags int) error { return c.sendall(b, flags, nil) }
-
-// Sendto wraps sendto(2) with a destination address.
-func (c *Conn) Sendto(b []byte, flags int, to unix.Sockaddr) error {
-	if to == nil {
-		return wrapErr(sysSendto, unix.EDESTADDRREQ)
-	}
-	_, err := c.sendto(b, flags, to, nil)
+// As in Python, a failure does not say how much went; Write does.
+func (c *Conn) Sendall(b []byte, flags int) error {
+	_, err := c.sendall(b, flags, nil)
 	return err
 }
 
+// Sendto wraps sendto(2) with a destination address and returns the count
+// sent, as sendto(2) and Python's sendto do: on a stream it may be less
+// than len(b).
+func (c *Conn) Sendto(b []byte, flags int, to unix.Sockaddr) (int, error) {
+	if to == nil {
+		return 0, wrapErr(sysSendto, unix.EDESTADDRREQ)
+	}
+	return c.sendto(b, flags, to, nil)
+}
+
 // SendtoInet wraps sendto(2) to an AF_INET or AF_INET6 address given as a
-// netip.AddrPort. It allocates nothing. An IPv4 address on an AF_INET6
-// socket is sent to its v4-mapped form.
-func (c *Conn) SendtoInet(b []byte, flags int, to netip.AddrPort) error {
+// netip.AddrPort, and returns the count sent. It allocates nothing. An
+// IPv4 address on an AF_INET6 socket is sent to its v4-mapped form.
+func (c *Conn) SendtoInet(b []byte, flags int, to netip.AddrPort) (int, error) {
 	return c.sendtoInet(b, flags, to, nil)
 }
 
@@ -195,42 +243,24 @@ func (c *Conn) Close() error {
 	return c.close()
 }
 
-// Detach gives up the fd without closing it, as Python's detach(): it wakes
-// any blocked call (which returns net.ErrClosed), waits for calls in flight
-// to leave, and returns the same fd number, still open and still
-// non-blocking. The Conn is unusable afterwards.
+// Detach gives up the socket without closing it, as Python's detach(),
+// and returns an fd for it that the caller owns. It wakes any blocked
+// call (which returns net.ErrClosed) and waits until no call, blocked or
+// not, still uses the Conn's fd; later calls fail with net.ErrClosed.
 //
-// The fd stays registered with the runtime's epoll set until it is closed;
-// wrap it again with FromFD, not os.NewFile.
-func (c *Conn) Detach() (int, error) {
-	if !c.state.CompareAndSwap(stateOpen, stateDetached) {
-		return -1, errClosed("detach")
-	}
-	c.dlmu.Lock()
-	c.file.SetDeadline(aLongTimeAgo)
-	c.dlmu.Unlock()
-	c.rmu.Lock()
-	c.wmu.Lock()
-	keepDetached(c.file)
-	c.wmu.Unlock()
-	c.rmu.Unlock()
-	return c.fd, nil
-}
+// Unlike Python's, the fd returned is a copy (fcntl F_DUPFD_CLOEXEC) of
+// Fileno(), which Detach closes as Close does: the runtime poller lets go
+// of the fd only by closing it, and a Detach that kept the old number
+// would keep its *os.File and poller state for the life of the process.
+// The copy is close-on-exec, non-blocking (the mode belongs to the socket,
+// not to the number), and registered with no poller, so os.NewFile and
+// FromFD take it. When the copy cannot be made (EMFILE), Detach returns
+// the error and the Conn stays open.
+func (c *Conn) Detach() (int, error) { return c.detach() }
 
+// aLongTimeAgo is a deadline in the past: set on the file, it wakes the
+// calls waiting on it.
 var aLongTimeAgo = time.Unix(1, 0)
-
-// detached holds the *os.File of each detached socket: its finalizer would
-// close the fd the caller now owns.
-var detached struct {
-	sync.Mutex
-	files []*os.File
-}
-
-func keepDetached(f *os.File) {
-	detached.Lock()
-	detached.files = append(detached.files, f)
-	detached.Unlock()
-}
 
 // SetTimeout sets Python's per-call timeout: every later blocking call may
 // wait d from its own start, then fails with an error matching
@@ -285,61 +315,39 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.setDeadline(false, 
 // SetWriteDeadline sets an absolute deadline for Connect and the Send calls.
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.setDeadline(true, t) }
 
+// setDeadline sets the user's deadline of one side. A call blocked now
+// keeps its own timeout and its context: the earliest of them all ends it.
 func (c *Conn) setDeadline(write bool, t time.Time) error {
 	c.dlmu.Lock()
 	defer c.dlmu.Unlock()
 	if c.state.Load() != stateOpen {
 		return errClosed("setdeadline")
 	}
-	var err error
-	if write {
-		c.wdl = t
-		c.warmed.Store(false)
-		err = c.file.SetWriteDeadline(t)
-	} else {
-		c.rdl = t
-		c.rarmed.Store(false)
-		err = c.file.SetReadDeadline(t)
+	c.side(write).user = t
+	if err := c.apply(write); err != nil {
+		// Close does not wait for dlmu: the file may be closed under us.
+		return c.mapPollErr("setdeadline", err)
 	}
-	return err
+	return nil
 }
 
-// arm applies the per-call timeout and the context deadline extra, if
-// any, to the file before a blocking call. The common case, no timeout and
-// none left from an earlier call, costs two atomic loads.
-func (c *Conn) arm(write bool, extra time.Time) {
-	t := c.timeout.Load()
-	armed := &c.rarmed
+func (c *Conn) side(write bool) *deadlines {
 	if write {
-		armed = &c.warmed
+		return &c.wd
 	}
-	if t <= 0 && extra.IsZero() && !armed.Load() {
-		return
-	}
-	c.dlmu.Lock()
-	defer c.dlmu.Unlock()
-	if c.state.Load() != stateOpen {
-		return
-	}
-	dl := c.rdl
+	return &c.rd
+}
+
+// apply gives the file the effective deadline of one side. It is called
+// with dlmu held.
+func (c *Conn) apply(write bool) error {
+	d := c.side(write)
+	eff := d.effective()
+	d.armed.Store(!eff.Equal(d.user))
 	if write {
-		dl = c.wdl
+		return c.file.SetWriteDeadline(eff)
 	}
-	eff := dl
-	if t > 0 {
-		if d := time.Now().Add(time.Duration(t)); eff.IsZero() || d.Before(eff) {
-			eff = d
-		}
-	}
-	if !extra.IsZero() && (eff.IsZero() || extra.Before(eff)) {
-		eff = extra
-	}
-	armed.Store(!eff.Equal(dl))
-	if write {
-		c.file.SetWriteDeadline(eff)
-	} else {
-		c.file.SetReadDeadline(eff)
-	}
+	return c.file.SetReadDeadline(eff)
 }
 
 // Read implements io.Reader with recvfrom(2); unlike Recv it returns io.EOF
@@ -356,10 +364,8 @@ func (c *Conn) Read(b []byte) (int, error) {
 // otherwise.
 func (c *Conn) Write(b []byte) (int, error) {
 	if c.sotype == sockStream {
-		if err := c.Sendall(b, 0); err != nil {
-			return 0, err
-		}
-		return len(b), nil
+		// The count sent before a failure, as io.Writer wants.
+		return c.sendall(b, 0, nil)
 	}
 	return c.Send(b, 0)
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"runtime"
+	"reflect"
 	"syscall"
 	"time"
 	"unsafe"
@@ -122,6 +122,17 @@ func closeTraced(fd int) {
 }
 
 func (c *Conn) dup() (*Conn, error) {
+	nfd, err := c.dupFD()
+	if err != nil {
+		return nil, err
+	}
+	d := newConn(nfd, c.family, c.sotype, c.proto)
+	d.timeout.Store(c.timeout.Load())
+	return d, nil
+}
+
+// dupFD copies the fd with fcntl(F_DUPFD_CLOEXEC).
+func (c *Conn) dupFD() (int, error) {
 	var nfd int
 	err := c.control(sysFcntl, func(fd int) error {
 		var err error
@@ -131,10 +142,28 @@ func (c *Conn) dup() (*Conn, error) {
 		}
 		return err
 	})
+	return nfd, err
+}
+
+// detach hands out a copy of the fd and closes the Conn's own. Closing
+// the file is what waits for every call using the fd: the poller wakes
+// the blocked ones, and Close returns when the last reference, a blocked
+// call or a control() in flight, is dropped. It costs one fcntl(2) more
+// than Close.
+func (c *Conn) detach() (int, error) {
+	nfd, err := c.dupFD()
 	if err != nil {
-		return nil, err
+		if c.state.Load() != stateOpen {
+			return -1, errClosed("detach")
+		}
+		return -1, err
 	}
-	return newConn(nfd, c.family, c.sotype, c.proto), nil
+	if !c.state.CompareAndSwap(stateOpen, stateDetached) {
+		closeTraced(nfd)
+		return -1, errClosed("detach")
+	}
+	c.close()
+	return nfd, nil
 }
 
 // control runs a call that never blocks (bind, listen, setsockopt, ...)
@@ -154,29 +183,28 @@ func (c *Conn) control(name string, f func(fd int) error) error {
 // checkSockaddr refuses a nil address, or a typed nil pointer in the
 // interface, before x/sys/unix would dereference it.
 func checkSockaddr(sa unix.Sockaddr) error {
+	var isNil bool
 	switch a := sa.(type) {
 	case nil:
 		return unix.EINVAL
 	case *unix.SockaddrInet4:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrInet6:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrUnix:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrLinklayer:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
 	case *unix.SockaddrNetlink:
-		if a == nil {
-			return unix.EINVAL
-		}
+		isNil = a == nil
+	default:
+		// The other families x/sys/unix knows, and any it adds: every
+		// Sockaddr is a pointer, and these calls are not the hot path.
+		v := reflect.ValueOf(sa)
+		isNil = v.Kind() == reflect.Pointer && v.IsNil()
+	}
+	if isNil {
+		return &hintError{unix.EINVAL, "nil " + reflect.TypeOf(sa).String()}
 	}
 	return nil
 }
@@ -321,44 +349,74 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	o.sa = sa
 	err := c.start(o, ctx)
 	if err == nil {
-		err = c.connectUnix(o, ctx)
+		err = c.finish(o, ctx, c.connectWait(o))
 	}
 	o.release()
 	return wrapErr(sysConnect, err)
 }
 
-// connectUnix is the connect loop. An AF_UNIX stream connect to a listener
-// whose backlog is full fails with EAGAIN and no event will say when to
-// retry, so a blocking connect retries after a short sleep, up to its
-// deadline, where C's blocking connect would sleep in the kernel.
-func (c *Conn) connectUnix(o *op, ctx context.Context) error {
+// connectWait runs a connect through the poller. An AF_UNIX stream connect
+// to a listener whose backlog is full fails with EAGAIN, and no event tells
+// when the listener has accepted: the kernel wakes only the connects that
+// sleep in unix_wait_for_peer, which a non-blocking fd never does. So a
+// blocking connect tries again after a sleep that doubles from 1 ms to
+// 32 ms, where C's blocking connect sleeps in the kernel: at most 32 ms
+// late, about 30 connect(2) a second while the listener stays full.
+func (c *Conn) connectWait(o *op) error {
 	backoff := unixConnectBackoff
 	for {
-		err := c.finish(o, ctx, c.wait(o))
+		err := c.wait(o)
 		if c.family != unix.AF_UNIX || o.nonblock || !errors.Is(err, unix.EAGAIN) {
 			return err
 		}
-		// The deadline armed by start still holds: the next wait fails
-		// with it once it passes.
-		select {
-		case <-time.After(backoff):
-		case <-ctxDone(ctx):
-			return ctx.Err()
+		if err := c.sleepWrite(backoff); err != nil {
+			return err
 		}
-		if backoff < 8*unixConnectBackoff {
-			backoff *= 2
-		}
+		backoff = min(2*backoff, maxUnixConnectBackoff)
 		o.phase2 = false
 	}
 }
 
-const unixConnectBackoff = time.Millisecond
+const (
+	unixConnectBackoff    = time.Millisecond
+	maxUnixConnectBackoff = 32 * time.Millisecond
+)
 
-func ctxDone(ctx context.Context) <-chan struct{} {
-	if ctx == nil {
+// sleepWrite parks the write side on the runtime poller for d at most: d
+// joins the side's deadlines as the wake deadline, so that Close, the
+// context's cancellation and the other deadlines end the sleep as they end
+// any wait, at once. It returns nil when d has passed (or the poller woke
+// the goroutine early, which only costs a try), else the error that ends
+// the call.
+func (c *Conn) sleepWrite(d time.Duration) error {
+	c.dlmu.Lock()
+	if c.state.Load() != stateOpen {
+		c.dlmu.Unlock()
+		return errClosed(sysConnect)
+	}
+	c.wd.wake = time.Now().Add(d)
+	c.apply(true)
+	c.dlmu.Unlock()
+	if t := traceOut.Load(); t != nil {
+		t.printf("  ... fd %d: listener's backlog full: goroutine parked on the runtime poller for %v, then connect again", c.fd, d)
+	}
+	parked := false
+	err := c.rc.Write(func(uintptr) bool {
+		parked = !parked
+		return !parked // false the first time: wait
+	})
+	c.dlmu.Lock()
+	c.wd.wake = time.Time{}
+	eff := c.wd.effective()
+	due := !eff.IsZero() && !time.Now().Before(eff)
+	if c.state.Load() == stateOpen {
+		c.apply(true)
+	}
+	c.dlmu.Unlock()
+	if err == nil || (!due && errors.Is(err, os.ErrDeadlineExceeded)) {
 		return nil
 	}
-	return ctx.Done()
+	return c.mapPollErr(sysConnect, err)
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
@@ -369,15 +427,14 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, wantAddr
+	o.expect(c.waitall(flags))
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
 	var sa unix.Sockaddr
-	n := o.n
-	if err != nil {
-		n = 0
-	} else if wantAddr {
+	n, err := o.result(err)
+	if err == nil && wantAddr {
 		sa = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
@@ -392,15 +449,17 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 	}
 	o := &c.rop
 	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, true
+	o.expect(c.waitall(flags))
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n, err := o.result(err)
 	if err != nil {
 		o.release()
-		return 0, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
+		return n, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
 	}
-	n, ap := o.n, decodeAddrPort(&o.rsa, o.rsalen)
+	ap := decodeAddrPort(&o.rsa, o.rsalen)
 	o.release()
 	return n, ap, nil
 }
@@ -413,16 +472,25 @@ func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, 
 	}
 	o := &c.rop
 	o.kind, o.b, o.oob, o.flags = opRecvmsg, p, oob, flags|unix.MSG_CMSG_CLOEXEC
+	o.expect(c.waitall(flags))
 	err = c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n, err = o.result(err)
 	if err == nil {
-		n, oobn, recvflags = o.n, o.oobn, o.rflags&^cloexecAdded(flags)
+		oobn, recvflags = o.oobn, o.rflags&^cloexecAdded(flags)
 		from = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
 	return n, oobn, recvflags, from, wrapErr(sysRecvmsg, err)
+}
+
+// waitall reports MSG_WAITALL on a stream, which a blocking call honours
+// across syscalls: the fd under it is non-blocking, where the kernel
+// returns what is queued.
+func (c *Conn) waitall(flags int) bool {
+	return flags&unix.MSG_WAITALL != 0 && c.sotype == sockStream
 }
 
 // cloexecAdded is the MSG_CMSG_CLOEXEC the package added to a caller's
@@ -480,11 +548,11 @@ func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context
 	return n, wrapErr(sysSendto, err)
 }
 
-func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) error {
+func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.closedCheck(sysSendto); err != nil {
-		return err
+		return 0, err
 	}
 	o := &c.wop
 	o.kind, o.b, o.flags = opSendto, b, flags
@@ -496,31 +564,37 @@ func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Co
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
+	n := o.n
+	if err != nil {
+		n = 0
+	}
 	o.release()
-	return wrapErr(sysSendto, err)
+	return n, wrapErr(sysSendto, err)
 }
 
-func (c *Conn) sendall(b []byte, flags int, ctx context.Context) error {
+// sendall returns the bytes sent, all of b or those before the error.
+func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	if err := c.closedCheck(sysSendto); err != nil {
-		return err
+		return 0, err
 	}
 	o := &c.wop
 	o.kind, o.flags = opSendto, flags
 	// One start for the whole loop: the timeout bounds the call, not each
 	// sendto. The first sendto is made even for an empty b, as Python's
 	// sendall makes it: on a datagram socket that is an empty datagram.
+	sent := 0
 	err := c.start(o, ctx)
-	for first := true; err == nil && (first || len(b) > 0); first = false {
-		o.b = b
+	for first := true; err == nil && (first || sent < len(b)); first = false {
+		o.b = b[sent:]
 		if err = c.wait(o); err == nil {
-			b = b[o.n:]
+			sent += o.n
 		}
 	}
 	err = c.finish(o, ctx, err)
 	o.release()
-	return wrapErr(sysSendto, err)
+	return sent, wrapErr(sysSendto, err)
 }
 
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
@@ -564,32 +638,37 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	o := &c.wop
 	o.kind = opSendfile
 	// The file's fd through its RawConn, not f.Fd(): Fd would put a
-	// non-blocking file in blocking mode for good.
+	// non-blocking file in blocking mode for good. The whole loop runs
+	// inside Control, which holds a reference on f's fd: a concurrent
+	// f.Close defers close(2) until the call ends, so an os.Open cannot
+	// reuse the number under it.
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return 0, wrapErr(sysSendfile, err)
 	}
-	if err := rc.Control(func(fd uintptr) { o.infd = int(fd) }); err != nil {
-		return 0, wrapErr(sysSendfile, err)
-	}
-	defer runtime.KeepAlive(f)
-	o.off = offset
-	const chunk = 1 << 30
 	total := 0
-	err = c.start(o, nil)
-	for err == nil && (count == 0 || total < count) {
-		o.count = chunk
-		if count > 0 && count-total < chunk {
-			o.count = count - total
-		}
-		if err = c.wait(o); err == nil {
-			if o.n == 0 {
-				break // end of file
+	cerr := rc.Control(func(fd uintptr) {
+		o.infd = int(fd)
+		o.off = offset
+		const chunk = 1 << 30
+		err = c.start(o, nil)
+		for err == nil && (count == 0 || total < count) {
+			o.count = chunk
+			if count > 0 && count-total < chunk {
+				o.count = count - total
 			}
-			total += o.n
+			if err = c.wait(o); err == nil {
+				if o.n == 0 {
+					break // end of file
+				}
+				total += o.n
+			}
 		}
-	}
+	})
 	o.release()
+	if cerr != nil {
+		return 0, wrapErr(sysSendfile, cerr)
+	}
 	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
 		err = serr
 	}

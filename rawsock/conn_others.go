@@ -28,6 +28,7 @@ func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 }
 func fromFD(fd int) (*Conn, error)                  { return nil, errNotImplemented }
 func (c *Conn) dup() (*Conn, error)                 { return nil, errNotImplemented }
+func (c *Conn) detach() (int, error)                { return -1, errNotImplemented }
 func (c *Conn) bind(sa unix.Sockaddr) error         { return errNotImplemented }
 func (c *Conn) listen(backlog int) error            { return errNotImplemented }
 func (c *Conn) shutdown(how int) error              { return errNotImplemented }
@@ -50,10 +51,10 @@ func (c *Conn) recvmsg([]byte, []byte, int, context.Context) (int, int, int, uni
 func (c *Conn) sendto([]byte, int, unix.Sockaddr, context.Context) (int, error) {
 	return 0, errNotImplemented
 }
-func (c *Conn) sendtoInet([]byte, int, netip.AddrPort, context.Context) error {
-	return errNotImplemented
+func (c *Conn) sendtoInet([]byte, int, netip.AddrPort, context.Context) (int, error) {
+	return 0, errNotImplemented
 }
-func (c *Conn) sendall([]byte, int, context.Context) error { return errNotImplemented }
+func (c *Conn) sendall([]byte, int, context.Context) (int, error) { return 0, errNotImplemented }
 func (c *Conn) sendmsg([]byte, []byte, unix.Sockaddr, int, context.Context) (int, error) {
 	return 0, errNotImplemented
 }

@@ -42,6 +42,9 @@ const (
 	MSG_WAITALL    = unix.MSG_WAITALL
 	MSG_DONTWAIT   = unix.MSG_DONTWAIT
 	MSG_TRUNC      = unix.MSG_TRUNC
+	// MSG_WAITFORONE is Linux's value, so that portable code passing it
+	// to Recvmmsg (not implemented here) builds.
+	MSG_WAITFORONE = 0x10000
 	SHUT_RD        = unix.SHUT_RD
 	SHUT_WR        = unix.SHUT_WR
 	SHUT_RDWR      = unix.SHUT_RDWR

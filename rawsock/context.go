@@ -49,20 +49,20 @@ func (c *Conn) SendContext(ctx context.Context, b []byte, flags int) (int, error
 
 // SendallContext is Sendall bounded by ctx.
 func (c *Conn) SendallContext(ctx context.Context, b []byte, flags int) error {
-	return c.sendall(b, flags, ctx)
-}
-
-// SendtoContext is Sendto bounded by ctx.
-func (c *Conn) SendtoContext(ctx context.Context, b []byte, flags int, to unix.Sockaddr) error {
-	if to == nil {
-		return wrapErr(sysSendto, unix.EDESTADDRREQ)
-	}
-	_, err := c.sendto(b, flags, to, ctx)
+	_, err := c.sendall(b, flags, ctx)
 	return err
 }
 
+// SendtoContext is Sendto bounded by ctx.
+func (c *Conn) SendtoContext(ctx context.Context, b []byte, flags int, to unix.Sockaddr) (int, error) {
+	if to == nil {
+		return 0, wrapErr(sysSendto, unix.EDESTADDRREQ)
+	}
+	return c.sendto(b, flags, to, ctx)
+}
+
 // SendtoInetContext is SendtoInet bounded by ctx.
-func (c *Conn) SendtoInetContext(ctx context.Context, b []byte, flags int, to netip.AddrPort) error {
+func (c *Conn) SendtoInetContext(ctx context.Context, b []byte, flags int, to netip.AddrPort) (int, error) {
 	return c.sendtoInet(b, flags, to, ctx)
 }
 

@@ -82,11 +82,11 @@ func ctxCalls() []ctxCall {
 		{"sendto", func(t *testing.T) (*rawsock.Conn, fn) {
 			c, m := fullTCP(t)
 			to := rawsock.SockaddrFromAddrPort(m.Addr)
-			return c, func(ctx context.Context) error { return c.SendtoContext(ctx, b(), 0, to) }
+			return c, func(ctx context.Context) error { _, err := c.SendtoContext(ctx, b(), 0, to); return err }
 		}},
 		{"sendto", func(t *testing.T) (*rawsock.Conn, fn) {
 			c, m := fullTCP(t)
-			return c, func(ctx context.Context) error { return c.SendtoInetContext(ctx, b(), 0, m.Addr) }
+			return c, func(ctx context.Context) error { _, err := c.SendtoInetContext(ctx, b(), 0, m.Addr); return err }
 		}},
 		{"sendmsg", func(t *testing.T) (*rawsock.Conn, fn) {
 			c := fullUnix(t)

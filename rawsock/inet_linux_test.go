@@ -50,7 +50,7 @@ func TestInetFastForms(t *testing.T) {
 			bsa, _ := b.Getsockname()
 			bp, _ := rawsock.AddrPortFromSockaddr(bsa)
 			to := netip.AddrPortFrom(tc.dst, bp.Port())
-			if err := a.SendtoInet([]byte("fast"), 0, to); err != nil {
+			if _, err := a.SendtoInet([]byte("fast"), 0, to); err != nil {
 				t.Fatal(err)
 			}
 			buf := make([]byte, 16)
@@ -64,7 +64,7 @@ func TestInetFastForms(t *testing.T) {
 				t.Errorf("source %v (sender bound to %v)", from, ap)
 			}
 			// And back to the address RecvfromInet gave.
-			if err := b.SendtoInet([]byte("back"), 0, from); err != nil {
+			if _, err := b.SendtoInet([]byte("back"), 0, from); err != nil {
 				t.Fatal(err)
 			}
 			if n, _, err := a.RecvfromInet(buf, 0); err != nil || string(buf[:n]) != "back" {
@@ -74,10 +74,10 @@ func TestInetFastForms(t *testing.T) {
 	}
 
 	c := socktest.BoundUDP(t, rawsock.AF_INET)
-	if err := c.SendtoInet([]byte("x"), 0, netip.MustParseAddrPort("[::1]:9")); !errors.Is(err, unix.EAFNOSUPPORT) {
+	if _, err := c.SendtoInet([]byte("x"), 0, netip.MustParseAddrPort("[::1]:9")); !errors.Is(err, unix.EAFNOSUPPORT) {
 		t.Errorf("IPv6 destination on an AF_INET socket: %v, want EAFNOSUPPORT", err)
 	}
-	if err := c.SendtoInet([]byte("x"), 0, netip.AddrPort{}); !errors.Is(err, unix.EDESTADDRREQ) {
+	if _, err := c.SendtoInet([]byte("x"), 0, netip.AddrPort{}); !errors.Is(err, unix.EDESTADDRREQ) {
 		t.Errorf("zero destination: %v, want EDESTADDRREQ", err)
 	}
 	// On a socket that is not IP, RecvfromInet reports no address.

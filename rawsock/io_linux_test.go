@@ -159,14 +159,14 @@ func TestSendRecv(t *testing.T) {
 			}
 
 			if tc.sendAddr != nil {
-				if err := a.Sendto([]byte("sendto"), 0, tc.sendAddr(t, b)); err != nil {
+				if _, err := a.Sendto([]byte("sendto"), 0, tc.sendAddr(t, b)); err != nil {
 					t.Fatal(err)
 				}
 				if n, err := b.Recv(buf, 0); err != nil || string(buf[:n]) != "sendto" {
 					t.Fatalf("after Sendto: %q, %v", buf[:n], err)
 				}
 			}
-			if err := a.Sendto([]byte("x"), 0, nil); !errors.Is(err, unix.EDESTADDRREQ) {
+			if _, err := a.Sendto([]byte("x"), 0, nil); !errors.Is(err, unix.EDESTADDRREQ) {
 				t.Errorf("Sendto(nil address): %v, want EDESTADDRREQ", err)
 			}
 

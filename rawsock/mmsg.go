@@ -17,11 +17,14 @@ type Message struct {
 	Flags int            // flags the kernel set on receive (MSG_TRUNC, ...)
 }
 
-// Recvmmsg wraps recvmmsg(2): it fills up to len(msgs) messages in one
-// syscall and returns how many it filled. It waits, as Recv does, for the
-// first datagram; add MSG_WAITFORONE to return with what is queued after
-// that rather than wait for the whole batch. Addresses are decoded for
-// AF_INET and AF_INET6 without allocating. As with Recvmsg,
+// Recvmmsg wraps recvmmsg(2): it fills up to len(msgs) messages and
+// returns how many it filled. A blocking call waits for the whole batch, as
+// recvmmsg(2) on a blocking fd does, making as many syscalls as it takes;
+// when the timeout, deadline, context or Close ends the wait, it returns
+// the datagrams that came without the error, which the next call meets.
+// Add MSG_WAITFORONE to return once the first datagram is in, with what is
+// queued then; non-blocking, it returns what is queued. Addresses are
+// decoded for AF_INET and AF_INET6 without allocating. As with Recvmsg,
 // MSG_CMSG_CLOEXEC is always added.
 func (c *Conn) Recvmmsg(msgs []Message, flags int) (int, error) { return c.recvmmsg(msgs, flags, nil) }
 

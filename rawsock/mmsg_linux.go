@@ -55,23 +55,24 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		setControl(h, msgs[i].OOB)
 	}
 	o.kind, o.flags, o.nmsgs = opRecvmmsg, flags|unix.MSG_CMSG_CLOEXEC, len(msgs)
+	// A blocking recvmmsg(2) waits for the whole batch, unless
+	// MSG_WAITFORONE.
+	o.expect(flags&unix.MSG_WAITFORONE == 0)
 	err := c.start(o, ctx)
 	if err == nil {
 		err = c.finish(o, ctx, c.wait(o))
 	}
-	n := 0
-	if err == nil {
-		n = o.n
-		for i := 0; i < n; i++ {
-			h := &m.hdrs[i]
-			msgs[i].N = int(h.Len)
-			msgs[i].NN = int(h.Hdr.Controllen)
-			msgs[i].Flags = int(h.Hdr.Flags) &^ cloexecAdded(flags)
-			msgs[i].Addr = decodeAddrPort(&m.addrs[i], h.Hdr.Namelen)
-		}
+	n, err := o.result(err)
+	for i := 0; i < n; i++ {
+		h := &m.hdrs[i]
+		msgs[i].N = int(h.Len)
+		msgs[i].NN = int(h.Hdr.Controllen)
+		msgs[i].Flags = int(h.Hdr.Flags) &^ cloexecAdded(flags)
+		msgs[i].Addr = decodeAddrPort(&m.addrs[i], h.Hdr.Namelen)
 	}
 	m.clear()
 	o.nmsgs = 0
+	o.more, o.got = false, 0
 	return n, wrapErr(sysRecvmmsg, err)
 }
 

@@ -1,6 +1,7 @@
 package rawsock
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -36,14 +37,24 @@ func Poll(fds []PollFd, timeout time.Duration) (int, error) { return poll(fds, t
 // does, and measured 124µs per round trip without it, 8µs with it.
 type Epoll struct {
 	fd     int
+	wake   int // an eventfd in the set, written by Close to end a Wait
 	closed atomic.Bool
+
+	// mu is held shared by Wait and Ctl while they use fd, and by Close
+	// alone to close it: the number is never used after it may be reused.
+	mu sync.RWMutex
 }
 
 // EpollCreate1 wraps epoll_create1(2). EPOLL_CLOEXEC is always added.
 func EpollCreate1(flags int) (*Epoll, error) { return epollCreate1(flags) }
 
-// Fd returns the epoll instance's fd.
-func (e *Epoll) Fd() int { return e.fd }
+// Fd returns the epoll instance's fd, or -1 after Close.
+func (e *Epoll) Fd() int {
+	if e.closed.Load() {
+		return -1
+	}
+	return e.fd
+}
 
 // Ctl wraps epoll_ctl(2): op is EPOLL_CTL_ADD, EPOLL_CTL_MOD or
 // EPOLL_CTL_DEL; ev may be nil for EPOLL_CTL_DEL.
@@ -51,8 +62,10 @@ func (e *Epoll) Ctl(op, fd int, ev *EpollEvent) error { return e.ctl(op, fd, ev)
 
 // Wait wraps epoll_wait(2): it fills events and returns how many are
 // ready, waiting up to msec milliseconds (-1: without limit). EINTR is
-// retried with the time that remains.
+// retried with the time that remains. A Close from another goroutine ends
+// it with an error matching net.ErrClosed (and EBADF).
 func (e *Epoll) Wait(events []EpollEvent, msec int) (int, error) { return e.wait(events, msec) }
 
-// Close wraps close(2) of the epoll fd.
+// Close wraps close(2) of the epoll fd. It wakes the Waits blocked on it
+// and closes the fd once they and any Ctl in progress have left.
 func (e *Epoll) Close() error { return e.close() }

@@ -1,11 +1,15 @@
 package rawsock
 
 import (
+	"net"
 	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
+
+// sysEventfd names the eventfd an Epoll is woken with.
+const sysEventfd = "eventfd2"
 
 // EpollEvent is epoll(7)'s struct epoll_event.
 type EpollEvent = unix.EpollEvent
@@ -93,13 +97,37 @@ func epollCreate1(flags int) (*Epoll, error) {
 	if err != nil {
 		return nil, os.NewSyscallError(sysEpollCreate, err)
 	}
-	return &Epoll{fd: fd}, nil
+	// A thread blocked in epoll_wait(2) does not return when another
+	// closes the fd: Close makes this eventfd readable instead. It costs
+	// one fd per Epoll; made at Close it could fail (EMFILE) when needed.
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if t := traceOut.Load(); t != nil {
+		t.printf("eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK)%s", traceRet(wake, err))
+	}
+	if err != nil {
+		closeTraced(fd)
+		return nil, os.NewSyscallError(sysEventfd, err)
+	}
+	e := &Epoll{fd: fd, wake: wake}
+	if err := e.ctlLocked(unix.EPOLL_CTL_ADD, wake, &EpollEvent{Events: unix.EPOLLIN}); err != nil {
+		closeTraced(wake)
+		closeTraced(fd)
+		return nil, err
+	}
+	return e, nil
 }
 
 func (e *Epoll) ctl(op, fd int, ev *EpollEvent) error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	if e.closed.Load() {
-		return os.NewSyscallError(sysEpollCtl, unix.EBADF)
+		return errEpollClosed(sysEpollCtl)
 	}
+	return e.ctlLocked(op, fd, ev)
+}
+
+// ctlLocked is epoll_ctl(2), with e.mu held or e not yet shared.
+func (e *Epoll) ctlLocked(op, fd int, ev *EpollEvent) error {
 	err := unix.EpollCtl(e.fd, op, fd, ev)
 	if t := traceOut.Load(); t != nil {
 		evs := ""
@@ -112,14 +140,20 @@ func (e *Epoll) ctl(op, fd int, ev *EpollEvent) error {
 }
 
 func (e *Epoll) wait(events []EpollEvent, msec int) (int, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
 	if e.closed.Load() {
-		return 0, os.NewSyscallError(sysEpollWait, unix.EBADF)
+		return 0, errEpollClosed(sysEpollWait)
 	}
 	deadline := time.Now().Add(time.Duration(msec) * time.Millisecond)
 	for {
 		n, err := unix.EpollWait(e.fd, events, msec)
 		if t := traceOut.Load(); t != nil {
 			t.printf("epoll_wait(%d, %d, %d)%s", e.fd, len(events), msec, traceRet(n, err))
+		}
+		if e.closed.Load() {
+			// Woken by Close (the events, if any, are of a closed set).
+			return 0, errEpollClosed(sysEpollWait)
 		}
 		if err == unix.EINTR {
 			if msec > 0 {
@@ -135,12 +169,32 @@ func (e *Epoll) close() error {
 	if !e.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	// Any 8 bytes but all ones make the eventfd readable: the Waits in
+	// progress return, and the ones to come see closed first.
+	one := [8]byte{1}
+	n, werr := unix.Write(e.wake, one[:])
+	if t := traceOut.Load(); t != nil {
+		t.printf("write(%d, 8)%s", e.wake, traceRet(n, werr))
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	err := unix.Close(e.fd)
 	if t := traceOut.Load(); t != nil {
 		t.printf("close(%d)%s", e.fd, traceRet(0, err))
 	}
+	closeTraced(e.wake)
 	return wrapErr(sysClose, err)
 }
+
+// epollClosedError is what a call on a closed Epoll returns: it matches
+// net.ErrClosed, as a closed Conn's calls do, and EBADF, as C's calls on
+// a closed epoll fd do.
+type epollClosedError struct{}
+
+func (epollClosedError) Error() string   { return "use of closed Epoll" }
+func (epollClosedError) Unwrap() []error { return []error{net.ErrClosed, unix.EBADF} }
+
+func errEpollClosed(name string) error { return os.NewSyscallError(name, epollClosedError{}) }
 
 func epollOpName(op int) string {
 	switch op {

@@ -73,20 +73,21 @@ func (p *netPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 }
 
 func (p *netPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
+	var n int
 	var err error
 	if ap, ok := addrPortFromNetAddr(addr); ok {
 		// SendtoInet fits the address to the socket's family: net hands
 		// out IPv4 addresses as 16-byte, v4-mapped, slices.
-		err = p.c.SendtoInet(b, 0, ap)
+		n, err = p.c.SendtoInet(b, 0, ap)
 	} else if u, ok := addr.(*net.UnixAddr); ok && u != nil {
-		err = p.c.Sendto(b, 0, UnixAddr(u.Name))
+		n, err = p.c.Sendto(b, 0, UnixAddr(u.Name))
 	} else {
 		err = wrapErr(sysSendto, unix.EAFNOSUPPORT)
 	}
 	if err != nil {
-		return 0, p.opErr("write", err)
+		return n, p.opErr("write", err)
 	}
-	return len(b), nil
+	return n, nil
 }
 
 // netName is the net package's network name for the socket.

@@ -37,6 +37,7 @@ type op struct {
 	nonblock bool // return EAGAIN rather than wait
 	wantAddr bool // decode the source address
 	phase2   bool // connect issued; now reading its outcome
+	more     bool // wait for the rest: MSG_WAITALL on a stream, a whole recvmmsg batch
 
 	b, oob []byte
 	flags  int
@@ -44,6 +45,7 @@ type op struct {
 
 	n, oobn, rflags int
 	errno           syscall.Errno
+	got             int // bytes, or messages, earlier syscalls of a more call received
 
 	rsa    unix.RawSockaddrAny // source on receive, destination on send
 	rsalen uint32
@@ -61,6 +63,8 @@ type op struct {
 	// AfterFunc finds it is no longer wanted.
 	gen  uint64
 	stop func() bool
+	// armed: start set the side's call deadline, which finish clears.
+	armed bool
 }
 
 func (o *op) init(c *Conn) {
@@ -85,10 +89,15 @@ func (o *op) run(uintptr) bool {
 	if t != nil {
 		o.trace(t)
 	}
-	wait := o.errno == unix.EAGAIN
+	// A connect's EAGAIN (an AF_UNIX listener's backlog is full) has no
+	// event to wait for: connectWait sleeps and tries again.
+	wait := o.errno == unix.EAGAIN && o.kind != opConnect
 	if o.kind == opConnect && (o.errno == unix.EINPROGRESS || o.errno == unix.EALREADY) {
 		wait = true
 		o.phase2 = true
+	}
+	if o.more && !o.nonblock && o.errno == 0 && o.short() {
+		wait = true
 	}
 	if wait && !o.nonblock {
 		if t != nil {
@@ -106,12 +115,13 @@ func (o *op) do() {
 	var e syscall.Errno
 	switch o.kind {
 	case opRecvfrom:
-		var from, fromlen uintptr
+		// Pointers, converted in the call (unsafe.Pointer rule 4).
+		var from, fromlen unsafe.Pointer
 		if o.wantAddr {
 			o.rsalen = unix.SizeofSockaddrAny
-			from, fromlen = uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&o.rsalen))
+			from, fromlen = unsafe.Pointer(&o.rsa), unsafe.Pointer(&o.rsalen)
 		}
-		r, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), from, fromlen)
+		r, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), uintptr(from), uintptr(fromlen))
 	case opRecvmsg, opSendmsg:
 		o.setMsg(o.kind == opRecvmsg)
 		if o.kind == opRecvmsg {
@@ -130,22 +140,27 @@ func (o *op) do() {
 			unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0, 0)
 	case opSendto:
 		if o.sa != nil {
-			// A family encodeSockaddr does not know: x/sys/unix encodes it.
-			err := unix.Sendto(o.c.fd, o.b, o.flags, o.sa)
-			o.n, o.errno = len(o.b), errnoOf(err)
+			// A family encodeSockaddr does not know: x/sys/unix encodes
+			// it. Its Sendto hides the count, a short send on a stream;
+			// SendmsgN, the same send as sendmsg(2), returns it.
+			n, err := unix.SendmsgN(o.c.fd, o.b, nil, o.sa, o.flags)
+			o.n, o.errno = n, errnoOf(err)
+			if err != nil {
+				o.n = -1
+			}
 			return
 		}
-		var to uintptr
+		var to unsafe.Pointer
 		if o.rsalen != 0 {
-			to = uintptr(unsafe.Pointer(&o.rsa))
+			to = unsafe.Pointer(&o.rsa)
 		}
-		r, _, e = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), to, uintptr(o.rsalen))
+		r, _, e = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), uintptr(to), uintptr(o.rsalen))
 	case opRecvmmsg, opSendmmsg:
 		nr := uintptr(unix.SYS_RECVMMSG)
 		if o.kind == opSendmmsg {
 			nr = unix.SYS_SENDMMSG
 		}
-		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[0])), uintptr(o.nmsgs), uintptr(o.flags), 0, 0)
+		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[o.got])), uintptr(o.nmsgs-o.got), uintptr(o.flags), 0, 0)
 	case opConnect:
 		o.doConnect()
 		return
@@ -156,6 +171,60 @@ func (o *op) do() {
 	if e != 0 {
 		o.n = -1
 	}
+}
+
+// short reports a receive that got less than o.more asks for, which a
+// blocking fd would have waited for: MSG_WAITALL on a stream until b is
+// full, as recv(2) does; recvmmsg without MSG_WAITFORONE until the batch
+// is, as recvmmsg(2) does. It moves o past what came, so that the next
+// syscall receives the rest.
+func (o *op) short() bool {
+	switch o.kind {
+	case opRecvmmsg:
+		if o.n <= 0 || o.got+o.n >= o.nmsgs {
+			return false
+		}
+	case opRecvfrom, opRecvmsg:
+		// End of stream, b full, or control data, after which the kernel
+		// too stops a MSG_WAITALL read.
+		if o.n <= 0 || o.n >= len(o.b) || o.kind == opRecvmsg && o.oobn > 0 {
+			return false
+		}
+		if o.flags&unix.MSG_PEEK != 0 {
+			return true // peek again, with all of b, once more came
+		}
+		o.b = o.b[o.n:]
+	default:
+		return false
+	}
+	o.got += o.n
+	o.n = 0
+	return true
+}
+
+// expect begins a receive whose count result gives: more as short wants
+// it, and no count left from an earlier call, since a deadline already
+// passed fails the wait before any syscall.
+func (o *op) expect(more bool) {
+	o.more = more
+	o.n, o.errno, o.got = 0, 0, 0
+}
+
+// result is the count a call returns: what its syscalls received, and
+// whether err, which ended a wait for more, is to be dropped. As the
+// kernel does on a blocking fd, data that came before a timeout, a
+// cancellation or a Close is returned without the error, which the next
+// call meets again; an error the socket reported (consumed by the syscall)
+// is returned with the data.
+func (o *op) result(err error) (int, error) {
+	n := o.got
+	if o.errno == 0 && o.n > 0 {
+		n += o.n // the last syscall's, or a repeated peek's
+	}
+	if err == nil || n > 0 && (o.errno == 0 || o.errno == unix.EAGAIN) {
+		return n, nil
+	}
+	return n, err
 }
 
 // doConnect issues connect(2) once; when the poller wakes the call it reads
@@ -235,6 +304,7 @@ func (o *op) release() {
 	o.rsalen = 0
 	o.flags = 0
 	o.phase2 = false
+	o.more, o.got = false, 0
 }
 
 // flagsNonblock reports MSG_DONTWAIT, which makes the one call
@@ -271,21 +341,42 @@ func errnoOf(err error) syscall.Errno {
 	return unix.EINVAL
 }
 
-// start prepares a blocking call: Python's mode, the deadline, and the
-// context's cancellation. It is called with the op's mutex held.
+// start prepares a blocking call: Python's mode, the per-call timeout,
+// and the context's deadline and cancellation, which join the user's
+// deadline in the side's deadlines (the earliest wins). It is called with
+// the op's mutex held. The common case, no timeout, no context and nothing
+// left from an earlier call, costs two atomic loads.
 func (c *Conn) start(o *op, ctx context.Context) error {
-	o.nonblock = c.timeout.Load() == modeNonblock || o.flagsNonblock()
+	t := c.timeout.Load()
+	o.nonblock = t == modeNonblock || o.flagsNonblock()
 	write := o.kind.write()
-	if ctx == nil {
-		c.arm(write, time.Time{})
+	d := c.side(write)
+	var dl time.Time
+	var done <-chan struct{}
+	if ctx != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		dl, _ = ctx.Deadline()
+		done = ctx.Done()
+	}
+	// o.armed still set: the last call ended without finish (Sendfile),
+	// its deadline is still in d.
+	if t <= 0 && dl.IsZero() && done == nil && !d.armed.Load() && !o.armed {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		return err
+	if t > 0 {
+		dl = earliest(dl, time.Now().Add(time.Duration(t)))
 	}
-	dl, _ := ctx.Deadline()
-	c.arm(write, dl)
-	if ctx.Done() != nil {
+	c.dlmu.Lock()
+	defer c.dlmu.Unlock()
+	o.armed = true
+	if c.state.Load() != stateOpen {
+		return nil // the wait fails with net.ErrClosed
+	}
+	d.call, d.cancelled = dl, false
+	c.apply(write)
+	if done != nil {
 		gen := o.gen
 		o.stop = context.AfterFunc(ctx, func() {
 			c.dlmu.Lock()
@@ -293,13 +384,8 @@ func (c *Conn) start(o *op, ctx context.Context) error {
 			if o.gen != gen || c.state.Load() != stateOpen {
 				return
 			}
-			if write {
-				c.file.SetWriteDeadline(aLongTimeAgo)
-				c.warmed.Store(true)
-			} else {
-				c.file.SetReadDeadline(aLongTimeAgo)
-				c.rarmed.Store(true)
-			}
+			d.cancelled = true
+			c.apply(write)
 		})
 	}
 	return nil
@@ -307,13 +393,19 @@ func (c *Conn) start(o *op, ctx context.Context) error {
 
 // finish ends a call begun with start and maps a deadline the context
 // caused to the context's error, even when the poller saw the deadline
-// first.
+// first. The file keeps the call's deadline until the next call sets it
+// again (armed tells it to).
 func (c *Conn) finish(o *op, ctx context.Context, err error) error {
 	if o.stop != nil {
 		o.stop()
 		o.stop = nil
+	}
+	if o.armed {
+		o.armed = false
 		c.dlmu.Lock()
 		o.gen++
+		d := c.side(o.kind.write())
+		d.call, d.cancelled = time.Time{}, false
 		c.dlmu.Unlock()
 	}
 	if err != nil && ctx != nil && isTimeout(err) {
@@ -434,6 +526,10 @@ func (o *op) trace(t *tracer) {
 		}
 		t.printf("accept4(%d)%s%s", fd, traceRet(o.n, err), addr)
 	case opSendto:
+		if o.sa != nil {
+			t.printf("sendmsg(%d, %d, oob 0%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
+			break
+		}
 		t.printf("sendto(%d, %d%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
 	case opSendmsg:
 		t.printf("sendmsg(%d, %d, oob %d%s%s)%s", fd, len(o.b), len(o.oob), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))

@@ -40,7 +40,7 @@ func TestRawICMPEcho(t *testing.T) {
 	var sent time.Time
 	for deadline := time.Now().Add(slack); time.Now().Before(deadline); {
 		if time.Since(sent) > 200*time.Millisecond {
-			if err := c.SendtoInet(req, 0, dst); err != nil {
+			if _, err := c.SendtoInet(req, 0, dst); err != nil {
 				t.Fatal(err)
 			}
 			sent = time.Now()
@@ -111,7 +111,7 @@ func TestIPHdrincl(t *testing.T) {
 	binary.BigEndian.PutUint16(pkt[22:], uint16(dport))
 	binary.BigEndian.PutUint16(pkt[24:], uint16(8+len(payload)))
 	copy(pkt[28:], payload) // UDP checksum 0: none, allowed over IPv4
-	if err := r.SendtoInet(pkt, 0, netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
+	if _, err := r.SendtoInet(pkt, 0, netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
 		t.Fatal(err)
 	}
 	u.SetTimeout(2 * time.Second)

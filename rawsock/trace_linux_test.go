@@ -274,7 +274,7 @@ func TestTraceDecodes(t *testing.T) {
 	mark = len(w.Lines())
 	a2, _ := u2.Getsockname()
 	a1, _ := u1.Getsockname()
-	if err := u1.Sendto([]byte("dgram"), unix.MSG_DONTWAIT, a2); err != nil {
+	if _, err := u1.Sendto([]byte("dgram"), unix.MSG_DONTWAIT, a2); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := u2.Recvfrom(p, unix.MSG_TRUNC); err != nil {

@@ -3,17 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -21,7 +20,7 @@ import (
 )
 
 func init() {
-	register("ping", "ICMP echo, as iputils ping (-c -i -s -t -W -w -f -q -n -4 -6 -I, --json)", runPing)
+	register("ping", "ICMP echo, as iputils ping (-c -i -s -t -W -w -f -l -A -p -Q -M -b -D -O -U -a -v ..., --json)", runPing)
 }
 
 const pingUsage = `usage: rawsock ping [options] <destination>
@@ -34,25 +33,35 @@ options:
   -i <interval>  seconds between requests (default 1; below 0.002 needs root)
   -s <size>      data bytes per request (default 56)
   -t <ttl>       time to live (hop limit)
-  -W <timeout>   seconds to wait for each reply (default 10)
+  -W <timeout>   seconds to wait for a reply after the last request (default 10)
   -w <deadline>  seconds before ping exits, whatever was sent or received
   -f             flood: a request as soon as the last is answered, or 100 a
                  second; prints '.' per request and a backspace per reply (root)
+  -l <preload>   send <preload> requests at once at the start (above 3: root)
+  -A             adaptive: the interval follows the round-trip time
+  -p <pattern>   up to 16 bytes in hex to fill the data with (-p ff00)
+  -Q <tos>       type of service (IPv6: traffic class), decimal or 0x hex
+  -M <do|want|dont> path MTU discovery: forbid, allow or never fragment
+  -e <id>        echo identifier (the local port of an unprivileged socket)
+  -b             allow a broadcast destination
+  -I <iface|addr> send out of an interface (SO_BINDTODEVICE) or from an address
+  -D             print the time (seconds since 1970) before each line
+  -O             report a request not yet answered when the next one leaves
+  -U             time to the moment ping reads the reply, not the kernel's
+                 receive time (user-to-user latency)
+  -a             audible: a bell with each reply
   -q             quiet: only the first line and the statistics
   -n             numeric: no reverse lookup of reply addresses
+  -v             verbose: the identifier of each reply
   -4, -6         IPv4 only, IPv6 only
-  -I <iface|addr> send out of an interface (SO_BINDTODEVICE) or from an address
-  --json         one JSON object per line instead of the text: first
-                 {"type":"start","host","addr","size","socket","id"}; then per event
-                 "reply" (seq, from, bytes, ttl, time_ms, dup, late), "timeout" (seq),
-                 "error" (seq, from, icmp: [type, code], reason), "send_error" (seq,
-                 reason); last "summary" (transmitted, received, duplicates, errors,
-                 timeouts, loss_percent, time_ms, rtt: {min_ms, avg_ms, max_ms, mdev_ms})
+  -V             print the version and exit
+  --json         one JSON object per line instead of the text (see the README)
 
 The socket is the unprivileged ICMP one when net.ipv4.ping_group_range admits
 your group, else a raw socket (root or CAP_NET_RAW); after opening it, ping
-gives up root (to SUDO_UID or nobody) and every capability. Ctrl-C stops it
-and prints the statistics.
+gives up root (to SUDO_UID or nobody) and every capability. Ctrl-C (SIGINT)
+and SIGTERM stop it and print the statistics; Ctrl-\ (SIGQUIT) prints a
+status line on standard error and goes on.
 
 examples:
   rawsock ping -c 3 127.0.0.1
@@ -61,187 +70,34 @@ examples:
   rawsock ping -c 5 -W 1 --json 127.0.0.1
 `
 
-// pingOpts are the command line, parsed.
-type pingOpts struct {
-	count       int
-	interval    time.Duration
-	intervalSet bool
-	size        int
-	sizeSet     bool
-	ttl         int
-	timeout     time.Duration
-	deadline    int
-	flood       bool
-	quiet       bool
-	numeric     bool
-	family      int // 0, 4 or 6
-	iface       string
-	json        bool
-	host        string
-}
-
-// errUsage asks for the usage text after the message.
-var errUsage = errors.New("usage")
-
-// pingValueOpts are the options that take a value.
-const pingValueOpts = "cisItWw"
-
-// parsePingArgs parses args as getopt(3) does for iputils: options may be
-// grouped (-qc3), take their value attached or as the next word, and may
-// follow the destination; "--" ends them.
-func parsePingArgs(args []string) (*pingOpts, error) {
-	o := &pingOpts{}
-	long := func(a string) error {
-		switch a {
-		case "--json":
-			o.json = true
-			return nil
-		case "--help":
-			return errUsage
-		}
-		return fmt.Errorf("unrecognized option '%s'", a)
-	}
-	rest, err := getopt(args, pingValueOpts, "option requires an argument -- '%c'", long, func(c byte, val string) error {
-		switch {
-		case c == 'h' || c == '?':
-			return errUsage
-		case strings.IndexByte(pingValueOpts, c) >= 0:
-			return o.value(c, val)
-		}
-		return o.flag(c)
-	})
-	if err != nil {
-		return nil, err
-	}
-	if len(rest) == 0 {
-		return nil, errors.New("usage error: Destination address required")
-	}
-	if len(rest) > 1 {
-		return nil, fmt.Errorf("only one destination, not %q", rest)
-	}
-	o.host = rest[0]
-	return o, nil
-}
-
-func (o *pingOpts) flag(c byte) error {
-	switch c {
-	case 'f':
-		o.flood = true
-	case 'q':
-		o.quiet = true
-	case 'n':
-		o.numeric = true
-	case '4', '6':
-		f := int(c - '0')
-		if o.family != 0 && o.family != f {
-			return errors.New("only one -4 or -6 option may be specified")
-		}
-		o.family = f
-	default:
-		return fmt.Errorf("invalid option -- '%c'", c)
-	}
-	return nil
-}
-
-func (o *pingOpts) value(c byte, v string) error {
-	switch c {
-	case 'c':
-		n, err := intArg(v, 1, math.MaxInt64)
-		o.count = n
-		return err
-	case 's':
-		n, err := intArg(v, 0, math.MaxInt32)
-		o.size, o.sizeSet = n, true
-		return err
-	case 't':
-		n, err := intArg(v, 0, 255)
-		o.ttl = n
-		return err
-	case 'w':
-		n, err := intArg(v, 0, math.MaxInt32)
-		o.deadline = n
-		return err
-	case 'i':
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 || f > math.MaxInt32/1000 || math.IsNaN(f) {
-			return fmt.Errorf("bad timing interval: %s", v)
-		}
-		o.interval, o.intervalSet = time.Duration(f*1000)*time.Millisecond, true
-	case 'W':
-		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f < 0 || f > math.MaxUint32/1e6 || math.IsNaN(f) {
-			return fmt.Errorf("bad linger time: %s", v)
-		}
-		o.timeout = time.Duration(f * float64(time.Second))
-	case 'I':
-		o.iface = v
-	}
-	return nil
-}
-
-func intArg(v string, lo, hi int) (int, error) {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("invalid argument: '%s'", v)
-	}
-	if n < int64(lo) || n > int64(hi) {
-		return 0, fmt.Errorf("invalid argument: '%s': out of range: %d <= value <= %d", v, lo, hi)
-	}
-	return int(n), nil
-}
-
-// config turns the options into the pinger's Config (Dst aside).
-func (o *pingOpts) config() ping.Config {
-	cfg := ping.Config{Count: o.count, TTL: o.ttl, Timeout: o.timeout}
-	if o.deadline > 0 {
-		cfg.Deadline = time.Duration(o.deadline) * time.Second
-	}
-	// iputils: -f without -i, or -i 0, sends as fast as replies come.
-	if o.intervalSet && o.interval > 0 {
-		cfg.Interval = o.interval
-	} else if o.flood || o.intervalSet {
-		cfg.Flood = true
-	}
-	if o.sizeSet {
-		cfg.Size = o.size
-		if o.size == 0 {
-			cfg.Size = ping.EmptyPayload
-		}
-	}
-	if a, err := netip.ParseAddr(o.iface); err == nil {
-		cfg.Source = a
-	} else {
-		cfg.Interface = o.iface
-	}
-	return cfg
-}
-
-// interval is the gap between requests the options ask for: 0 in a flood.
-func (o *pingOpts) effectiveInterval() time.Duration {
-	if o.intervalSet {
-		return o.interval
-	}
-	if o.flood {
-		return 0
-	}
-	return ping.DefaultInterval
-}
+// pingVersion is what -V prints.
+const pingVersion = "ping from rawsock, imitating iputils 20221126\n"
 
 func runPing(args []string, stdout, stderr io.Writer) int {
 	o, err := parsePingArgs(args)
 	if err != nil {
-		if err != errUsage {
-			fmt.Fprintf(stderr, "ping: %v\n", err)
+		var ae *pingArgError
+		errors.As(err, &ae)
+		if ae.msg != "" {
+			fmt.Fprintf(stderr, "ping: %s\n", ae.msg)
 		}
-		fmt.Fprint(stderr, pingUsage)
-		if err == errUsage {
-			return 0
+		if ae.usage {
+			fmt.Fprint(stderr, pingUsage)
 		}
-		return 2
+		return ae.code
 	}
-	// iputils: a user other than root may not go below 2 ms (so no flood).
+	if o.version {
+		fmt.Fprint(stdout, pingVersion)
+		return 0
+	}
+	// iputils: a user other than root may not go below 2 ms (so no flood)
+	// nor preload more than 3.
 	if os.Getuid() != 0 && o.effectiveInterval() < ping.MinUserInterval {
 		fmt.Fprintf(stderr, "ping: cannot flood; minimal interval allowed for user is %dms\n", ping.MinUserInterval.Milliseconds())
+		return 2
+	}
+	if os.Getuid() != 0 && o.preload > 3 {
+		fmt.Fprintf(stderr, "ping: cannot set preload to value greater than 3: %d\n", o.preload)
 		return 2
 	}
 	dst, numeric, err := resolveTarget(o.host, o.family)
@@ -255,12 +111,18 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ping: invalid source address: %s\n", o.iface)
 		return 2
 	}
+	if o.pattern != "" && !o.quiet {
+		fmt.Fprintf(stdout, "PATTERN: 0x%x\n", o.pattern)
+	}
 	p, err := ping.New(cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, err)
+		fmt.Fprintln(stderr, cError(err)) // "cannot set unicast time-to-live: Invalid argument"
 		return 2
 	}
 	defer p.Close()
+	if o.broadcast && isBroadcast(dst) && !o.quiet {
+		fmt.Fprintln(stderr, "WARNING: pinging broadcast address")
+	}
 	if err := ping.DropPrivileges(); err != nil {
 		if !errors.Is(err, ping.ErrCapsRemain) {
 			fmt.Fprintln(stderr, err)
@@ -270,9 +132,9 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	pr := &pingPrinter{w: out, errw: stderr, o: o, dst: dst, names: !numeric && !o.numeric && !o.flood, size: p.Size(), timed: p.Timed()}
+	pr := &pingPrinter{w: out, errw: stderr, o: o, dst: dst, names: !numeric && !o.numeric && !o.flood, size: p.Size(), timed: p.Timed(), id: p.ID(), payload: p.Payload()}
 	if o.json {
-		pr.json(jsonStart{Type: "start", Host: o.host, Addr: dst.String(), Size: p.Size(), Socket: p.SocketKind().String(), ID: int(p.ID())})
+		pr.json(jsonStart{Type: "start", TS: jsonTime(time.Now()), Host: o.host, Addr: dst.String(), Size: p.Size(), Socket: p.SocketKind().String(), ID: int(p.ID()), MTU: p.MTU()})
 	} else {
 		pr.headerLine(p.Source())
 	}
@@ -280,14 +142,25 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	// SIGINT and SIGTERM end the run and print the statistics; SIGQUIT
+	// prints iputils' status line and the run goes on.
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
 	defer signal.Stop(sig)
 	go func() {
-		select {
-		case <-sig:
-			cancel()
-		case <-ctx.Done():
+		for {
+			select {
+			case s := <-sig:
+				if s == syscall.SIGQUIT {
+					st := p.Statistics()
+					pr.stderr(statusLine(&st, pr.timed))
+					continue
+				}
+				cancel()
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
 	}()
 
@@ -304,52 +177,43 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// resolveTarget parses or looks up host; numeric reports a literal
-// address, which iputils never looks up in reverse either.
-func resolveTarget(host string, family int) (addr netip.Addr, numeric bool, err error) {
-	if a, err := netip.ParseAddr(host); err == nil {
-		a = a.Unmap()
-		if family == 4 && !a.Is4() || family == 6 && !a.Is6() {
-			return netip.Addr{}, false, fmt.Errorf("%s: Address family for hostname not supported", host)
-		}
-		return a, true, nil
+// statusLine is iputils' status(), the SIGQUIT line on standard error:
+// "\r3/4 packets, 25% loss, min/avg/ewma/max = 0.036/0.048/0.041/0.059 ms".
+func statusLine(st *ping.Statistics, timed bool) string {
+	loss := 0
+	if st.Transmitted > 0 {
+		loss = (st.Transmitted - st.Received) * 100 / st.Transmitted
 	}
-	network := "ip"
-	if family != 0 {
-		network = "ip" + strconv.Itoa(family)
+	s := fmt.Sprintf("\r%d/%d packets, %d%% loss", st.Received, st.Transmitted, loss)
+	if st.Received > 0 && timed && st.Timed {
+		s += fmt.Sprintf(", min/avg/ewma/max = %s/%s/%s/%s ms", ms(st.Min), ms(st.Avg), ms(st.EWMA), ms(st.Max))
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, network, host)
-	if err != nil || len(addrs) == 0 {
-		var de *net.DNSError
-		if errors.As(err, &de) && !de.IsNotFound {
-			return netip.Addr{}, false, fmt.Errorf("%s: Temporary failure in name resolution", host)
-		}
-		if family != 0 {
-			return netip.Addr{}, false, fmt.Errorf("%s: Address family for hostname not supported", host)
-		}
-		return netip.Addr{}, false, fmt.Errorf("%s: Name or service not known", host)
-	}
-	for _, a := range addrs { // IPv4 first, as this system's getaddrinfo orders them
-		if a.Unmap().Is4() {
-			return a.Unmap(), false, nil
-		}
-	}
-	return addrs[0], false, nil
+	return s + "\n"
 }
 
 // pingPrinter writes what iputils ping prints, or JSON lines.
 type pingPrinter struct {
-	w     *bufio.Writer
-	errw  io.Writer // a failed send goes here, as iputils' error(3) does
-	o     *pingOpts
-	dst   netip.Addr
-	names bool // reverse-resolve reply addresses
-	size  int  // data bytes per request
-	timed bool
-	cache map[netip.Addr]string
-	flush time.Time // last flush in a flood
+	w       *bufio.Writer
+	errw    io.Writer // a failed send goes here, as iputils' error(3) does
+	errMu   sync.Mutex
+	o       *pingOpts
+	dst     netip.Addr
+	names   bool // reverse-resolve reply addresses
+	size    int  // data bytes per request
+	timed   bool
+	id      uint16
+	payload []byte // the data of every request, for the wrong-data report
+	cache   map[netip.Addr]string
+	flush   time.Time // last flush in a flood
+	replied []uint64  // -O: a bit per sequence number answered
+}
+
+// stderr writes s to standard error; the SIGQUIT status comes from
+// another goroutine than the run's failed sends.
+func (pr *pingPrinter) stderr(s string) {
+	pr.errMu.Lock()
+	io.WriteString(pr.errw, s)
+	pr.errMu.Unlock()
 }
 
 // headerLine is iputils' first line: "PING host (addr) 56(84) bytes of
@@ -373,6 +237,9 @@ func (pr *pingPrinter) headerLine(src netip.Addr) {
 
 // event prints one event, as iputils does as it happens.
 func (pr *pingPrinter) event(e *ping.Event) {
+	if pr.o.pending {
+		pr.outstanding(e)
+	}
 	switch {
 	case pr.o.json:
 		pr.jsonEvent(e)
@@ -380,6 +247,9 @@ func (pr *pingPrinter) event(e *ping.Event) {
 		return
 	case pr.o.flood:
 		pr.w.WriteString(floodMark(e))
+		if pr.o.audible && e.Kind == ping.EventReply {
+			pr.w.WriteByte('\a') // iputils rings after each reply's backspace
+		}
 		// A flood writes a few bytes per packet: buffer them, and show
 		// them at least every 10 ms (by the event's own time: no clock
 		// read per packet).
@@ -393,15 +263,51 @@ func (pr *pingPrinter) event(e *ping.Event) {
 		if line == "" {
 			return
 		}
+		if pr.o.stamps {
+			line = stamp(time.Now()) + line
+		}
 		if e.Kind == ping.EventSendError {
 			pr.w.Flush()
-			fmt.Fprintln(pr.errw, line)
+			pr.stderr(line + "\n")
 			return
 		}
 		pr.w.WriteString(line)
 		pr.w.WriteByte('\n')
 	}
 	pr.w.Flush()
+}
+
+// stamp is iputils' -D prefix: "[1733212345.123456] ".
+func stamp(t time.Time) string {
+	return fmt.Sprintf("[%d.%06d] ", t.Unix(), t.Nanosecond()/1000)
+}
+
+// outstanding is -O: before request N+1 leaves, iputils says so when
+// request N has not been answered.
+func (pr *pingPrinter) outstanding(e *ping.Event) {
+	if pr.replied == nil {
+		pr.replied = make([]uint64, 1<<16/64)
+	}
+	seq := e.Seq
+	switch e.Kind {
+	case ping.EventReply:
+		if !e.BadChecksum {
+			pr.replied[seq>>6] |= 1 << (seq & 63)
+		}
+	case ping.EventSent, ping.EventSendError:
+		pr.replied[seq>>6] &^= 1 << (seq & 63)
+		prev := seq - 1
+		// iputils says it under -q and -f too.
+		if seq == 1 || pr.o.json || pr.replied[prev>>6]&(1<<(prev&63)) != 0 {
+			return
+		}
+		line := fmt.Sprintf("no answer yet for icmp_seq=%d\n", prev)
+		if pr.o.stamps {
+			line = stamp(time.Now()) + line
+		}
+		pr.w.WriteString(line)
+		pr.w.Flush()
+	}
 }
 
 // floodMark is the flood's dot display: '.' per request, a backspace per
@@ -411,6 +317,9 @@ func floodMark(e *ping.Event) string {
 	case ping.EventSent:
 		return "."
 	case ping.EventReply:
+		if e.BadChecksum {
+			return "\bC"
+		}
 		return "\b \b"
 	case ping.EventError:
 		return "\bE"
@@ -420,12 +329,15 @@ func floodMark(e *ping.Event) string {
 	return ""
 }
 
-// line is the line iputils prints for e, or "".
+// line is the line iputils prints for e, or "" (gather_statistics).
 func (pr *pingPrinter) line(e *ping.Event) string {
 	switch e.Kind {
 	case ping.EventReply:
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d bytes from %s: icmp_seq=%d", e.Size, pr.addr(e.From), e.Seq)
+		if pr.o.verbose {
+			fmt.Fprintf(&b, " ident=%d", pr.id)
+		}
 		if e.TTL >= 0 {
 			fmt.Fprintf(&b, " ttl=%d", e.TTL)
 		}
@@ -439,8 +351,19 @@ func (pr *pingPrinter) line(e *ping.Event) string {
 		if e.Dup {
 			b.WriteString(" (DUP!)")
 		}
-		if e.From != pr.dst {
+		if e.BadChecksum {
+			b.WriteString(" (BAD CHECKSUM!)")
+		}
+		// The zone is the interface the reply came in on: iputils
+		// compares the addresses alone.
+		if e.From.WithZone("") != pr.dst.WithZone("") {
 			b.WriteString(" (DIFFERENT ADDRESS!)")
+		}
+		if e.Mismatch >= 0 && e.Mismatch < len(pr.payload) {
+			pr.wrongData(&b, e)
+		}
+		if pr.o.audible {
+			b.WriteByte('\a')
 		}
 		return b.String()
 	case ping.EventError:
@@ -449,6 +372,19 @@ func (pr *pingPrinter) line(e *ping.Event) string {
 		return "ping: " + cError(e.Err)
 	}
 	return ""
+}
+
+// wrongData is iputils' report of a reply whose data differs: the first
+// byte that does, then the data from the timestamp on, 32 bytes a row.
+func (pr *pingPrinter) wrongData(b *strings.Builder, e *ping.Event) {
+	i := e.Mismatch
+	fmt.Fprintf(b, "\nwrong data byte #%d should be 0x%x but was 0x%x", i, pr.payload[i], e.Data[i])
+	for i := ping.TimestampLen; i < pr.size && i < len(e.Data); i++ {
+		if i%32 == ping.TimestampLen {
+			fmt.Fprintf(b, "\n#%d\t", i)
+		}
+		fmt.Fprintf(b, "%x ", e.Data[i])
+	}
 }
 
 // addr prints an address as iputils' pr_addr: "name (addr)" when a
@@ -503,8 +439,8 @@ func ms(d time.Duration) string {
 // error(3) does: "sendto: Network is unreachable".
 func cError(err error) string {
 	var errno syscall.Errno
-	if !errors.As(err, &errno) {
-		return err.Error()
+	if !errors.As(err, &errno) || mtuOf(&ping.Event{Kind: ping.EventSendError, Err: err}) > 0 {
+		return err.Error() // iputils' "local error: message too long, mtu=N" is its own text
 	}
 	s := err.Error()
 	text := errno.Error()
@@ -520,7 +456,7 @@ func (pr *pingPrinter) statistics(st *ping.Statistics) {
 		pr.jsonSummary(st)
 		return
 	}
-	pr.w.WriteString(statisticsText(pr.o.host, st, pr.timed, pr.o.flood || pr.o.effectiveInterval() == 0))
+	pr.w.WriteString(statisticsText(pr.o.host, st, pr.timed, pr.o.flood || pr.o.adaptive || pr.o.effectiveInterval() == 0))
 }
 
 // statisticsText is iputils' finish(): a blank line, the counts, and the
@@ -531,6 +467,9 @@ func statisticsText(host string, st *ping.Statistics, timed, flood bool) string 
 	fmt.Fprintf(&b, "%d packets transmitted, %d received", st.Transmitted, st.Received)
 	if st.Duplicates > 0 {
 		fmt.Fprintf(&b, ", +%d duplicates", st.Duplicates)
+	}
+	if st.Corrupted > 0 {
+		fmt.Fprintf(&b, ", +%d corrupted", st.Corrupted)
 	}
 	if st.Errors > 0 {
 		fmt.Fprintf(&b, ", +%d errors", st.Errors)
@@ -555,90 +494,4 @@ func statisticsText(host string, st *ping.Statistics, timed, flood bool) string 
 	}
 	b.WriteByte('\n')
 	return b.String()
-}
-
-// The --json lines. Times are in milliseconds, as numbers.
-type jsonStart struct {
-	Type   string `json:"type"` // "start"
-	Host   string `json:"host"`
-	Addr   string `json:"addr"`
-	Size   int    `json:"size"`
-	Socket string `json:"socket"`
-	ID     int    `json:"id"`
-}
-
-type jsonEvent struct {
-	Type   string   `json:"type"` // "reply", "timeout", "error", "send_error"
-	Seq    int      `json:"seq"`
-	From   string   `json:"from,omitempty"`
-	Bytes  int      `json:"bytes,omitempty"`
-	TTL    *int     `json:"ttl,omitempty"`
-	TimeMS *float64 `json:"time_ms,omitempty"`
-	Dup    bool     `json:"dup,omitempty"`
-	Late   bool     `json:"late,omitempty"`
-	ICMP   *[2]int  `json:"icmp,omitempty"` // type, code
-	Reason string   `json:"reason,omitempty"`
-}
-
-type jsonSummary struct {
-	Type        string   `json:"type"` // "summary"
-	Host        string   `json:"host"`
-	Transmitted int      `json:"transmitted"`
-	Received    int      `json:"received"`
-	Duplicates  int      `json:"duplicates"`
-	Errors      int      `json:"errors"`
-	Timeouts    int      `json:"timeouts"`
-	Loss        float64  `json:"loss_percent"`
-	TimeMS      int64    `json:"time_ms"`
-	RTT         *jsonRTT `json:"rtt,omitempty"`
-}
-
-type jsonRTT struct {
-	Min  float64 `json:"min_ms"`
-	Avg  float64 `json:"avg_ms"`
-	Max  float64 `json:"max_ms"`
-	Mdev float64 `json:"mdev_ms"`
-}
-
-func msFloat(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func (pr *pingPrinter) jsonEvent(e *ping.Event) {
-	j := jsonEvent{Seq: int(e.Seq)}
-	switch e.Kind {
-	case ping.EventReply:
-		j.Type, j.From, j.Bytes, j.Dup, j.Late = "reply", e.From.String(), e.Size, e.Dup, e.Late
-		if e.TTL >= 0 {
-			ttl := e.TTL
-			j.TTL = &ttl
-		}
-		if e.Timed {
-			t := msFloat(e.RTT)
-			j.TimeMS = &t
-		}
-	case ping.EventTimeout:
-		j.Type = "timeout"
-	case ping.EventError:
-		j.Type, j.From, j.ICMP, j.Reason = "error", e.From.String(), &[2]int{int(e.Type), int(e.Code)}, e.Reason()
-	case ping.EventSendError:
-		j.Type, j.Reason = "send_error", cError(e.Err)
-	default:
-		return
-	}
-	pr.json(j)
-}
-
-func (pr *pingPrinter) jsonSummary(st *ping.Statistics) {
-	j := jsonSummary{Type: "summary", Host: pr.o.host, Transmitted: st.Transmitted, Received: st.Received,
-		Duplicates: st.Duplicates, Errors: st.Errors, Timeouts: st.Timeouts, Loss: st.Loss(),
-		TimeMS: int64((st.Time + 500*time.Microsecond) / time.Millisecond)}
-	if st.Received > 0 && st.Timed {
-		j.RTT = &jsonRTT{msFloat(st.Min), msFloat(st.Avg), msFloat(st.Max), msFloat(st.Mdev)}
-	}
-	pr.json(j)
-}
-
-func (pr *pingPrinter) json(v any) {
-	b, _ := json.Marshal(v) // plain structs: cannot fail
-	pr.w.Write(b)
-	pr.w.WriteByte('\n')
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -105,6 +106,7 @@ func TestPrintLines(t *testing.T) {
 		{"ttl exceeded", netip.MustParseAddr("10.9.0.1"), 56, ping.Event{Kind: ping.EventError, Seq: 4, From: router, Type: 11}, "From 10.0.2.2 icmp_seq=4 Time to live exceeded"},
 		{"v6 no route", lo6, 56, ping.Event{Kind: ping.EventError, Seq: 1, From: netip.MustParseAddr("fd00::2"), Type: 1, IPv6: true}, "From fd00::2 icmp_seq=1 Destination unreachable: No route"},
 		{"send error", lo4, 56, ping.Event{Kind: ping.EventSendError, Seq: 1, Err: os.NewSyscallError("sendto", unix.ENETUNREACH)}, "ping: sendto: Network is unreachable"},
+		{"local error, message too long", lo4, 56, ping.Event{Kind: ping.EventSendError, Seq: 1, Err: mtuErr{}}, "ping: local error: message too long, mtu=1500"},
 		{"sent prints nothing", lo4, 56, ping.Event{Kind: ping.EventSent, Seq: 1}, ""},
 		{"timeout prints nothing", lo4, 56, ping.Event{Kind: ping.EventTimeout, Seq: 1}, ""},
 	} {
@@ -121,6 +123,13 @@ func TestPrintLines(t *testing.T) {
 		}
 	}
 }
+
+// mtuErr is the library's local EMSGSIZE error as the command sees it.
+type mtuErr struct{}
+
+func (mtuErr) Error() string { return "local error: message too long, mtu=1500" }
+func (mtuErr) Unwrap() error { return unix.EMSGSIZE }
+func (mtuErr) MTU() int      { return 1500 }
 
 // TestSendErrorToStderr checks that a failed send is reported on standard
 // error, as iputils' error(3) does, and a reply on standard output.
@@ -147,7 +156,10 @@ func TestParsePingArgs(t *testing.T) {
 		{[]string{"-c3", "-qn", "h"}, pingOpts{count: 3, quiet: true, numeric: true, host: "h"}, ""},
 		{[]string{"-qc", "3", "h"}, pingOpts{count: 3, quiet: true, host: "h"}, ""},
 		{[]string{"h", "-c", "3", "-i", "0.2", "-W", "1.5", "-w", "4"}, pingOpts{count: 3, interval: 200 * time.Millisecond, intervalSet: true, timeout: 1500 * time.Millisecond, deadline: 4, host: "h"}, ""},
-		{[]string{"-f", "-s", "0", "-t", "1", "-6", "-I", "eth0", "--json", "h"}, pingOpts{flood: true, size: 0, sizeSet: true, ttl: 1, family: 6, iface: "eth0", json: true, host: "h"}, ""},
+		{[]string{"-f", "-s", "0", "-t", "1", "-6", "-I", "eth0", "--json", "h"}, pingOpts{flood: true, size: 0, sizeSet: true, ttl: 1, ttlSet: true, family: 6, iface: "eth0", json: true, host: "h"}, ""},
+		{[]string{"-DOUAabv", "-l3", "-e", "77", "-Q", "0x10", "-M", "do", "-p", "ff0", "h"}, pingOpts{stamps: true, pending: true, user: true, adaptive: true, audible: true, broadcast: true, verbose: true, preload: 3, id: 77, tos: 16, pmtu: ping.PMTUDiscDo, pattern: "\xff\x00", host: "h"}, ""},
+		{[]string{"-M", "dont", "-Q", "184", "-p", "123", "h"}, pingOpts{pmtu: ping.PMTUDiscDont, tos: 184, pattern: "\x12\x03", host: "h"}, ""},
+		{[]string{"-V"}, pingOpts{version: true}, ""},
 		{[]string{"--", "-h"}, pingOpts{host: "-h"}, ""},
 		{[]string{"-4", "-6", "h"}, pingOpts{}, "only one -4 or -6 option may be specified"},
 		{[]string{"-c"}, pingOpts{}, "option requires an argument -- 'c'"},
@@ -160,6 +172,12 @@ func TestParsePingArgs(t *testing.T) {
 		{[]string{"-W", "x", "h"}, pingOpts{}, "bad linger time: x"},
 		{[]string{"-c", "3"}, pingOpts{}, "usage error: Destination address required"},
 		{[]string{"a", "b"}, pingOpts{}, `only one destination, not ["a" "b"]`},
+		{[]string{"-M", "probe", "h"}, pingOpts{}, "invalid -M argument: probe"},
+		{[]string{"-Q", "300", "h"}, pingOpts{}, "the decimal value of TOS bits must be in range 0-255: 300"},
+		{[]string{"-Q", "x", "h"}, pingOpts{}, "bad TOS value: x"},
+		{[]string{"-p", "ffzz", "h"}, pingOpts{}, "patterns must be specified as hex digits: zz"},
+		{[]string{"-l", "70000", "h"}, pingOpts{}, "invalid argument: '70000': out of range: 1 <= value <= 65536"},
+		{[]string{"-e", "70000", "h"}, pingOpts{}, "invalid argument: '70000': out of range: 0 <= value <= 65535"},
 	} {
 		got, err := parsePingArgs(tc.args)
 		switch {
@@ -198,7 +216,7 @@ func TestPingConfig(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := o.config(); got != tc.want {
+		if got := o.config(); !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("%q:\n got %+v\nwant %+v", tc.args, got, tc.want)
 		}
 	}
@@ -291,6 +309,21 @@ func TestPingExitStatus(t *testing.T) {
 		{"unknown host", []string{"-c", "1", "no-such-host.invalid"}, 2, "ping: no-such-host.invalid: Name or service not known\n", false},
 		{"wrong family", []string{"-6", "-c", "1", "127.0.0.1"}, 2, "ping: 127.0.0.1: Address family for hostname not supported\n", false},
 		{"size too large", []string{"-s", "70000", "-c", "1", "127.0.0.1"}, 2, "ping: invalid size 70000: out of range: 0 <= value <= 65507\n", false},
+		{"IPv6 size too large", []string{"-s", "65528", "-c", "1", "::1"}, 2, "ping: invalid size 65528: out of range: 0 <= value <= 65527\n", false},
+		// iputils: a bad value is one line (exit 1 for a number, 2 else),
+		// -h the usage with status 2, -V the version with 0.
+		{"bad number", []string{"-c", "x", "127.0.0.1"}, 1, "ping: invalid argument: 'x'\n$", false},
+		{"number out of range", []string{"-t", "256", "127.0.0.1"}, 1, "ping: invalid argument: '256': out of range: 0 <= value <= 255\n$", false},
+		{"bad -M", []string{"-M", "x", "127.0.0.1"}, 2, "ping: invalid -M argument: x\n$", false},
+		{"-h", []string{"-h"}, 2, "usage: rawsock ping", false},
+		{"-V", []string{"-V"}, 0, "$", false},
+		{"no destination", []string{"-c", "1"}, 1, "ping: usage error: Destination address required\n$", false},
+		{"ttl 0", []string{"-t", "0", "-c", "1", "127.0.0.1"}, 2, "ping: cannot set unicast time-to-live: Invalid argument\n$", true},
+		{"interface unknown", []string{"-I", "nosuchdev0", "-c", "1", "127.0.0.1"}, 2, "ping: SO_BINDTODEVICE nosuchdev0: No such device\n$", true},
+		{"unknown host, -4", []string{"-4", "-c", "1", "nosuch.invalid"}, 2, "ping: nosuch.invalid: Name or service not known\n$", false},
+		{"unknown zone", []string{"-c", "1", "fe80::1%nosuch0"}, 2, "ping: fe80::1%nosuch0: Name or service not known\n$", false},
+		{"inet_aton form, -6", []string{"-6", "-c", "1", "127.1"}, 2, "ping: 127.1: Address family for hostname not supported\n$", false},
+		{"broadcast without -b", []string{"-c", "1", "127.255.255.255"}, 2, "ping: Do you want to ping broadcast? Then -b. If not, check your local firewall rules\n$", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.raw {
@@ -305,7 +338,8 @@ func TestPingExitStatus(t *testing.T) {
 			} else if err != nil {
 				t.Fatal(err)
 			}
-			if code != tc.code || !strings.HasPrefix(stderr.String(), tc.stderr) {
+			want, exact := strings.CutSuffix(tc.stderr, "$") // "$": all of it
+			if code != tc.code || !strings.HasPrefix(stderr.String(), want) || exact && stderr.String() != want {
 				t.Errorf("exit %d, stderr %q; want %d, %q\nstdout:\n%s", code, stderr, tc.code, tc.stderr, stdout)
 			}
 		})
@@ -327,6 +361,10 @@ func TestPingJSON(t *testing.T) {
 		}
 		types = append(types, m["type"].(string))
 		switch m["type"] {
+		case "start":
+			if m["mtu"] != 65535.0 || m["ts"] == nil {
+				t.Errorf("start %s: want the IPv4 route's mtu on lo, 65535, and a ts", line)
+			}
 		case "reply":
 			if m["from"] != "127.0.0.1" || m["ttl"] != 64.0 || m["bytes"] != 64.0 || m["time_ms"] == nil {
 				t.Errorf("reply %s", line)
@@ -492,6 +530,9 @@ func TestPingUnprivileged(t *testing.T) {
 		if _, stderr, code := run(args...); code != 2 || stderr != "ping: cannot flood; minimal interval allowed for user is 2ms\n" {
 			t.Errorf("%q as nobody: exit %d, stderr %q", args, code, stderr)
 		}
+	}
+	if _, stderr, code := run("-l", "4", "-c", "1", "127.0.0.1"); code != 2 || stderr != "ping: cannot set preload to value greater than 3: 4\n" {
+		t.Errorf("-l 4 as nobody: exit %d, stderr %q", code, stderr)
 	}
 	b, err := os.ReadFile("/proc/sys/net/ipv4/ping_group_range")
 	if err != nil {

@@ -369,9 +369,10 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "dry run: %d bytes not sent\n", len(pkt))
 		return 0
 	}
-	// The port of a raw socket's address is not used: 0. On success
-	// sendto(2) on a raw socket has sent the whole datagram.
-	if err := c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(s.dst, 0))); err != nil {
+	// The port of a raw socket's address is not used: 0. sendto(2) on a
+	// raw socket sends the whole datagram or fails.
+	n, err := c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(s.dst, 0)))
+	if err != nil {
 		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
 		var se *os.SyscallError
 		if errors.As(err, &se) && se.Syscall == "sendto" {
@@ -379,7 +380,7 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	fmt.Fprintf(stdout, "sendto(%d, %d, {AF_INET, %s:0}) = %d\n", c.Fileno(), len(pkt), s.dst, len(pkt))
+	fmt.Fprintf(stdout, "sendto(%d, %d, {AF_INET, %s:0}) = %d\n", c.Fileno(), len(pkt), s.dst, n)
 	return 0
 }
 

@@ -243,7 +243,7 @@ func TestSendUDPReceived(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(lo4, 0))); err != nil {
+	if _, err := c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(lo4, 0))); err != nil {
 		t.Fatal(err)
 	}
 	l.SetTimeout(300 * time.Millisecond)

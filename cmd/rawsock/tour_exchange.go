@@ -160,7 +160,7 @@ recvfrom(2) tells the server who sent it; sendto(2) answers there.`,
 		}
 		msg := []byte("hello udp")
 		s.say("client", "udpCliSock.sendto(b'hello udp', ('127.0.0.1', %d))    the kernel binds the client to a port", addrPort(addr))
-		if err := cli.Sendto(msg, 0, addr); err != nil {
+		if _, err := cli.Sendto(msg, 0, addr); err != nil {
 			return err
 		}
 		s.say("server", "data, addr = udpSerSock.recvfrom(BUFSIZ)")
@@ -171,7 +171,7 @@ recvfrom(2) tells the server who sent it; sendto(2) answers there.`,
 		}
 		s.result("server got %q from %s", buf[:n], rawsock.AddrString(from))
 		s.say("server", "udpSerSock.sendto(bytes(ctime(), 'utf-8') + data, addr)")
-		if err := srv.Sendto(ctimeReply(buf[:n]), 0, from); err != nil {
+		if _, err := srv.Sendto(ctimeReply(buf[:n]), 0, from); err != nil {
 			return err
 		}
 		s.say("client", "data, addr = udpCliSock.recvfrom(BUFSIZ)")

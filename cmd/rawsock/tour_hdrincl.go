@@ -61,7 +61,7 @@ An ordinary UDP socket receives the datagram only if that checksum is right.`,
 			return err
 		}
 		s.say("raw", "r.sendto(packet, ('127.0.0.1', 0))    %d bytes, IP header and all; the port is not used", len(pkt))
-		if err := r.Sendto(pkt, 0, loopback4()); err != nil {
+		if _, err := r.Sendto(pkt, 0, loopback4()); err != nil {
 			return err
 		}
 		s.say("server", "data, addr = udpSerSock.recvfrom(BUFSIZ)    the kernel strips both headers")

@@ -48,7 +48,7 @@ The echo request is built and the reply parsed with golang.org/x/net/icmp.`,
 		}
 		s.say("ping", "s.sendto(echo_request(id=%d, seq=%d), ('127.0.0.1', 0))    %d bytes: type 8, code 0, checksum, id, seq, data", id, seq, len(req))
 		sent := time.Now()
-		if err := c.Sendto(req, 0, loopback4()); err != nil {
+		if _, err := c.Sendto(req, 0, loopback4()); err != nil {
 			return err
 		}
 

@@ -77,7 +77,7 @@ func TestTracerouteBadInput(t *testing.T) {
 		{[]string{"-z", "abc", "127.0.0.1"}, "-z abc: want"},
 		{[]string{"-i", "nosuch0", "127.0.0.1"}, "interface nosuch0: setsockopt: no such device"},
 		{[]string{"127.0.0.1", "70000"}, "packet length 70000: want at most 65000"},
-		{[]string{"fe80::1%nosuch0"}, "zone nosuch0: no such network interface"},
+		{[]string{"fe80::1%nosuch0"}, "fe80::1%nosuch0: Name or service not known"}, // as traceroute
 		{[]string{"--max-hops", "3", "127.0.0.1"}, "option --max-hops needs a value: --max-hops=VALUE"},
 		{[]string{"--max-hops=x", "127.0.0.1"}, "-m x: want a number"},
 		{[]string{"--nosuch", "127.0.0.1"}, "unknown option --nosuch"},

@@ -47,7 +47,8 @@ func main() {
 
 	// sendto(2)
 	sent := time.Now()
-	check(tx.Sendto(append(ip, icmp...), 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0))))
+	_, err = tx.Sendto(append(ip, icmp...), 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
+	check(err)
 	fmt.Printf("sent echo request id=%d seq=%d to %s, ttl %d\n", id, seq, dst, *ttl)
 
 	// recvfrom(2) until our reply: other ICMP packets come here too (on

@@ -60,7 +60,8 @@ func main() {
 	// setsockopt(2): say it anyway, as any other raw protocol must.
 	check(raw.SetsockoptInt(rawsock.IPPROTO_IP, rawsock.IP_HDRINCL, 1))
 	// sendto(2): the kernel routes by this address, port unused.
-	check(raw.Sendto(pkt, 0, to))
+	_, err = raw.Sendto(pkt, 0, to)
+	check(err)
 	fmt.Printf("sent %d bytes: IPv4 %d + UDP 8 + %d of data, UDP checksum %#04x\n",
 		len(pkt), 20, len(*payload), binary.BigEndian.Uint16(udp[6:]))
 

@@ -41,7 +41,8 @@ func main() {
 		check(err)
 		// sendto(2): the kernel puts an IPv4 header in front.
 		sent := time.Now()
-		check(s.Sendto(msg, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0))))
+		_, err = s.Sendto(msg, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
+		check(err)
 		check(s.SetReadDeadline(sent.Add(*wait)))
 		for {
 			// recvfrom(2): the IPv4 header, then the ICMP message.

@@ -40,7 +40,8 @@ func main() {
 			break
 		}
 		// sendto(2): udpCliSock.sendto(bytes(data, 'utf-8'), ADDR)
-		check(cs.Sendto([]byte(in.Text()), 0, addr))
+		_, err := cs.Sendto([]byte(in.Text()), 0, addr)
+		check(err)
 		// recvfrom(2): data, ADDR = udpCliSock.recvfrom(BUFSIZ)
 		n, _, err := cs.Recvfrom(buf, 0)
 		check(err)

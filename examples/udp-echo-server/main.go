@@ -45,7 +45,7 @@ func main() {
 		// sendto(2): udpSerSock.sendto(bytes(ctime()) + data, addr); one
 		// datagram, so no loop: a datagram is sent whole or not at all.
 		reply := append([]byte(time.Now().Format(time.ANSIC)), buf[:n]...)
-		if err := ss.Sendto(reply, 0, from); err != nil {
+		if _, err := ss.Sendto(reply, 0, from); err != nil {
 			fmt.Fprintln(os.Stderr, "udp-echo-server:", err)
 			continue
 		}

@@ -40,12 +40,14 @@ func (d *dgramSock) recv(b []byte) (int, error) {
 // has no address to answer.
 func (d *dgramSock) reply(b []byte) error {
 	if d.inet {
-		return d.w.SendtoInet(b, msgNoSignal, d.ap)
+		_, err := d.w.SendtoInet(b, msgNoSignal, d.ap)
+		return err
 	}
 	if u, ok := d.sa.(*unix.SockaddrUnix); !ok || u.Name == "" {
 		return errUnnamed
 	}
-	return d.w.Sendto(b, msgNoSignal, d.sa)
+	_, err := d.w.Sendto(b, msgNoSignal, d.sa)
+	return err
 }
 
 func (d *dgramSock) from() string {

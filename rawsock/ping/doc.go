@@ -39,7 +39,17 @@
 // is the kernel's (SO_TIMESTAMPNS). Smaller payloads (Config.Size below
 // 16) are not timed, as in iputils. The TTL (hop limit) of a reply comes
 // from the IPv4 header on a raw IPv4 socket, else from IP_RECVTTL or
-// IPV6_RECVHOPLIMIT.
+// IPV6_RECVHOPLIMIT. With Config.UserLatency the receive time is the
+// clock when Run reads the reply (iputils -U).
+//
+// # The end of a run
+//
+// After the last request Run waits as iputils does (__schedule_exit):
+// twice the longest round trip, at least the interval, once something
+// answered, else Config.Timeout (iputils -W); Config.WaitAll waits for
+// every request instead. Every request still unanswered when Run ends is
+// reported as an EventTimeout then, so each request ends in exactly one
+// EventReply, EventError, EventSendError or EventTimeout.
 //
 // # Privileges
 //

@@ -96,9 +96,12 @@ func (p *Pinger) queuedError(q *queued) {
 			seq = uint16(p.st.ntx)
 		}
 		e := p.event(EventSendError, seq, q.receivedAt)
-		e.Err = localError(q)
+		e.Err = localError(q, p.v6)
 		p.mu.Lock()
 		p.stats.Errors++
+		if echo {
+			p.settle(seq)
+		}
 		p.mu.Unlock()
 		p.pendingEv = true
 	case unix.SO_EE_ORIGIN_ICMP, unix.SO_EE_ORIGIN_ICMP6:
@@ -106,7 +109,7 @@ func (p *Pinger) queuedError(q *queued) {
 		if echo {
 			id = uint16(q.payload[4])<<8 | uint16(q.payload[5])
 		}
-		if !echo || id != p.id || q.target != p.cfg.Dst {
+		if !echo || id != p.id || !sameAddr(q.target, p.cfg.Dst) {
 			p.ignored()
 			return
 		}
@@ -116,19 +119,33 @@ func (p *Pinger) queuedError(q *queued) {
 	}
 }
 
-// localError is iputils' "local error" line.
+// localErr is iputils' "local error" line: "local error: message too
+// long, mtu=1500" (ping6: "mtu: 1500"), else the errno's text.
 type localErr struct {
 	errno unix.Errno
 	mtu   uint32
+	v6    bool
 }
 
-func localError(q *queued) error { return &localErr{errno: q.errno, mtu: q.info} }
+func localError(q *queued, v6 bool) error { return &localErr{errno: q.errno, mtu: q.info, v6: v6} }
 
 func (e *localErr) Error() string {
 	if e.errno == unix.EMSGSIZE {
-		return "local error: message too long, mtu=" + strconv.FormatUint(uint64(e.mtu), 10)
+		sep := "="
+		if e.v6 {
+			sep = ": "
+		}
+		return "local error: message too long, mtu" + sep + strconv.FormatUint(uint64(e.mtu), 10)
 	}
 	return "local error: " + e.errno.Error()
 }
 
 func (e *localErr) Unwrap() error { return e.errno }
+
+// MTU is the path MTU the kernel gave with EMSGSIZE, else 0.
+func (e *localErr) MTU() int {
+	if e.errno == unix.EMSGSIZE {
+		return int(e.mtu)
+	}
+	return 0
+}

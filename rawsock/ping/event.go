@@ -14,7 +14,8 @@ const (
 	EventSent EventKind = iota + 1
 	// EventReply: an echo reply to request Seq came from From.
 	EventReply
-	// EventTimeout: request Seq got no answer within Config.Timeout.
+	// EventTimeout: request Seq got no answer within Config.Timeout, or
+	// none before Run ended (every request unanswered at the end gets one).
 	EventTimeout
 	// EventError: From sent an ICMP error (Type, Code) about request Seq:
 	// destination unreachable, time exceeded, parameter problem, packet
@@ -60,6 +61,16 @@ type Event struct {
 	Dup bool
 	// Late marks a reply to a request already reported as a Timeout.
 	Late bool
+	// BadChecksum marks a reply whose ICMP checksum is wrong: it counts as
+	// Corrupted, not Received, and is not timed.
+	BadChecksum bool
+	// Mismatch is the offset in Data of the first byte of a reply that
+	// differs from the request's (from TimestampLen on), or -1: iputils'
+	// "wrong data byte".
+	Mismatch int
+	// Data is the reply's data after the ICMP header; it is only valid
+	// during the callback.
+	Data []byte
 
 	Type, Code uint8  // ICMP type and code of an EventError
 	Info       uint32 // the MTU of "fragmentation needed" or "packet too big"; the pointer of a parameter problem

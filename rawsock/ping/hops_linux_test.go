@@ -267,3 +267,63 @@ func TestCommandAcrossHops(t *testing.T) {
 		}
 	})
 }
+
+// TestTimeoutsAtEnd pings through a router that drops half the requests,
+// with the default 10 s timeout and no WaitAll: the run ends at iputils'
+// linger, long before any request's own timeout, and every dropped request
+// must still end in a Timeout event (the --json "timeout" lines and the
+// summary's "timeouts" count), so that each request gets exactly one
+// Reply, Error or Timeout.
+func TestTimeoutsAtEnd(t *testing.T) {
+	l := netns.NewLine(t, 1)
+	kinds(t, l.A, func(t *testing.T, kind SocketKind) {
+		rule := l.Routers[0].Loss(50, "icmp type echo-request")
+		defer rule.Delete()
+		p := openIn(t, l.A, Config{Dst: l.B.Addr4(), Count: 40, Interval: 10 * time.Millisecond, Socket: kind})
+		var r record
+		st, err := p.Run(context.Background(), r.add)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, dropped, err := rule.Counters()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dropped == 0 || dropped == 40 {
+			t.Skipf("the rule dropped %d of 40: nothing to compare", dropped)
+		}
+		ends := map[uint16]int{}
+		for _, e := range r.events {
+			if e.Kind == EventReply || e.Kind == EventTimeout || e.Kind == EventError {
+				ends[e.Seq]++
+			}
+		}
+		for seq := uint16(1); seq <= 40; seq++ {
+			if ends[seq] != 1 {
+				t.Errorf("seq %d ended in %d events, want 1", seq, ends[seq])
+			}
+		}
+		// The run may end before a reply that is only late: the loss is
+		// what the statistics say, and each lost request timed out.
+		if lost := st.Transmitted - st.Received; st.Timeouts != lost || uint64(lost) < dropped {
+			t.Errorf("statistics %+v: %d timeouts, want one per lost request (%d; the rule dropped %d)", st, st.Timeouts, lost, dropped)
+		}
+	})
+}
+
+// TestLingerAfterTimeout is "ping -c 2 -i 0.2 -W 0.000001": every request
+// times out at once, yet, as in iputils, the run waits its linger (at
+// least the interval once a reply came) after the last request, so both
+// replies count (late), and nothing is lost.
+func TestLingerAfterTimeout(t *testing.T) {
+	ns := pingNS(t)
+	p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Count: 2, Interval: 200 * time.Millisecond, Timeout: time.Nanosecond, Socket: SocketDgram})
+	var r record
+	st, err := p.Run(context.Background(), r.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Transmitted != 2 || st.Received != 2 || st.Loss() != 0 {
+		t.Errorf("statistics %+v: want 2 sent, 2 received, 0%% loss", st)
+	}
+}

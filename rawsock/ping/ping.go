@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -26,10 +27,13 @@ const (
 	// TimestampLen is the room the send time takes at the start of the
 	// data: a request with less data is not timed.
 	TimestampLen = 16
-	// MaxSize is the largest Size: an IPv4 datagram of 65535 bytes less
-	// the 20-byte IP and 8-byte ICMP headers (iputils' limit for both
-	// families).
+	// MaxSize is the largest Size toward an IPv4 target: a datagram of
+	// 65535 bytes less the 20-byte IP and 8-byte ICMP headers.
 	MaxSize = 65535 - 20 - 8
+	// MaxSize6 is the largest Size toward an IPv6 target: the 65535-byte
+	// payload length less the 8-byte ICMPv6 header (the IPv6 header is not
+	// counted in it).
+	MaxSize6 = 65535 - 8
 	// EmptyPayload as Config.Size sends requests with no data at all.
 	EmptyPayload = -1
 )
@@ -78,9 +82,15 @@ type Config struct {
 	Size int
 	// TTL (hop limit) of the requests (iputils -t); 0 keeps the system's.
 	TTL int
+	// ZeroTTL sets the TTL (hop limit) to 0, as iputils -t 0 asks: IPv6
+	// sends with hop limit 0, IPv4 refuses it (IP_TTL takes 1 to 255) and
+	// New fails with the kernel's EINVAL.
+	ZeroTTL bool
 	// Timeout is how long each request may wait for its answer before a
-	// Timeout event reports it (iputils -W); 0 means DefaultTimeout. A
-	// reply that comes later still counts, flagged Late, as in iputils.
+	// Timeout event reports it; 0 means DefaultTimeout. A reply that
+	// comes later still counts, flagged Late, as in iputils. It is also
+	// iputils' -W: how long the run waits after the last request when
+	// nothing has answered yet.
 	Timeout time.Duration
 	// Deadline bounds the whole run (iputils -w); 0 means none.
 	Deadline time.Duration
@@ -99,7 +109,47 @@ type Config struct {
 	ID int
 	// Socket chooses the socket; SocketAuto is iputils' choice.
 	Socket SocketKind
+
+	// Pattern fills the data after the timestamp, repeated (iputils -p);
+	// nil keeps iputils' fill, byte i being i. A reply whose data differs
+	// is flagged (Event.Mismatch).
+	Pattern []byte
+	// Preload sends this many requests back to back at the start
+	// (iputils -l); the schedule then goes on from the start.
+	Preload int
+	// Adaptive sets the interval, once a reply has come, to the smoothed
+	// round-trip time rounded to whole milliseconds (iputils -A), never
+	// below MinUserInterval unless the process is root; at 0 the run goes
+	// on as a flood.
+	Adaptive bool
+	// TOS is the IPv4 type of service or the IPv6 traffic class of the
+	// requests (iputils -Q): IP_TOS, IPV6_TCLASS. 0 keeps the system's.
+	TOS int
+	// PMTUDisc is the path MTU discovery of the socket (iputils -M):
+	// IP_MTU_DISCOVER or IPV6_MTU_DISCOVER.
+	PMTUDisc PMTUDisc
+	// Broadcast lets the requests go to a broadcast address (iputils -b):
+	// SO_BROADCAST. Without it such a target fails in New with iputils'
+	// "Do you want to ping broadcast?".
+	Broadcast bool
+	// UserLatency times a reply by the clock when Run reads it rather
+	// than by the kernel's receive time (iputils -U, user-to-user latency).
+	UserLatency bool
 }
+
+// PMTUDisc is a path MTU discovery mode (ip(7) IP_MTU_DISCOVER).
+type PMTUDisc int
+
+const (
+	PMTUDiscDefault PMTUDisc = iota // the system's (net.ipv4.ip_no_pmtu_disc)
+	PMTUDiscDont                    // IP_PMTUDISC_DONT: DF clear, fragment locally (iputils -M dont)
+	PMTUDiscWant                    // IP_PMTUDISC_WANT: fragment when above the path MTU (-M want)
+	PMTUDiscDo                      // IP_PMTUDISC_DO: DF set, never fragment (-M do)
+)
+
+// ErrBroadcast matches the error New returns for a broadcast target
+// without Config.Broadcast (connect(2) refuses it with EACCES).
+var ErrBroadcast = errors.New("Do you want to ping broadcast? Then -b. If not, check your local firewall rules")
 
 // ErrNoSocket matches the error New returns when neither the datagram nor
 // the raw ICMP socket may be opened.
@@ -113,9 +163,11 @@ type Pinger struct {
 	kind     SocketKind
 	id       uint16
 	src      netip.Addr // the source address the route picks (or Config.Source)
+	mtu      int        // the route's path MTU when New ran
 	interval time.Duration
 	timeout  time.Duration
 	sys      sysConn // the socket and its buffers (socket_linux.go)
+	root     bool    // real uid 0 when New ran: no floor under an adaptive interval
 
 	mu        sync.Mutex // guards stats against Statistics
 	stats     Statistics
@@ -131,7 +183,7 @@ type Pinger struct {
 // connect(2) probe; a target the host has no route to fails here ("connect:
 // network is unreachable").
 func New(cfg Config) (*Pinger, error) {
-	p := &Pinger{cfg: cfg}
+	p := &Pinger{cfg: cfg, root: os.Getuid() == 0}
 	if err := p.check(); err != nil {
 		return nil, err
 	}
@@ -159,16 +211,28 @@ func (p *Pinger) check() error {
 		p.size = DefaultSize
 	case c.Size == EmptyPayload:
 		p.size = 0
-	case c.Size < 0 || c.Size > MaxSize:
-		return errors.New("ping: invalid size " + strconv.Itoa(c.Size) + ": out of range: 0 <= value <= " + strconv.Itoa(MaxSize))
+	case c.Size < 0 || c.Size > p.maxSize():
+		return errors.New("ping: invalid size " + strconv.Itoa(c.Size) + ": out of range: 0 <= value <= " + strconv.Itoa(p.maxSize()))
 	default:
 		p.size = c.Size
 	}
 	if c.Count < 0 || c.Interval < 0 || c.Timeout < 0 || c.Deadline < 0 {
 		return errors.New("ping: negative count, interval, timeout or deadline")
 	}
+	if c.ZeroTTL && c.TTL != 0 {
+		return errors.New("ping: ZeroTTL with TTL " + strconv.Itoa(c.TTL))
+	}
 	if c.TTL < 0 || c.TTL > 255 {
 		return errors.New("ping: invalid TTL " + strconv.Itoa(c.TTL) + ": out of range: 0 <= value <= 255")
+	}
+	if c.TOS < 0 || c.TOS > 255 {
+		return errors.New("ping: the decimal value of TOS bits must be in range 0-255: " + strconv.Itoa(c.TOS))
+	}
+	if c.PMTUDisc < PMTUDiscDefault || c.PMTUDisc > PMTUDiscDo {
+		return errors.New("ping: invalid path MTU discovery mode " + strconv.Itoa(int(c.PMTUDisc)))
+	}
+	if c.Preload < 0 || c.Preload > 65536 {
+		return errors.New("ping: invalid preload " + strconv.Itoa(c.Preload) + ": out of range: 0 <= value <= 65536")
 	}
 	if c.ID < 0 || c.ID > 0xffff {
 		return errors.New("ping: invalid identifier " + strconv.Itoa(c.ID) + ": out of range: 0 <= value <= 65535")
@@ -184,6 +248,13 @@ func (p *Pinger) check() error {
 	return nil
 }
 
+func (p *Pinger) maxSize() int {
+	if p.v6 {
+		return MaxSize6
+	}
+	return MaxSize
+}
+
 // SocketKind returns the socket New opened: SocketDgram or SocketRaw.
 func (p *Pinger) SocketKind() SocketKind { return p.kind }
 
@@ -193,6 +264,11 @@ func (p *Pinger) ID() uint16 { return p.id }
 
 // Source returns the address the requests leave from.
 func (p *Pinger) Source() netip.Addr { return p.src }
+
+// MTU returns the path MTU of the route to the target when New ran (the
+// interface's MTU unless the kernel learnt a smaller one), or 0 if the
+// kernel did not say.
+func (p *Pinger) MTU() int { return p.mtu }
 
 // Dst returns the target.
 func (p *Pinger) Dst() netip.Addr { return p.cfg.Dst }

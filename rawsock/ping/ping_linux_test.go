@@ -368,6 +368,9 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{Config{}, "no destination address"},
 		{Config{Dst: lo, Size: 70000}, "invalid size 70000: out of range: 0 <= value <= 65507"},
+		{Config{Dst: netip.MustParseAddr("::1"), Size: 65528}, "invalid size 65528: out of range: 0 <= value <= 65527"},
+		{Config{Dst: lo, TOS: 256}, "the decimal value of TOS bits must be in range 0-255: 256"},
+		{Config{Dst: lo, Preload: 65537}, "invalid preload 65537"},
 		{Config{Dst: lo, TTL: 300}, "invalid TTL 300"},
 		{Config{Dst: lo, ID: 70000}, "invalid identifier 70000"},
 		{Config{Dst: lo, Count: -1}, "negative count"},
@@ -427,7 +430,7 @@ func TestAllocs(t *testing.T) {
 				}
 			}
 			step := func() {
-				p.send(time.Now(), fn)
+				p.send(fn)
 				for want := replies + 1; replies < want; {
 					n, err := p.recv(time.Now())
 					if err != nil || n == 0 {

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // bitset has a bit per 16-bit sequence number, as iputils' rcvd_tbl.
@@ -29,6 +31,9 @@ type state struct {
 	ntx       int64 // requests sent: the index of the last one
 	acked     int64 // the highest index answered (iputils' acked)
 	pending   int64 // requests neither answered nor timed out
+	// lingerEnd is when the run ends once the last request is sent
+	// (iputils' __schedule_exit, computed once, when that request left).
+	lingerEnd time.Time
 
 	// sent holds the send time (since start) of the requests from index
 	// tail to ntx, those a Timeout may still concern, in a ring.
@@ -84,7 +89,7 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 			break
 		}
 		if at, ok := p.sendAt(); ok && !now.Before(at) {
-			p.send(now, fn)
+			p.send(fn)
 			continue
 		}
 		n, err := p.recv(now)
@@ -109,7 +114,20 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 			// message itself arrives as data: nothing to do.
 		}
 	}
+	p.expireAll(fn)
 	return nil
+}
+
+// expireAll reports, when the run ends, every request still neither
+// answered nor timed out as a Timeout: none of them can be answered now,
+// so each request ends in exactly one Reply, Error or Timeout event.
+func (p *Pinger) expireAll(fn func(*Event)) {
+	s := &p.st
+	for ; s.tail <= s.ntx; s.tail++ {
+		if !s.answered.has(uint16(s.tail)) {
+			p.timeOut(s.tail, fn)
+		}
+	}
 }
 
 // moreToSend reports whether the schedule still has requests to send.
@@ -129,10 +147,18 @@ func (p *Pinger) sendAt() (time.Time, bool) {
 	if !p.moreToSend() {
 		return time.Time{}, false
 	}
-	if s.ntx == 0 {
+	if s.ntx == 0 || s.ntx < int64(p.cfg.Preload) {
 		return s.start, true
 	}
-	if p.cfg.Flood {
+	flood := p.cfg.Flood
+	if p.cfg.Adaptive && p.stats.Received > 0 {
+		gap := p.adaptiveInterval()
+		if gap > 0 {
+			return s.lastSend.Add(gap), true
+		}
+		flood = true
+	}
+	if flood {
 		if s.ntx-s.acked <= 0 { // nothing in flight
 			return s.lastSend, true
 		}
@@ -141,11 +167,23 @@ func (p *Pinger) sendAt() (time.Time, bool) {
 	return s.nextSend, true
 }
 
+// adaptiveInterval is iputils' update_interval: the smoothed round trip
+// in whole milliseconds, at least MinUserInterval for a user other than
+// root.
+func (p *Pinger) adaptiveInterval() time.Duration {
+	gap := time.Duration((p.stats.rtt8/8+500)/1000) * time.Millisecond
+	if !p.root && gap < MinUserInterval {
+		gap = MinUserInterval
+	}
+	return gap
+}
+
 // finished applies iputils' exit rules: Count answered (replies plus
-// errors), an error under a deadline, or everything sent and then either
-// every request settled or the linger over: twice the longest round trip
-// (at least the interval) once something answered, else the timeout
-// (with WaitAll, only every request settled).
+// errors), an error under a deadline, or everything sent and the linger
+// over (see lingerEnd); with WaitAll, everything sent and every request
+// answered or timed out. A request that timed out is not settled without
+// WaitAll: its reply may still come within the linger, as in iputils,
+// whose -W is the linger, not a per-request limit.
 func (p *Pinger) finished(now time.Time) bool {
 	c, st := &p.cfg, &p.stats // read without the lock: see moreToSend
 	if c.Count > 0 && st.Received+st.Errors >= c.Count {
@@ -157,24 +195,25 @@ func (p *Pinger) finished(now time.Time) bool {
 	if p.moreToSend() {
 		return false
 	}
-	if p.st.pending == 0 {
-		return true
-	}
 	if c.WaitAll {
-		return false // the per-request timeouts bring pending to 0
+		return p.st.pending == 0 // the per-request timeouts bring it to 0
 	}
-	return !now.Before(p.lingerEnd(st))
+	return !now.Before(p.st.lingerEnd)
 }
 
-func (p *Pinger) lingerEnd(st *Statistics) time.Time {
-	linger := p.timeout
-	if st.Received > 0 {
-		linger = 2 * st.Max
-		if !p.cfg.Flood && linger < p.interval {
-			linger = p.interval
-		}
+// linger is how long the run goes on after the last request, fixed when
+// it is sent as iputils' __schedule_exit does: twice the longest round
+// trip (at least the interval) once something answered, else the timeout.
+func (p *Pinger) linger() time.Duration {
+	st := &p.stats
+	if st.Received == 0 {
+		return p.timeout
 	}
-	return p.st.lastSend.Add(linger)
+	linger := 2 * st.Max
+	if !p.cfg.Flood && linger < p.interval {
+		linger = p.interval
+	}
+	return linger
 }
 
 // wakeAt returns when the loop must look again without a packet: the next
@@ -190,7 +229,7 @@ func (p *Pinger) wakeAt() time.Time {
 	if at, ok := p.sendAt(); ok {
 		earliest(at)
 	} else if !p.cfg.WaitAll {
-		earliest(p.lingerEnd(&p.stats))
+		earliest(s.lingerEnd)
 	}
 	if s.tail <= s.ntx {
 		earliest(s.start.Add(s.sent[s.tail&int64(len(s.sent)-1)] + p.timeout))
@@ -199,10 +238,17 @@ func (p *Pinger) wakeAt() time.Time {
 	return w
 }
 
-// send sends the next request, stamped now, and schedules the one after.
-// now is the loop's clock, read a few hundred nanoseconds before: reading
-// it again would cost a flood more than the accuracy it buys.
-func (p *Pinger) send(now time.Time, fn func(*Event)) {
+// send sends the next request and schedules the one after. The request
+// is stamped with the clock read here, just before sendto(2), as iputils
+// stamps it: the run loop's clock is read before the
+// Gosched, the expiry and the schedule of the loop, and stamping with it
+// made the first round trip on loopback two to three times iputils' (a
+// clock read, some 40 ns, is about 1% of a flood's 3.6 µs a packet).
+func (p *Pinger) send(fn func(*Event)) {
+	if p.st.ntx == 0 {
+		p.sys.warmUp(p.Timed()) // the first RTT on loopback: 15% lower medians
+	}
+	now := time.Now()
 	s := &p.st
 	idx := s.ntx + 1
 	for idx-s.tail >= int64(len(s.sent)) {
@@ -225,7 +271,7 @@ func (p *Pinger) send(now time.Time, fn func(*Event)) {
 	if s.ntx-s.acked > 0x7fff { // iputils: acked is stale once seq wraps past it
 		s.acked = s.ntx - 1
 	}
-	if !p.cfg.Flood {
+	if !p.cfg.Flood && idx >= int64(p.cfg.Preload) { // a preload leaves the schedule alone
 		s.nextSend = s.nextSend.Add(p.interval)
 		if s.nextSend.Before(now) { // late: catch up by one, never burst
 			s.nextSend = now
@@ -235,12 +281,48 @@ func (p *Pinger) send(now time.Time, fn func(*Event)) {
 	p.stats.Transmitted++
 	p.stats.Time = now.Sub(s.start)
 	p.mu.Unlock()
+	if !p.moreToSend() {
+		s.lingerEnd = now.Add(p.linger())
+	}
 
+	if err != nil {
+		err = p.sendError(err, fn)
+		p.mu.Lock()
+		p.stats.Errors++ // iputils' nerrors: the request is settled, not lost
+		p.settle(seq)
+		p.mu.Unlock()
+	}
 	e := p.event(EventSent, seq, now)
 	if err != nil {
 		e.Kind, e.Err = EventSendError, err
 	}
 	fn(e)
+}
+
+// sendError is the error to report for a failed send, as iputils words
+// it: "local error: message too long, mtu=1500" for EMSGSIZE. On a
+// datagram socket the kernel also queued it (IP_RECVERR) with the path
+// MTU, and iputils reads it from there.
+func (p *Pinger) sendError(err error, fn func(*Event)) error {
+	if p.kind != SocketDgram {
+		// A raw socket has no IP_RECVERR (its ICMP errors come as data):
+		// the MTU is the route's as New found it.
+		if errors.Is(err, unix.EMSGSIZE) && p.mtu > 0 {
+			return &localErr{errno: unix.EMSGSIZE, mtu: uint32(p.mtu), v6: p.v6}
+		}
+		return err
+	}
+	q := &p.st.q
+	ok, qerr := p.sys.readErrQueue(q)
+	if !ok || qerr != nil {
+		return err
+	}
+	if q.origin == unix.SO_EE_ORIGIN_LOCAL {
+		return localError(q, p.v6)
+	}
+	p.queuedError(q) // an ICMP error that was waiting: report it as usual
+	p.flush(fn)
+	return err
 }
 
 func (p *Pinger) growRing() {
@@ -311,17 +393,28 @@ func (p *Pinger) settle(seq uint16) {
 // event resets the reused Event for a new report.
 func (p *Pinger) event(kind EventKind, seq uint16, t time.Time) *Event {
 	e := &p.ev
-	*e = Event{Kind: kind, Seq: seq, Time: t, IPv6: p.v6, TTL: -1}
+	*e = Event{Kind: kind, Seq: seq, Time: t, IPv6: p.v6, TTL: -1, Mismatch: -1}
 	return e
 }
 
-// reply counts an echo reply to request seq; data is its payload.
-func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time, data []byte) {
+// reply counts an echo reply to request seq; data is its payload. A
+// reply with a bad checksum is reported but neither counted as received
+// nor timed, as iputils' gather_statistics does.
+func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time, data []byte, badSum bool) {
 	s := &p.st
 	e := p.event(EventReply, seq, rx)
-	e.From, e.TTL, e.Size = from, ttl, size
+	e.From, e.TTL, e.Size, e.Data = from, ttl, size, data
 	e.Dup = s.rcvd.has(seq)
 	e.Late = s.timedOut.has(seq)
+	if len(data) >= p.size {
+		want := p.sys.out[icmpEchoHeaderSize:]
+		for i := TimestampLen; i < p.size; i++ {
+			if data[i] != want[i] {
+				e.Mismatch = i
+				break
+			}
+		}
+	}
 	if p.Timed() && len(data) >= TimestampLen {
 		sec := int64(binary.NativeEndian.Uint64(data[0:]))
 		nsec := int64(binary.NativeEndian.Uint64(data[8:]))
@@ -336,6 +429,14 @@ func (p *Pinger) reply(seq uint16, from netip.Addr, ttl, size int, rx time.Time,
 			}
 		}
 		e.Timed = true
+	}
+	if badSum {
+		e.BadChecksum, e.Dup, e.Mismatch = true, false, -1
+		p.mu.Lock()
+		p.stats.Corrupted++
+		p.mu.Unlock()
+		p.pendingEv = true
+		return
 	}
 	p.mu.Lock()
 	if e.Dup {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
 	"runtime"
+	"strconv"
 	"time"
 	"unsafe"
 
@@ -36,6 +38,8 @@ type sysConn struct {
 	icmp packet.ICMP
 
 	ebuf, eoob []byte // the error queue's
+
+	zoneIndex, zone string // the last zone zoneName looked up, and its name
 }
 
 func (sc *sysConn) close() error {
@@ -117,11 +121,19 @@ func (p *Pinger) setup() error {
 			return fmt.Errorf("ping: SO_BINDTODEVICE %s: %w", cfg.Interface, unwrapSyscall(err))
 		}
 	}
-	src, err := probeSource(p.v6, cfg.Dst, cfg.Source, cfg.Interface)
+	if err := p.sys.resolveZone(cfg.Dst); err != nil {
+		return err
+	}
+	if cfg.Broadcast {
+		if err := c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
+			return fmt.Errorf("ping: cannot set broadcasting: %w", unwrapSyscall(err))
+		}
+	}
+	src, mtu, err := probeSource(p.v6, p.sys.dst.Addr(), cfg.Source, cfg.Interface, cfg.Broadcast)
 	if err != nil {
 		return err
 	}
-	p.src = src
+	p.src, p.mtu = src, mtu
 
 	switch p.kind {
 	case SocketDgram:
@@ -158,7 +170,7 @@ func (p *Pinger) setup() error {
 		}
 	}
 
-	if cfg.TTL > 0 {
+	if cfg.TTL > 0 || cfg.ZeroTTL {
 		level, opt := unix.IPPROTO_IP, unix.IP_TTL
 		if p.v6 {
 			level, opt = unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS
@@ -166,6 +178,9 @@ func (p *Pinger) setup() error {
 		if err := c.SetsockoptInt(level, opt, cfg.TTL); err != nil {
 			return fmt.Errorf("ping: cannot set unicast time-to-live: %w", unwrapSyscall(err))
 		}
+	}
+	if err := p.ipOptions(); err != nil {
+		return err
 	}
 	opts := [][2]int{{unix.SOL_SOCKET, unix.SO_TIMESTAMPNS}}
 	switch {
@@ -189,6 +204,32 @@ func (p *Pinger) setup() error {
 		}
 	}
 	p.buffers()
+	return nil
+}
+
+// ipOptions sets -Q (IP_TOS, IPV6_TCLASS) and -M (IP_MTU_DISCOVER,
+// IPV6_MTU_DISCOVER), with iputils' words when the kernel refuses.
+func (p *Pinger) ipOptions() error {
+	c, cfg := p.sys.c, &p.cfg
+	if cfg.TOS != 0 {
+		level, opt := unix.IPPROTO_IP, unix.IP_TOS
+		if p.v6 {
+			level, opt = unix.IPPROTO_IPV6, unix.IPV6_TCLASS
+		}
+		if err := c.SetsockoptInt(level, opt, cfg.TOS); err != nil {
+			return fmt.Errorf("ping: error setting QOS sockopts: %w", unwrapSyscall(err))
+		}
+	}
+	if cfg.PMTUDisc != PMTUDiscDefault {
+		level, opt, name := unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, "IP_MTU_DISCOVER"
+		if p.v6 {
+			level, opt, name = unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, "IPV6_MTU_DISCOVER"
+		}
+		// IP_PMTUDISC_DONT, _WANT and _DO are 0, 1 and 2 in both families.
+		if err := c.SetsockoptInt(level, opt, int(cfg.PMTUDisc)-1); err != nil {
+			return fmt.Errorf("ping: %s: %w", name, unwrapSyscall(err))
+		}
+	}
 	return nil
 }
 
@@ -238,36 +279,54 @@ func attachFilter(c *rawsock.Conn, prog []bpf.Instruction) error {
 
 // probeSource finds the address the route to dst leaves from, as iputils
 // does: connect(2) a UDP socket (bound like the pinger) and read
-// getsockname(2). No packet is sent.
-func probeSource(v6 bool, dst, src netip.Addr, iface string) (netip.Addr, error) {
+// getsockname(2). No packet is sent. It also returns the path MTU the
+// kernel knows for that route (IP_MTU, IPV6_MTU: ip(7), ipv6(7)), or 0.
+func probeSource(v6 bool, dst, src netip.Addr, iface string, broadcast bool) (netip.Addr, int, error) {
 	af := unix.AF_INET
 	if v6 {
 		af = unix.AF_INET6
 	}
 	u, err := rawsock.Socket(af, unix.SOCK_DGRAM, 0)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("ping: %w", err)
+		return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
 	}
 	defer u.Close()
 	if iface != "" {
 		if err := u.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte(iface)); err != nil {
-			return netip.Addr{}, fmt.Errorf("ping: SO_BINDTODEVICE %s: %w", iface, unwrapSyscall(err))
+			return netip.Addr{}, 0, fmt.Errorf("ping: SO_BINDTODEVICE %s: %w", iface, unwrapSyscall(err))
 		}
 	}
 	if src.IsValid() {
 		if err := u.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(src, 0))); err != nil {
-			return netip.Addr{}, fmt.Errorf("ping: %w", err)
+			return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
+		}
+	}
+	if broadcast {
+		if err := u.SetsockoptInt(unix.SOL_SOCKET, unix.SO_BROADCAST, 1); err != nil {
+			return netip.Addr{}, 0, fmt.Errorf("ping: cannot set broadcasting: %w", unwrapSyscall(err))
 		}
 	}
 	if err := u.Connect(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 1025))); err != nil {
-		return netip.Addr{}, fmt.Errorf("ping: %w", err)
+		if errors.Is(err, unix.EACCES) && !broadcast {
+			// connect(2) refuses a broadcast address without SO_BROADCAST.
+			return netip.Addr{}, 0, fmt.Errorf("ping: %w", ErrBroadcast)
+		}
+		return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
 	}
 	sa, err := u.Getsockname()
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("ping: %w", err)
+		return netip.Addr{}, 0, fmt.Errorf("ping: %w", err)
 	}
 	ap, _ := rawsock.AddrPortFromSockaddr(sa)
-	return ap.Addr().Unmap(), nil
+	level, opt := unix.IPPROTO_IP, unix.IP_MTU
+	if v6 {
+		level, opt = unix.IPPROTO_IPV6, unix.IPV6_MTU
+	}
+	mtu, err := u.GetsockoptInt(level, opt)
+	if err != nil {
+		mtu = 0 // only informative: the ping goes on without it
+	}
+	return ap.Addr().Unmap(), mtu, nil
 }
 
 // unwrapSyscall drops the *os.SyscallError layer where the message names
@@ -284,7 +343,6 @@ func unwrapSyscall(err error) error {
 // buffers, once.
 func (p *Pinger) buffers() {
 	sc := &p.sys
-	sc.dst = netip.AddrPortFrom(p.cfg.Dst, 0)
 	sc.raw4 = p.kind == SocketRaw && !p.v6
 	sc.out = make([]byte, icmpEchoHeaderSize+p.size)
 	sc.out[0] = icmp4EchoRequest
@@ -293,7 +351,11 @@ func (p *Pinger) buffers() {
 	}
 	binary.BigEndian.PutUint16(sc.out[4:], p.id)
 	for i := range p.size {
-		sc.out[icmpEchoHeaderSize+i] = byte(i) // iputils' fill: byte i is i
+		if pat := p.cfg.Pattern; len(pat) > 0 {
+			sc.out[icmpEchoHeaderSize+i] = pat[i%len(pat)]
+		} else {
+			sc.out[icmpEchoHeaderSize+i] = byte(i) // iputils' fill: byte i is i
+		}
 	}
 	// A reply, with the IPv4 header (up to 60 bytes) on a raw IPv4
 	// socket; at least room for an ICMP error quoting a full header.
@@ -310,8 +372,27 @@ func (p *Pinger) buffers() {
 	sc.eoob = make([]byte, 512)
 }
 
+// Payload returns the data each request carries after its ICMP header;
+// the first TimestampLen bytes hold the send time in each request.
+func (p *Pinger) Payload() []byte {
+	return append([]byte(nil), p.sys.out[icmpEchoHeaderSize:]...)
+}
+
 // send writes seq and the time into the request and sends it.
 func (sc *sysConn) send(seq uint16, timed bool, now time.Time) error {
+	return sc.sendFlags(seq, timed, now, 0)
+}
+
+// warmUp runs the send path once without sending anything: MSG_OOB makes
+// raw_sendmsg, rawv6_sendmsg and the ping sockets' sendmsg fail at once
+// with EOPNOTSUPP. Run just before the first request, on its thread, it
+// takes the cold start of that path (a first SendtoInet costs 7-8 µs, the
+// next ones 1 µs) out of the first round trip.
+func (sc *sysConn) warmUp(timed bool) {
+	sc.sendFlags(0, timed, time.Now(), unix.MSG_OOB)
+}
+
+func (sc *sysConn) sendFlags(seq uint16, timed bool, now time.Time, flags int) error {
 	b := sc.out
 	binary.BigEndian.PutUint16(b[6:], seq)
 	if timed {
@@ -323,7 +404,8 @@ func (sc *sysConn) send(seq uint16, timed bool, now time.Time) error {
 		b[2], b[3] = 0, 0
 		binary.BigEndian.PutUint16(b[2:], packet.Checksum(b))
 	}
-	return sc.c.SendtoInet(b, 0, sc.dst)
+	_, err := sc.c.SendtoInet(b, flags, sc.dst)
+	return err
 }
 
 // recv waits for datagrams until the loop must look again (wakeAt) and
@@ -356,7 +438,7 @@ func (p *Pinger) recv(now time.Time) (int, error) {
 	if p.st.cancelled.Load() { // after arming: see Pinger.run
 		return 0, nil
 	}
-	n, err = c.Recvmmsg(sc.msgs, 0)
+	n, err = c.Recvmmsg(sc.msgs, unix.MSG_WAITFORONE)
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return 0, nil
 	}
@@ -393,7 +475,7 @@ func (p *Pinger) handle(m *rawsock.Message) {
 			}
 		}
 	}
-	if rx.IsZero() {
+	if rx.IsZero() || p.cfg.UserLatency {
 		rx = time.Now()
 	}
 	proto := packet.ProtoICMP
@@ -409,7 +491,14 @@ func (p *Pinger) handle(m *rawsock.Message) {
 		ttl = int(sc.ip.TTL)
 		data = payload
 	}
+	// The kernel checks ICMP checksums after raw IPv4 sockets got their
+	// copy (and checks ICMPv6 ones before, and ping sockets'): iputils
+	// checks it here, and so do we.
+	badSum := sc.raw4 && packet.Checksum(data) != 0
 	from := m.Addr.Addr().Unmap()
+	if from.Zone() != "" {
+		from = sc.zoneName(from)
+	}
 	msg := &sc.icmp
 	err := msg.Parse(proto, data)
 	switch {
@@ -418,11 +507,11 @@ func (p *Pinger) handle(m *rawsock.Message) {
 			p.ignored() // another pinger's: the BPF filter normally drops these
 			return
 		}
-		p.reply(msg.Seq, from, ttl, len(data), rx, msg.Data)
-	case msg.IsError() && msg.Quoted.Version != 0:
+		p.reply(msg.Seq, from, ttl, len(data), rx, msg.Data, badSum)
+	case err == nil && msg.IsError() && msg.Quoted.Version != 0:
 		// Raw sockets only: a datagram socket gets errors on its queue.
 		id, seq, ok := msg.Quoted.Echo()
-		if !ok || id != p.id || msg.Quoted.Dst() != p.cfg.Dst {
+		if !ok || id != p.id || !sameAddr(msg.Quoted.Dst(), p.cfg.Dst) {
 			p.ignored()
 			return
 		}
@@ -430,6 +519,52 @@ func (p *Pinger) handle(m *rawsock.Message) {
 	default:
 		p.ignored()
 	}
+}
+
+// sameAddr compares addresses without their zones: a reply's zone is the
+// interface it came in on, which a link-local target may name otherwise.
+func sameAddr(a, b netip.Addr) bool { return a.WithZone("") == b.WithZone("") }
+
+// resolveZone sets the address requests go to: dst, with a zone named by
+// an interface turned into its index now, in the network namespace New
+// runs in (sendto(2) wants the index; a name would be looked up at each
+// send, wherever that goroutine's thread happens to be). zoneName then
+// knows that index's name without a lookup.
+func (sc *sysConn) resolveZone(dst netip.Addr) error {
+	sc.dst = netip.AddrPortFrom(dst, 0)
+	z := dst.Zone()
+	if z == "" {
+		return nil
+	}
+	if _, err := strconv.ParseUint(z, 10, 32); err == nil {
+		return nil
+	}
+	ifi, err := net.InterfaceByName(z)
+	if err != nil {
+		return fmt.Errorf("ping: %s: no such interface", z)
+	}
+	sc.zoneIndex, sc.zone = strconv.Itoa(ifi.Index), z
+	sc.dst = netip.AddrPortFrom(dst.WithZone(sc.zoneIndex), 0)
+	return nil
+}
+
+// zoneName replaces the numeric zone the kernel's sockaddr gives (the
+// interface index) with the interface's name, as iputils prints it; the
+// last one is kept, so a link-local run looks it up once.
+func (sc *sysConn) zoneName(a netip.Addr) netip.Addr {
+	z := a.Zone()
+	if z != sc.zoneIndex {
+		i, err := strconv.Atoi(z)
+		if err != nil {
+			return a
+		}
+		ifi, err := net.InterfaceByIndex(i)
+		if err != nil {
+			return a
+		}
+		sc.zoneIndex, sc.zone = z, ifi.Name
+	}
+	return a.WithZone(sc.zone)
 }
 
 // errorInfo is what iputils prints beside an error: the MTU of a

@@ -20,5 +20,8 @@ func (p *Pinger) open() error { return errNotImplemented }
 
 func (p *Pinger) run(ctx context.Context, fn func(*Event)) error { return errNotImplemented }
 
+// Payload returns nil here: New fails.
+func (p *Pinger) Payload() []byte { return nil }
+
 // DropPrivileges is not implemented here.
 func DropPrivileges() error { return errNotImplemented }

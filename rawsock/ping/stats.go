@@ -12,6 +12,10 @@ type Statistics struct {
 	Duplicates  int // replies beyond the first to the same request
 	Errors      int // ICMP errors about our requests, and local send errors
 	Timeouts    int // Timeout events (a late reply may still have come)
+	// Corrupted counts echo replies with a bad ICMP checksum (raw IPv4
+	// sockets only: elsewhere the kernel checks it and drops them); they
+	// are not Received (iputils' "+N corrupted").
+	Corrupted int
 	// Ignored counts what the socket delivered that was not ours: another
 	// pinger's replies, errors about other traffic. The kernel filters keep
 	// it near zero; it is here so a test can prove it.
