@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("traceroute", "the route to a host, hop by hop, as traceroute (-I -T -n -m -q -w -z -f -p -N -s -i -F --mtu -4 -6)", runTraceroute)
+	register("traceroute", "the route to a host, hop by hop, as traceroute (-I -T -U -n -m -q -w -z -f -p -N -s -i -F --mtu -4 -6)", runTraceroute)
 }
 
 const tracerouteUsage = `usage: rawsock traceroute [options] host [packetlen]
@@ -37,7 +37,9 @@ options:
                  net.ipv4.ping_group_range allows, else a raw one: root)
   -T             TCP SYN probes, to port 80 unless -p (raw sockets: root
                  or setcap cap_net_raw+ep)
-  -U             UDP probes to port 33434 and up (the default; no privilege)
+  -U             UDP probes all to one port, 53 unless -p, each from a
+                 socket of its own (no privilege); without -I, -T or -U
+                 UDP probes go to port 33434 and up, one port each
   -n             numeric: no reverse lookup of addresses (each lookup is
                  given at most 1 s)
   -4, -6         IPv4 only, IPv6 only
@@ -58,7 +60,8 @@ options:
                  when 10 or more (default 0)
   -N squeries    probes in flight at once (default 16)
   -p port        UDP: first destination port (default 33434, +1 per
-                 probe); TCP: destination port (80); ICMP: first sequence
+                 probe); -T and -U: destination port (80, 53); ICMP:
+                 first sequence
   -s src_addr    send from this address
   -i interface   send through this interface (SO_BINDTODEVICE)
   -F             do not fragment: DF set, a link too small for a probe
@@ -160,7 +163,7 @@ func (o *tracerouteOpts) flag(c byte) error {
 	case 'T':
 		o.cfg.Method = traceroute.TCP
 	case 'U':
-		o.cfg.Method = traceroute.UDP
+		o.cfg.Method = traceroute.UDPPort
 	case 'n':
 		o.numeric = true
 	case 'F':

@@ -38,7 +38,7 @@ func TestTracerouteArgs(t *testing.T) {
 			cfg: traceroute.Config{Method: traceroute.ICMP, DontFragment: true, Wait: time.Second, Here: 2, Near: 3, MaxTTL: 5, FirstTTL: 2,
 				Queries: 1, SimProbes: 4, Port: 7, Device: "lo", SendInterval: 20 * time.Millisecond}}},
 		{[]string{"--tcp", "host"}, tracerouteOpts{host: "host", cfg: traceroute.Config{Method: traceroute.TCP}}},
-		{[]string{"-s", "10.0.0.1", "-4", "-U", "host", "100"}, tracerouteOpts{host: "host", family: 4, src: "10.0.0.1", cfg: traceroute.Config{PacketLen: 100}}},
+		{[]string{"-s", "10.0.0.1", "-4", "-U", "host", "100"}, tracerouteOpts{host: "host", family: 4, src: "10.0.0.1", cfg: traceroute.Config{Method: traceroute.UDPPort, PacketLen: 100}}},
 		{[]string{"-n", "--", "-host"}, tracerouteOpts{host: "-host", numeric: true}},
 	} {
 		got, err := parseTracerouteArgs(tc.args)

@@ -182,6 +182,8 @@ func TestCommandMatchesTraceroute(t *testing.T) {
 		{plain, []string{"-n", "-p", "40000", "-q", "2", "-N", "1", "-w", w, plain.B.Addr6().String()}},
 		{plain, []string{"-n", "-I", "-q", "5", "-w", w, plain.B.Addr4().String()}},
 		{plain, []string{"-n", "-T", "-p", "8080", "-w", w, plain.B.Addr6().String()}},
+		{silent, []string{"-n", "-U", "-w", w, silent.B.Addr4().String()}},
+		{plain, []string{"-n", "-U", "-p", "8080", "-q", "2", "-w", w, plain.B.Addr6().String()}},
 	} {
 		want, err := tc.l.A.Command(sys, tc.args...).CombinedOutput()
 		if err != nil {

@@ -21,6 +21,10 @@ const (
 	// TCP sends TCP SYNs to one port, 80 by default (traceroute -T). The
 	// destination answers SYN-ACK when the port is open, RST when closed.
 	TCP
+	// UDPPort sends UDP datagrams all to one port, 53 by default
+	// (traceroute -U): each probe leaves its own socket, whose port names
+	// it, as traceroute's "udp" method does. No privilege is needed.
+	UDPPort
 )
 
 func (m Method) String() string {
@@ -31,6 +35,8 @@ func (m Method) String() string {
 		return "icmp"
 	case TCP:
 		return "tcp"
+	case UDPPort:
+		return "udp-port"
 	}
 	return fmt.Sprintf("Method(%d)", int(m))
 }
@@ -59,7 +65,10 @@ const (
 	DefaultSimProbes = 16    // probes in flight at once (traceroute -N)
 	DefaultUDPPort   = 33434 // the first destination port of UDP probes
 	DefaultTCPPort   = 80
-	DefaultICMPSeq   = 1 // the first echo sequence number of ICMP probes
+	// DefaultUDPPortPort is the one destination port of UDPPort probes,
+	// as traceroute -U (DNS).
+	DefaultUDPPortPort = 53
+	DefaultICMPSeq     = 1 // the first echo sequence number of ICMP probes
 
 	// DefaultPacketLen4 and DefaultPacketLen6 are the probes' length,
 	// IP header included, unless Config.PacketLen says otherwise.
@@ -97,7 +106,8 @@ type Config struct {
 	Method Method
 
 	// Port is, for UDP, the first destination port (default 33434),
-	// incremented by each probe; for TCP the destination port (default 80);
+	// incremented by each probe; for TCP and UDPPort the destination port
+	// (default 80, 53);
 	// for ICMP the first echo sequence number (default 1), incremented by
 	// each probe. As traceroute -p.
 	Port int
@@ -164,7 +174,7 @@ func (c Config) withDefaults() (Config, error) {
 			return bad("source %s and destination %s are of different families", c.Src, c.Dst)
 		}
 	}
-	if c.Method < UDP || c.Method > TCP {
+	if c.Method < UDP || c.Method > UDPPort {
 		return bad("unknown method %d", int(c.Method))
 	}
 	if c.Socket < SocketAuto || c.Socket > SocketRaw {
@@ -234,9 +244,12 @@ func (c Config) withDefaults() (Config, error) {
 		if c.Port < 1 || c.Port+probes-1 > 0xffff {
 			return bad("port %d: the %d probes use ports up to %d, past 65535", c.Port, probes, c.Port+probes-1)
 		}
-	case TCP:
+	case TCP, UDPPort:
 		if c.Port == 0 {
 			c.Port = DefaultTCPPort
+			if c.Method == UDPPort {
+				c.Port = DefaultUDPPortPort
+			}
 		}
 		if c.Port < 1 || c.Port > 0xffff {
 			return bad("port %d: want 1 to 65535", c.Port)

@@ -16,6 +16,8 @@
 // (traceroute -I) sends echo requests; the destination answers echo reply.
 // TCP (traceroute -T) sends SYNs to port 80 (or Config.Port); the
 // destination answers SYN-ACK if the port is open, RST if it is closed.
+// UDPPort (traceroute -U) sends UDP datagrams all to port 53 (or
+// Config.Port), each from a socket of its own, which names the probe.
 // Routers on the way answer ICMP time exceeded to all three. A destination
 // unreachable other than "port" ends the trace with traceroute's mark:
 // !H host, !N network, !P protocol, !X administratively prohibited, !F

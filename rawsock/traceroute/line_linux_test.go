@@ -39,6 +39,7 @@ var methods = []method{
 	{"icmp-dgram", ICMP, SocketDgram, 0, EchoReply},
 	{"tcp-closed", TCP, SocketAuto, 0, Reset},
 	{"tcp-open", TCP, SocketAuto, listenPort, SynAck},
+	{"udp-port", UDPPort, SocketAuto, 0, PortUnreachable},
 }
 
 // config is a trace to dst with a fixed wait (Here and Near Off): the tests
@@ -188,7 +189,7 @@ func TestSilentHop(t *testing.T) {
 	}
 }`)
 	for _, v4 := range []bool{true, false} {
-		for _, m := range []method{methods[0], methods[1], methods[3]} {
+		for _, m := range []method{methods[0], methods[1], methods[3], methods[5]} {
 			t.Run(fmt.Sprintf("%s/ipv%d", m.name, map[bool]int{true: 4, false: 6}[v4]), func(t *testing.T) {
 				t.Parallel() // each waits a second on hop 2
 				want := hops(l, v4)
@@ -248,7 +249,7 @@ func TestUnreachable(t *testing.T) {
 		{name: "unreachable6", dst: l.Unreachable6, want: last6, mark: "!N"},
 		{name: "prohibited6", dst: l.Prohibited6, want: last6, mark: "!X"},
 	} {
-		for _, m := range []method{methods[0], methods[1], methods[3]} {
+		for _, m := range []method{methods[0], methods[1], methods[3], methods[5]} {
 			c.m, c.src = m, extraSource(t, l, c.dst.Is6(), len(cases)+1)
 			cases = append(cases, c)
 		}
@@ -382,7 +383,7 @@ func TestConcurrentTraces(t *testing.T) {
 // others are skipped, with the reason, without CAP_NET_RAW.
 func TestLoopback(t *testing.T) {
 	for _, dst := range []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")} {
-		for _, m := range []method{methods[0], methods[1], methods[3]} {
+		for _, m := range []method{methods[0], methods[1], methods[3], methods[5]} {
 			t.Run(m.name+"/"+dst.String(), func(t *testing.T) {
 				if dst.Is6() {
 					socktest.SkipIfNoIPv6(t)
@@ -474,7 +475,7 @@ func TestCloseReleases(t *testing.T) {
 	socktest.NeedRaw(t)
 	lo := netip.MustParseAddr("127.0.0.1")
 	before := socktest.FDCount(t)
-	for _, m := range []method{methods[0], methods[1], methods[3]} {
+	for _, m := range []method{methods[0], methods[1], methods[3], methods[5]} {
 		for _, run := range []bool{false, true} {
 			tr, err := New(m.config(lo))
 			if err != nil {
@@ -549,7 +550,7 @@ func TestLinkLocal(t *testing.T) {
 			t.Fatalf("%v does not answer", want)
 		}
 	}
-	for _, m := range []method{methods[0], methods[1], methods[2], methods[3]} {
+	for _, m := range []method{methods[0], methods[1], methods[2], methods[3], methods[5]} {
 		for _, byDevice := range []bool{false, true} {
 			t.Run(fmt.Sprintf("%s/device=%v", m.name, byDevice), func(t *testing.T) {
 				cfg := m.config(want)
@@ -658,4 +659,37 @@ func TestDeviceSource(t *testing.T) {
 		t.Errorf("source %v, want %v, A's address on %s", tr.Source(), viaR2.A4, viaR2.AIf)
 	}
 	checkHops(t, trace(t, a, cfg), 1, []netip.Addr{viaR2.B4, dst}, Reset, "")
+}
+
+// TestUDPPortAnswer: UDPPort probes all go to one port (53 here, where B
+// answers every datagram): each hop-4 probe's answer, data from B, comes
+// back on that probe's own socket, which names it.
+func TestUDPPortAnswer(t *testing.T) {
+	t.Parallel()
+	l := netns.NewLine(t, 3)
+	var c *rawsock.Conn
+	err := l.B.Do(func() (err error) {
+		if c, err = rawsock.Socket(unix.AF_INET, unix.SOCK_DGRAM, 0); err != nil {
+			return err
+		}
+		return c.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(l.B.Addr4(), DefaultUDPPortPort)))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { // echo datagrams back, at most 10, until closed
+		defer close(done)
+		buf := make([]byte, 1500)
+		for range 10 {
+			n, from, err := c.Recvfrom(buf, 0)
+			if err != nil {
+				return
+			}
+			c.Sendto(buf[:n], 0, from)
+		}
+	}()
+	t.Cleanup(func() { c.Close(); <-done })
+	res := trace(t, l.A, methods[5].config(l.B.Addr4()))
+	checkHops(t, res, 1, l.Hops4, UDPReply, "")
 }

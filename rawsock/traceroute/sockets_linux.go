@@ -53,6 +53,8 @@ func newTransport(cfg *Config, src netip.Addr) (transport, error) {
 		return r, rerr
 	case TCP:
 		return newRawTCP(cfg, src)
+	case UDPPort:
+		return newUDPPort(cfg, src)
 	}
 	return newDgram(cfg, src)
 }
@@ -276,6 +278,7 @@ type dgram struct {
 	hdr      int    // the IP and UDP or ICMP headers: the probe's length less len(data)
 	df       bool
 	oob      []byte
+	one      int // UDPPort: the socket is probe one's alone, and every answer on it is; else -1
 }
 
 func newDgram(cfg *Config, src netip.Addr) (_ *dgram, err error) {
@@ -286,7 +289,7 @@ func newDgram(cfg *Config, src netip.Addr) (_ *dgram, err error) {
 		proto = unix.IPPROTO_UDP
 	}
 	t := &dgram{v6: v6, icmp: icmp, dst: cfg.Dst, base: cfg.Port, n: cfg.probes(), oob: make([]byte, unix.CmsgSpace(4)),
-		hdr: headerLen(cfg.Method, v6), df: cfg.DontFragment}
+		hdr: headerLen(cfg.Method, v6), df: cfg.DontFragment, one: -1}
 	defer func() {
 		if err != nil {
 			t.close()
@@ -346,6 +349,9 @@ func (t *dgram) socket() string {
 
 func (t *dgram) send(seq, ttl, size int) error {
 	to := netip.AddrPortFrom(t.dst, uint16(t.base+seq))
+	if t.one >= 0 {
+		to = netip.AddrPortFrom(t.dst, uint16(t.base))
+	}
 	if t.icmp {
 		binary.BigEndian.PutUint16(t.data[6:], uint16(t.base+seq))
 		to = netip.AddrPortFrom(t.dst, 0)
@@ -388,7 +394,10 @@ func (t *dgram) readErrors(out chan<- reply) {
 			continue // a local error (origin LOCAL): the probe just goes unanswered
 		}
 		seq := int(target.Port()) - t.base
-		if t.icmp {
+		switch {
+		case t.one >= 0:
+			seq = t.one
+		case t.icmp:
 			if n < 8 {
 				continue
 			}
@@ -434,6 +443,9 @@ func (t *dgram) readData(out chan<- reply) {
 				continue
 			}
 			r.seq, r.kind = int(ap.Port())-t.base, UDPReply
+			if t.one >= 0 {
+				r.seq = t.one
+			}
 		}
 		if r.seq >= 0 && r.seq < t.n && !t.deliver(out, r) {
 			return
@@ -542,4 +554,73 @@ func (r *readers) readRaw(out chan<- reply, c *rawsock.Conn, match func(b []byte
 // address the checksums were computed with.
 func bindSource(c *rawsock.Conn, src netip.Addr) error {
 	return c.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(src, 0)))
+}
+
+// udpPort is traceroute -U: every probe to one port, each from a socket of
+// its own (a dgram for one probe), whose ephemeral source port the
+// kernel's matching of ICMP errors to sockets tells apart. The sockets are
+// opened by New, in its network namespace, one per probe of the trace;
+// a probe's readers start when it is sent, and its socket is closed when
+// the engine gives it up, or by Close.
+type udpPort struct {
+	out   chan<- reply
+	mu    sync.Mutex
+	socks []*dgram // by seq; nil once closed
+	run   []bool   // the probe's readers are started
+}
+
+func newUDPPort(cfg *Config, src netip.Addr) (_ *udpPort, err error) {
+	t := &udpPort{socks: make([]*dgram, cfg.probes()), run: make([]bool, cfg.probes())}
+	defer func() {
+		if err != nil {
+			t.close()
+		}
+	}()
+	for seq := range t.socks {
+		d, err := newDgram(cfg, src)
+		if err != nil {
+			return nil, err
+		}
+		d.one = seq
+		t.socks[seq] = d
+	}
+	return t, nil
+}
+
+func (t *udpPort) socket() string {
+	return "SOCK_DGRAM IPPROTO_UDP, one per probe, errors by IP_RECVERR"
+}
+
+func (t *udpPort) start(out chan<- reply) { t.out = out }
+
+func (t *udpPort) send(seq, ttl, size int) error {
+	t.mu.Lock()
+	d := t.socks[seq]
+	if d != nil && !t.run[seq] {
+		t.run[seq] = true
+		d.start(t.out)
+	}
+	t.mu.Unlock()
+	if d == nil {
+		return net.ErrClosed
+	}
+	return d.send(seq, ttl, size)
+}
+
+// expired closes probe seq's socket: the engine gave it up.
+func (t *udpPort) expired(seq int) {
+	t.mu.Lock()
+	d := t.socks[seq]
+	t.socks[seq] = nil
+	t.mu.Unlock()
+	if d != nil {
+		d.close()
+	}
+}
+
+func (t *udpPort) close() error {
+	for seq := range t.socks {
+		t.expired(seq)
+	}
+	return nil
 }

@@ -33,6 +33,10 @@ type transport interface {
 	socket() string
 }
 
+// expirer is a transport that wants to know when a probe is given up
+// (UDPPort closes the probe's socket).
+type expirer interface{ expired(seq int) }
+
 // Tracer runs one trace. New opens its sockets (in the calling thread's
 // network namespace), Run sends the probes and collects the answers, Close
 // releases everything.
@@ -145,6 +149,9 @@ func (t *Tracer) Run(ctx context.Context, onHop func(*Hop)) (*Result, error) {
 	t.tr.start(replies)
 	e := newEngine(t.cfg)
 	e.linkMTU = t.mtu
+	if x, ok := t.tr.(expirer); ok {
+		e.onExpire = x.expired
+	}
 	if e.zone = t.cfg.Dst.Zone(); e.zone == "" {
 		e.zone = t.cfg.Device
 	}
@@ -167,6 +174,7 @@ type engine struct {
 	linkMTU  int           // the local link's MTU, when a probe is too big for it
 	zone     string        // the link of link-local answers: the destination's zone, or Device
 	lag      time.Duration // the longest hand-over seen: from an answer's arrival to the engine
+	onExpire func(seq int) // the transport's expirer, if it is one
 }
 
 func newEngine(cfg Config) *engine {

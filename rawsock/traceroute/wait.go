@@ -62,6 +62,9 @@ func (e *engine) expire(now time.Time) {
 		}
 		e.done[e.head] = true
 		e.inflight--
+		if e.onExpire != nil {
+			e.onExpire(e.head)
+		}
 		e.relocateFinal(e.head)
 	}
 }
