@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -10,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rawsock/rawsock/rawsock"
 	"github.com/rawsock/rawsock/rawsock/packet"
@@ -39,16 +41,36 @@ without a checksum (0, which IPv4 allows) and TCP is refused. The kernel
 routes by the sendto(2) address (--dst) and does not fragment: a packet
 over the route's MTU fails with EMSGSIZE.
 
+ICMP (--proto icmp): the 4 header bytes after the checksum follow the
+type (RFC 792, RFC 1191, RFC 4884):
+
+  echo 0/8, timestamp 13/14,
+  information 15/16, mask 17/18   identifier, sequence (--icmp-id, --icmp-seq)
+  destination unreachable 3       unused, length (--icmp-length), and for
+                                  code 4 the next-hop MTU (--mtu)
+  time exceeded 11                unused, length (--icmp-length), unused
+  parameter problem 12            pointer (--pointer), length, unused
+  redirect 5                      gateway address (--gateway)
+  any other type                  zero
+
+A flag for a field the type does not have is refused. A timestamp request
+without --payload carries the originate timestamp (milliseconds since
+midnight UT) and zero receive and transmit timestamps. The payload of an
+error type is the datagram it quotes: give it with --payload-hex.
+
 --show-kernel captures the packet on its way out (the PACKET_OUTGOING copy
 AF_PACKET sees on the egress interface) and prints it beside what was
 written, field by field, marking what the kernel filled in. --tot-len 0 and
 --ip-csum 0 leave those two to the kernel, as a C program would.
 
-Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary);
---dry-run prints the dump without sending and needs nothing.
+Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary), checked
+before anything is printed, as is the packet's size against the MTU of the
+route's interface (IP_HDRINCL packets are not fragmented); --dry-run
+prints the dump without sending and needs nothing; -q prints no dump.
 
 Exit status: 0 sent; 1 the kernel refused the send (the sendto(2) error
-named); 2 bad flags, or no raw socket allowed.
+named), or the packet is over the route's MTU; 2 bad flags, or no raw
+socket allowed.
 
 Examples:
   sudo rawsock send --dst 127.0.0.1 --proto udp --dport 9999 --payload hello
@@ -56,6 +78,7 @@ Examples:
   sudo rawsock send --dst 127.0.0.1 --proto tcp --dport 80 --flags S --df
   sudo rawsock send --dst 127.0.0.1 --src 0.0.0.0 --id 0 --tot-len 0 --ip-csum 0 --show-kernel
   rawsock send --dry-run --dst 192.0.2.1 --src 0.0.0.0 --id 0
+  rawsock send --dry-run --dst 192.0.2.1 --proto icmp --icmp-type 3 --icmp-code 4 --mtu 1400
 
 flags:
 `
@@ -85,8 +108,13 @@ type sendSpec struct {
 	icmpCode  uint8
 	icmpID    uint16
 	icmpSeq   uint16
+	icmpLen   uint8      // RFC 4884 length of the quoted datagram, in 32-bit words
+	mtu       uint16     // next-hop MTU of a fragmentation needed
+	gateway   netip.Addr // of a redirect
+	pointer   uint8      // of a parameter problem
 	payload   []byte
 	dryRun    bool
+	quiet     bool
 	traceCall bool
 
 	showKernel     bool // capture the outgoing copy and compare (send_kernel.go)
@@ -144,9 +172,14 @@ func parseSendArgs(args []string, stderr io.Writer) (*sendSpec, error) {
 	num("icmp-code", "ICMP code", 8, 0, func(v uint64) { s.icmpCode = uint8(v) })
 	num("icmp-id", "ICMP echo identifier", 16, uint64(os.Getpid()&0xffff), func(v uint64) { s.icmpID = uint16(v) })
 	num("icmp-seq", "ICMP echo sequence number", 16, 1, func(v uint64) { s.icmpSeq = uint16(v) })
+	num("icmp-length", "ICMP error: RFC 4884 length of the quoted datagram, in 32-bit words (0: no extensions)", 8, 0, func(v uint64) { s.icmpLen = uint8(v) })
+	num("mtu", "ICMP fragmentation needed (type 3 code 4): next-hop MTU", 16, 0, func(v uint64) { s.mtu = uint16(v) })
+	num("pointer", "ICMP parameter problem (type 12): offset of the bad byte", 8, 0, func(v uint64) { s.pointer = uint8(v) })
+	addr("gateway", "ICMP redirect (type 5): the gateway address", &s.gateway, nil)
 	text := fs.String("payload", "", "payload as text")
 	hexText := fs.String("payload-hex", "", "payload as hex digits (spaces and colons allowed): 68 69, 68:69")
 	fs.BoolVar(&s.dryRun, "dry-run", false, "print the dump, do not send (no privilege needed)")
+	fs.BoolVar(&s.quiet, "q", false, "quiet: print no dump")
 	fs.BoolVar(&s.traceCall, "trace", false, "print every syscall on stderr")
 	fs.BoolVar(&s.showKernel, "show-kernel", false, "capture the packet on its way out and print what the kernel changed, field by field")
 	s.totLen, s.ipCsum = -1, -1
@@ -187,6 +220,11 @@ func parseSendArgs(args []string, stderr io.Writer) (*sendSpec, error) {
 	default:
 		return nil, fmt.Errorf("--proto %q: want udp, icmp or tcp", *proto)
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := s.checkICMPFields(set); err != nil {
+		return nil, err
+	}
 	f, err := packet.ParseTCPFlags(*flags)
 	if err != nil {
 		return nil, fmt.Errorf("--flags %q: %v", *flags, err)
@@ -213,6 +251,60 @@ func parseSendArgs(args []string, stderr io.Writer) (*sendSpec, error) {
 	return s, nil
 }
 
+// icmpFlags are the flags that set an ICMP header field.
+var icmpFlags = []struct {
+	name  string
+	field packet.ICMPField
+}{
+	{"icmp-id", packet.ICMPFieldID}, {"icmp-seq", packet.ICMPFieldSeq}, {"icmp-length", packet.ICMPFieldLength},
+	{"mtu", packet.ICMPFieldMTU}, {"pointer", packet.ICMPFieldPointer}, {"gateway", packet.ICMPFieldGateway},
+}
+
+// checkICMPFields refuses a flag for an ICMP header field the type (and
+// code) does not have; set holds the flags given.
+func (s *sendSpec) checkICMPFields(set map[string]bool) error {
+	m := packet.ICMP{Proto: packet.ProtoICMP, Type: s.icmpType, Code: s.icmpCode}
+	for _, f := range icmpFlags {
+		switch {
+		case !set[f.name]:
+		case s.proto != packet.ProtoICMP:
+			return fmt.Errorf("--%s is an ICMP header field: give --proto icmp", f.name)
+		case !m.HasField(f.field):
+			return fmt.Errorf("--%s: ICMP type %d code %d has no %s field (see -h for the fields of each type)", f.name, s.icmpType, s.icmpCode, f.field)
+		}
+	}
+	return nil
+}
+
+// icmpMessage is the ICMP message the flags describe: the header fields
+// its type has, the others zero.
+func (s *sendSpec) icmpMessage(now time.Time) (packet.ICMP, error) {
+	m := packet.ICMP{Proto: packet.ProtoICMP, Type: s.icmpType, Code: s.icmpCode, Data: s.payload}
+	if m.HasField(packet.ICMPFieldID) {
+		m.ID, m.Seq = s.icmpID, s.icmpSeq
+	}
+	if m.HasField(packet.ICMPFieldLength) {
+		m.SetLength(s.icmpLen)
+	}
+	if m.HasField(packet.ICMPFieldMTU) {
+		m.SetMTU(uint32(s.mtu))
+	}
+	if m.HasField(packet.ICMPFieldPointer) {
+		m.SetPointer(uint32(s.pointer))
+	}
+	if m.HasField(packet.ICMPFieldGateway) && s.gateway.IsValid() {
+		if err := m.SetGateway(s.gateway); err != nil {
+			return m, err
+		}
+	}
+	if len(m.Data) == 0 && s.icmpType == packet.ICMPv4Timestamp {
+		// The originate timestamp; receive and transmit are the
+		// answerer's (RFC 792).
+		m.Data = binary.BigEndian.AppendUint32(make([]byte, 0, 12), packet.ICMPTimestamp(now))[:12]
+	}
+	return m, nil
+}
+
 // build writes the packet: the transport header and payload, then the IPv4
 // header in front. packet computes the lengths and checksums.
 func (s *sendSpec) build() ([]byte, error) {
@@ -229,8 +321,10 @@ func (s *sendSpec) build() ([]byte, error) {
 		t := packet.TCP{SrcPort: s.sport, DstPort: s.dport, Seq: s.seq, Ack: s.ack, Flags: s.flags, Window: s.window}
 		seg, err = t.Append(nil, s.src, s.dst, s.payload)
 	case packet.ProtoICMP:
-		m := packet.ICMP{Proto: packet.ProtoICMP, Type: s.icmpType, Code: s.icmpCode, ID: s.icmpID, Seq: s.icmpSeq, Data: s.payload}
-		seg, err = m.Append(nil, netip.Addr{}, netip.Addr{})
+		var m packet.ICMP
+		if m, err = s.icmpMessage(time.Now()); err == nil {
+			seg, err = m.Append(nil, netip.Addr{}, netip.Addr{})
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -273,18 +367,31 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	s.overrideHeader(pkt)
-	if err := packet.WriteDump(stdout, pkt, packet.LayerIPv4); err != nil {
-		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
-		return 1
+	// Privilege and size first: nothing is printed for a packet that
+	// cannot leave.
+	var c *rawsock.Conn
+	if !s.dryRun {
+		if s.traceCall {
+			rawsock.SetTrace(stderr)
+			defer rawsock.SetTrace(nil)
+		}
+		if c, err = openHdrincl(); err != nil {
+			fmt.Fprintf(stderr, "rawsock send: %v\n", err)
+			return 2
+		}
+		defer c.Close()
+		if err := checkRouteMTU(len(pkt), s.dst); err != nil {
+			fmt.Fprintf(stderr, "rawsock send: %v\n", err)
+			return 1
+		}
 	}
-	fmt.Fprintf(stdout, "the kernel fills in: %s\n", s.kernelFills())
+	if !s.quiet {
+		io.WriteString(stdout, packet.DumpWith(pkt, packet.LayerIPv4, packet.DumpOptions{Sent: true}))
+		fmt.Fprintf(stdout, "the kernel fills in: %s\n", s.kernelFills())
+	}
 	if s.dryRun {
 		fmt.Fprintf(stdout, "dry run: %d bytes not sent\n", len(pkt))
 		return 0
-	}
-	if s.traceCall {
-		rawsock.SetTrace(stderr)
-		defer rawsock.SetTrace(nil)
 	}
 	var watch *kernelWatch
 	if s.showKernel {
@@ -294,7 +401,9 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		}
 		defer watch.h.Close()
 	}
-	fd, err := sendHdrincl(pkt, s.dst)
+	// The port of a raw socket's address is not used: 0. sendto(2) on a
+	// raw socket sends the whole datagram or fails.
+	n, err := c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(s.dst, 0)))
 	if err != nil {
 		fmt.Fprintf(stderr, "rawsock send: %v\n", err)
 		var se *os.SyscallError
@@ -303,7 +412,7 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	fmt.Fprintf(stdout, "sendto(%d, %d, {AF_INET, %s:0}) = %d\n", fd, len(pkt), s.dst, len(pkt))
+	fmt.Fprintf(stdout, "sendto(%d, %d, {AF_INET, %s:0}) = %d\n", c.Fileno(), len(pkt), s.dst, n)
 	if watch != nil {
 		wire, ifname, err := watch.wait()
 		if err == nil {
@@ -317,22 +426,31 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// sendHdrincl sends pkt, a whole IPv4 packet, to dst and returns the fd it
-// used (closed by then). On success sendto(2) on a raw socket has sent the
-// whole datagram: it returns len(pkt) or fails.
-func sendHdrincl(pkt []byte, dst netip.Addr) (int, error) {
-	// socket(AF_INET, SOCK_RAW, IPPROTO_RAW): a send-only raw socket;
-	// IPPROTO_RAW implies IP_HDRINCL (raw(7)).
+// openHdrincl opens the send-only raw socket: socket(AF_INET, SOCK_RAW,
+// IPPROTO_RAW), where IPPROTO_RAW implies IP_HDRINCL (raw(7)).
+func openHdrincl() (*rawsock.Conn, error) {
 	c, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_RAW, rawsock.IPPROTO_RAW)
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
-	defer c.Close()
 	// Set it anyway, as a program with another protocol must.
 	if err := c.SetsockoptInt(rawsock.IPPROTO_IP, rawsock.IP_HDRINCL, 1); err != nil {
-		return -1, err
+		c.Close()
+		return nil, err
 	}
-	// The port of a raw socket's address is not used: 0.
-	_, err = c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(dst, 0)))
-	return c.Fileno(), err
+	return c, nil
+}
+
+// checkRouteMTU refuses a packet longer than the MTU of the interface the
+// route to dst leaves by: Linux does not fragment IP_HDRINCL packets and
+// sendto(2) would fail with EMSGSIZE (raw_send_hdrinc).
+func checkRouteMTU(n int, dst netip.Addr) error {
+	src, err := traceroute.Source(dst)
+	if err != nil {
+		return nil // sendto will say why there is no route
+	}
+	if mtu := traceroute.LinkMTU("", src); mtu > 0 && n > mtu {
+		return fmt.Errorf("packet of %d bytes: over the MTU %d of the route to %s, and IP_HDRINCL packets are not fragmented (sendto would fail with EMSGSIZE)", n, mtu, dst)
+	}
+	return nil
 }

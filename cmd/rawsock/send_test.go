@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"net/netip"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"strings"
@@ -236,7 +238,12 @@ func TestSendUDPReceived(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkt[packet.IPv4HeaderLen+7] ^= 1
-	if _, err := sendHdrincl(pkt, lo4); err != nil {
+	c, err := openHdrincl()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(lo4, 0))); err != nil {
 		t.Fatal(err)
 	}
 	l.SetTimeout(300 * time.Millisecond)
@@ -406,9 +413,14 @@ func TestSendAnswered(t *testing.T) {
 // TestSendNoPrivilege: without CAP_NET_RAW the error is the one line with
 // the privilege hint, exit 2. As root it runs the command as uid 65534.
 func TestSendNoPrivilege(t *testing.T) {
-	_, stderr, code := runWithoutRaw(t, "send", "--dst", "127.0.0.1", "--payload", "x")
+	stdout, stderr, code := runWithoutRaw(t, "send", "--dst", "127.0.0.1", "--payload", "x")
 	if code != 2 {
 		t.Errorf("exit status %d, want 2", code)
+	}
+	// The privilege is checked before the dump is printed (it was
+	// printed first, then the socket refused).
+	if stdout != "" {
+		t.Errorf("printed before failing:\n%s", stdout)
 	}
 	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "rawsock send: socket(AF_INET, SOCK_RAW, IPPROTO_RAW): operation not permitted") ||
 		!strings.Contains(stderr, "need CAP_NET_RAW: run as root, or grant it with `sudo setcap cap_net_raw+ep ") {
@@ -437,4 +449,136 @@ func attachFilter(t *testing.T, c *rawsock.Conn, prog []bpf.Instruction) {
 		}
 	}
 	c.SetBlocking(true)
+}
+
+// TestSendICMPFields: the 4 ICMP header bytes after the checksum follow
+// the type, as the flags set them; a flag for a field the type lacks is
+// refused; the dump names each field by the type. Before, every type got
+// the echo identifier and sequence, and a "fragmentation needed" was dumped
+// with "length 106 (RFC 4884)" and "next-hop MTU 1".
+func TestSendICMPFields(t *testing.T) {
+	base := []string{"--dry-run", "--dst", "192.0.2.1", "--src", "192.0.2.2", "--proto", "icmp"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		rest string // header bytes 4-7, hex
+		dump []string
+	}{
+		{"echo", []string{"--icmp-id", "0x1234", "--icmp-seq", "5"}, "12340005", []string{"identifier 0x1234 (4660)", "sequence number 5"}},
+		{"frag needed", []string{"--icmp-type", "3", "--icmp-code", "4", "--mtu", "1400"}, "00000578",
+			[]string{"unused", "length 0 (no RFC 4884 extensions)", "next-hop MTU 1400 (RFC 1191)"}},
+		{"frag needed, defaults", []string{"--icmp-type", "3", "--icmp-code", "4"}, "00000000", []string{"next-hop MTU 0"}},
+		{"port unreachable, RFC 4884", []string{"--icmp-type", "3", "--icmp-code", "3", "--icmp-length", "7"}, "00070000", []string{"length 7 (RFC 4884"}},
+		{"time exceeded", []string{"--icmp-type", "11"}, "00000000", []string{"length 0", "unused"}},
+		{"parameter problem", []string{"--icmp-type", "12", "--pointer", "9", "--icmp-length", "2"}, "09020000", []string{"pointer 9", "length 2"}},
+		{"redirect", []string{"--icmp-type", "5", "--gateway", "192.0.2.254"}, "c00002fe", []string{"gateway 192.0.2.254"}},
+		{"timestamp", []string{"--icmp-type", "13", "--icmp-id", "1", "--icmp-seq", "2"}, "00010002",
+			[]string{"originate timestamp", "receive timestamp 0 (00:00:00.000 UT)", "transmit timestamp 0 (00:00:00.000 UT)"}},
+		{"unknown type", []string{"--icmp-type", "42"}, "00000000", []string{"rest of header 0x00000000"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := parseSendArgs(append(base, tc.args...), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pkt, err := s.build()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m packet.ICMP
+			if err := m.Parse(packet.ProtoICMP, pkt[packet.IPv4HeaderLen:]); err != nil && !m.IsError() {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprintf("%08x", uint32(m.ID)<<16|uint32(m.Seq)); got != tc.rest {
+				t.Errorf("header bytes 4-7 %s, want %s", got, tc.rest)
+			}
+			if err := packet.VerifyICMPChecksum(packet.ProtoICMP, netip.Addr{}, netip.Addr{}, pkt[packet.IPv4HeaderLen:]); err != nil {
+				t.Error(err)
+			}
+			stdout, stderr, code := runCmd(append([]string{"send"}, append(base, tc.args...)...)...)
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			for _, w := range tc.dump {
+				if !strings.Contains(stdout, w) {
+					t.Errorf("dump lacks %q:\n%s", w, stdout)
+				}
+			}
+		})
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--icmp-type", "3", "--icmp-id", "7"}, "--icmp-id: ICMP type 3 code 0 has no identifier field"},
+		{[]string{"--icmp-type", "3", "--icmp-code", "3", "--mtu", "1400"}, "--mtu: ICMP type 3 code 3 has no MTU field"},
+		{[]string{"--icmp-type", "11", "--pointer", "1"}, "--pointer: ICMP type 11 code 0 has no pointer field"},
+		{[]string{"--gateway", "192.0.2.9"}, "--gateway: ICMP type 8 code 0 has no gateway field"},
+		{[]string{"--icmp-type", "8", "--icmp-length", "2"}, "--icmp-length: ICMP type 8 code 0"},
+	} {
+		_, stderr, code := runCmd(append([]string{"send"}, append(base, tc.args...)...)...)
+		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%q: exit %d, %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	_, stderr, code := runCmd("send", "--dry-run", "--dst", "192.0.2.1", "--mtu", "1400")
+	if code != 2 || !strings.Contains(stderr, "--mtu is an ICMP header field: give --proto icmp") {
+		t.Errorf("--mtu on UDP: exit %d, %q", code, stderr)
+	}
+}
+
+// TestSendQuiet: -q prints no dump, only the outcome.
+func TestSendQuiet(t *testing.T) {
+	stdout, stderr, code := runCmd("send", "-q", "--dry-run", "--dst", "192.0.2.1", "--src", "192.0.2.2", "--payload", "hi")
+	if code != 0 || stdout != "dry run: 30 bytes not sent\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q; want only the dry run line", code, stdout, stderr)
+	}
+}
+
+// TestSendOverMTU: a packet over the MTU of the route's interface (a veth
+// of MTU 1500, in a network namespace of its own) is refused
+// before anything is printed, exit 1, as sendto(2) would refuse it
+// (EMSGSIZE) after the dump before.
+func TestSendOverMTU(t *testing.T) {
+	needRaw(t)
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skipf("no ip(8) to make an interface: %v", err)
+	}
+	type result struct {
+		stdout, stderr string
+		code           int
+	}
+	var big, fits result
+	errc := make(chan error, 1)
+	go func() {
+		// The thread enters a namespace of its own and is never unlocked:
+		// it ends with this goroutine. ip(8) forks from it, inside.
+		runtime.LockOSThread()
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("skip: unshare(CLONE_NEWNET): %v", err)
+			return
+		}
+		for _, args := range [][]string{{"link", "add", "v0", "mtu", "1500", "type", "veth", "peer", "name", "v1"},
+			{"link", "set", "v1", "up"}, {"link", "set", "v0", "up"}, {"addr", "add", "192.0.2.1/24", "dev", "v0"}} {
+			if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+				errc <- fmt.Errorf("ip %v: %v: %s", args, err, out)
+				return
+			}
+		}
+		big.stdout, big.stderr, big.code = runCmd("send", "--dst", "192.0.2.2", "--payload", strings.Repeat("x", 1500))
+		fits.stdout, fits.stderr, fits.code = runCmd("send", "-q", "--dst", "192.0.2.2", "--payload", strings.Repeat("x", 1500-28))
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		if strings.HasPrefix(err.Error(), "skip: ") {
+			t.Skip(err)
+		}
+		t.Fatal(err)
+	}
+	if big.code != 1 || big.stdout != "" || !strings.Contains(big.stderr, "packet of 1528 bytes: over the MTU 1500 of the route to 192.0.2.2") {
+		t.Errorf("1528 bytes: exit %d, stdout %q, stderr %q", big.code, big.stdout, big.stderr)
+	}
+	if fits.code != 0 || !strings.HasPrefix(fits.stdout, "sendto(") {
+		t.Errorf("1500 bytes: exit %d, stdout %q, stderr %q", fits.code, fits.stdout, fits.stderr)
+	}
 }

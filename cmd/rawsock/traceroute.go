@@ -15,7 +15,7 @@ import (
 )
 
 func init() {
-	register("traceroute", "the route to a host, hop by hop, as traceroute (-I -T -n -m -q -w -f -p -N -s -4 -6)", runTraceroute)
+	register("traceroute", "the route to a host, hop by hop, as traceroute (-I -T -U -n -m -q -w -z -f -p -N -s -i -F --mtu -4 -6)", runTraceroute)
 }
 
 const tracerouteUsage = `usage: rawsock traceroute [options] host [packetlen]
@@ -37,19 +37,41 @@ options:
                  net.ipv4.ping_group_range allows, else a raw one: root)
   -T             TCP SYN probes, to port 80 unless -p (raw sockets: root
                  or setcap cap_net_raw+ep)
-  -U             UDP probes to port 33434 and up (the default; no privilege)
+  -U             UDP probes all to one port, 53 unless -p, each from a
+                 socket of its own (no privilege); without -I, -T or -U
+                 UDP probes go to port 33434 and up, one port each
   -n             numeric: no reverse lookup of addresses (each lookup is
                  given at most 1 s)
   -4, -6         IPv4 only, IPv6 only
+  long forms:    --icmp --tcp --udp --dont-fragment --mtu, and with a
+                 joined value --first= --max-hops= --queries= --wait=
+                 --sim-queries= --port= --source= --interface= --sendwait=
   -f first_ttl   start at this hop (default 1)
   -m max_ttl     at most this many hops (default 30)
   -q nqueries    probes per hop (default 3, at most 10)
-  -w waittime    seconds to wait for each probe's answer (default 5)
+  -w MAX,HERE,NEAR
+                 how long to wait for a probe's answer (default 5,3,10):
+                 HERE times the round trip of an answer from the same
+                 hop, else NEAR times that of an answer from a later hop,
+                 else MAX seconds, and never more than MAX. A factor of 0
+                 skips its rule; MAX alone sets both to 0; -w 0 waits for
+                 nothing. Any one character may separate them.
+  -z sendwait    least time between probes: seconds, or milliseconds
+                 when 10 or more (default 0)
   -N squeries    probes in flight at once (default 16)
   -p port        UDP: first destination port (default 33434, +1 per
-                 probe); TCP: destination port (80); ICMP: first sequence
+                 probe); -T and -U: destination port (80, 53); ICMP:
+                 first sequence
   -s src_addr    send from this address
-  packetlen      probe length, IP header included (default 60, IPv6 80)
+  -i interface   send through this interface (SO_BINDTODEVICE)
+  -F             do not fragment: DF set, a link too small for a probe
+                 answers !F-<mtu>
+  --mtu          discover the MTU along the path: -F -N 1, and a probe
+                 too big is sent again at the MTU reported, printed once
+                 as F=<mtu> (UDP and ICMP; TCP probes keep their length)
+  packetlen      probe length, IP header included (default 60, IPv6 80;
+                 with --mtu 65000); raised to the headers if shorter, as
+                 traceroute; TCP probes ignore it
 
 Exit status: 0 when the trace ran (reaching the host or not); 1 when it
 failed midway (the error named); 2 for bad options, an unknown host, or
@@ -58,8 +80,17 @@ sockets this process may not open; 130 after Ctrl-C, which stops it.
 examples:
   rawsock traceroute -n 127.0.0.1
   rawsock traceroute -n -w 1 -q 1 192.0.2.7
+  rawsock traceroute -n fe80::1%eth0
+  rawsock traceroute -n --mtu 192.0.2.7
   sudo rawsock traceroute -T -p 443 example.net
 `
+
+// tracerouteLong are traceroute's long options and their letters; those
+// with a value take it joined (--wait=5), as traceroute does.
+var tracerouteLong = map[string]byte{
+	"icmp": 'I', "tcp": 'T', "udp": 'U', "dont-fragment": 'F', "first": 'f', "max-hops": 'm', "queries": 'q',
+	"wait": 'w', "sim-queries": 'N', "port": 'p', "source": 's', "interface": 'i', "sendwait": 'z',
+}
 
 // tracerouteOpts are the command line, parsed.
 type tracerouteOpts struct {
@@ -73,13 +104,29 @@ type tracerouteOpts struct {
 // parseTracerouteArgs parses args as traceroute's getopt does.
 func parseTracerouteArgs(args []string) (*tracerouteOpts, error) {
 	o := &tracerouteOpts{}
+	const withValue = "fmqwNpsiz"
 	long := func(a string) error {
-		if a == "--help" {
+		name, val, hasVal := strings.Cut(a[2:], "=")
+		c, ok := tracerouteLong[name]
+		flag := name == "help" || name == "mtu" || ok && strings.IndexByte(withValue, c) < 0
+		switch {
+		case flag && hasVal:
+			return fmt.Errorf("option --%s takes no value", name)
+		case name == "help":
 			return errHelp
+		case name == "mtu":
+			o.cfg.DiscoverMTU = true
+			return nil
+		case !ok:
+			return fmt.Errorf("unknown option %s", a)
+		case flag:
+			return o.flag(c)
+		case !hasVal:
+			// As traceroute: the value is joined, --max-hops=5.
+			return fmt.Errorf("option --%s needs a value: --%s=VALUE", name, name)
 		}
-		return fmt.Errorf("unknown option %s", a)
+		return o.value(c, val)
 	}
-	const withValue = "fmqwNps"
 	rest, err := getopt(args, withValue, "option -%c needs a value", long, func(c byte, val string) error {
 		switch {
 		case c == 'h':
@@ -116,9 +163,11 @@ func (o *tracerouteOpts) flag(c byte) error {
 	case 'T':
 		o.cfg.Method = traceroute.TCP
 	case 'U':
-		o.cfg.Method = traceroute.UDP
+		o.cfg.Method = traceroute.UDPPort
 	case 'n':
 		o.numeric = true
+	case 'F':
+		o.cfg.DontFragment = true
 	case '4':
 		o.family = 4
 	case '6':
@@ -130,19 +179,24 @@ func (o *tracerouteOpts) flag(c byte) error {
 }
 
 func (o *tracerouteOpts) value(c byte, v string) error {
-	if c == 's' {
+	switch c {
+	case 's':
 		o.src = v
 		return nil
-	}
-	if c == 'w' {
-		if strings.Contains(v, ",") {
-			return fmt.Errorf("-w %s: only the one wait (MAX) is supported, not MAX,HERE,NEAR", v)
-		}
+	case 'i':
+		o.cfg.Device = v
+		return nil
+	case 'w':
+		return o.waitSpec(v)
+	case 'z':
 		f, err := strconv.ParseFloat(v, 64)
-		if err != nil || f <= 0 || f > 86400 {
-			return fmt.Errorf("-w %s: want a number of seconds above 0", v)
+		if err != nil || !(f >= 0 && f <= maxSeconds) {
+			return fmt.Errorf("-z %s: want a number of seconds, or of milliseconds from 10", v)
 		}
-		o.cfg.Wait = time.Duration(f * float64(time.Second))
+		if f >= 10 { // as traceroute: milliseconds
+			f /= 1000
+		}
+		o.cfg.SendInterval = time.Duration(f * float64(time.Second))
 		return nil
 	}
 	n, err := strconv.Atoi(v)
@@ -169,11 +223,69 @@ func (o *tracerouteOpts) value(c byte, v string) error {
 	return nil
 }
 
+// maxSeconds bounds -w and -z: a time.Duration holds 292 years.
+const maxSeconds = 1e9
+
+// waitSpec parses -w MAX[,HERE[,NEAR]] as traceroute's set_wait_specs
+// does: numbers separated by any one character, MAX alone setting both
+// factors to 0, and 0 meaning none (NoWait, Off) to the library.
+func (o *tracerouteOpts) waitSpec(v string) error {
+	bad := fmt.Errorf("-w %s: want MAX[,HERE[,NEAR]], numbers of 0 or more (seconds, factors)", v)
+	var f [3]float64
+	rest := v
+	for i := range f {
+		n, ok := floatPrefix(rest)
+		if !ok {
+			return bad
+		}
+		f[i], rest = mustFloat(rest[:n]), rest[n:]
+		if !(f[i] >= 0 && f[i] <= maxSeconds) { // NaN too
+			return bad
+		}
+		if rest == "" {
+			break
+		}
+		if i == 2 {
+			return bad // something after NEAR
+		}
+		rest = rest[1:] // the separator, whatever it is
+	}
+	o.cfg.Wait = time.Duration(f[0] * float64(time.Second))
+	if o.cfg.Wait == 0 {
+		o.cfg.Wait = traceroute.NoWait
+	}
+	o.cfg.Here, o.cfg.Near = f[1], f[2]
+	if f[1] == 0 {
+		o.cfg.Here = traceroute.Off
+	}
+	if f[2] == 0 {
+		o.cfg.Near = traceroute.Off
+	}
+	return nil
+}
+
+// floatPrefix returns the length of the longest prefix of s that is a
+// number (strtod's reading), and false if none is; negative numbers are
+// read, for the caller to refuse.
+func floatPrefix(s string) (int, bool) {
+	for n := len(s); n > 0; n-- {
+		if _, err := strconv.ParseFloat(s[:n], 64); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+func mustFloat(s string) float64 {
+	f, _ := strconv.ParseFloat(s, 64)
+	return f
+}
+
 func runTraceroute(args []string, stdout, stderr io.Writer) int {
 	o, err := parseTracerouteArgs(args)
 	if err != nil {
 		if errors.Is(err, errHelp) {
-			fmt.Fprint(stderr, tracerouteUsage)
+			io.WriteString(stderr, tracerouteUsage)
 			return 0
 		}
 		fmt.Fprintf(stderr, "rawsock traceroute: %v (run 'rawsock traceroute -h' for the options)\n", err)
@@ -202,6 +314,9 @@ func runTraceroute(args []string, stdout, stderr io.Writer) int {
 
 	p := &traceroute.Printer{W: stdout, Numeric: o.numeric, Names: &traceroute.Names{}}
 	cfg := tr.Config()
+	if dst.Zone() != "" {
+		dst = cfg.Dst // as traceroute prints it: fe80::1%eth0 for fe80::1%2
+	}
 	p.Header(o.host, dst, cfg.MaxTTL, tr.PacketLen())
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -52,9 +52,25 @@ func (l Layer) String() string {
 // where every byte they cover is present. A truncated packet is dumped as
 // far as it goes, followed by the fields that are missing; a length field
 // that lies is called out; bytes that decode as nothing are shown as data.
-func Dump(b []byte, first Layer) string {
+//
+// Dump describes b as a packet received: a zero checksum is wrong. Use
+// DumpWith and DumpOptions.Sent for one this host sends.
+func Dump(b []byte, first Layer) string { return DumpWith(b, first, DumpOptions{}) }
+
+// DumpOptions say what Dump cannot tell from the bytes.
+type DumpOptions struct {
+	// Sent says the packet is one this host sends on a raw socket with
+	// IP_HDRINCL (raw(7)), where Linux fills in an IPv4 total length,
+	// identification, header checksum or source address left 0: the dump
+	// says so instead of calling them wrong. A received packet has no
+	// such excuse.
+	Sent bool
+}
+
+// DumpWith is Dump with options.
+func DumpWith(b []byte, first Layer, o DumpOptions) string {
 	var sb strings.Builder
-	d := dumper{w: &sb, b: b}
+	d := dumper{w: &sb, b: b, sent: o.Sent}
 	d.layer(first, 0, len(b), ipContext{complete: true})
 	if sb.Len() == 0 {
 		return "no bytes\n"
@@ -93,8 +109,9 @@ type ipContext struct {
 }
 
 type dumper struct {
-	w *strings.Builder
-	b []byte
+	w    *strings.Builder
+	b    []byte
+	sent bool // DumpOptions.Sent
 }
 
 // field is one header field: its length, its name (for the list of what a
@@ -276,20 +293,38 @@ func checksumNote(ps uint32, seg []byte, off int, verifiable bool, why string) s
 }
 
 func (d *dumper) ethernet(off, end int, ctx ipContext) {
-	d.title(ctx, "Ethernet II header, %d bytes", EthernetHeaderLen)
-	var et uint16
-	ok := d.fields(ctx, off, end, []field{
+	// The header's length depends on the tags: count them first.
+	tags := 0
+	for at := off + 12; tags < MaxVLANTags && at+2 <= end && isVLANTPID(uint16(u16(d.b[at:]))); at += VLANTagLen {
+		tags++
+	}
+	title := fmt.Sprintf("Ethernet II header, %d bytes", EthernetHeaderLen+VLANTagLen*tags)
+	if tags > 0 {
+		title += fmt.Sprintf(" (%s)", plural(tags, "VLAN tag"))
+	}
+	d.title(ctx, "%s", title)
+	fs := []field{
 		{6, "destination MAC", func(p []byte) string { return "destination " + MAC(p).String() }},
 		{6, "source MAC", func(p []byte) string { return "source " + MAC(p).String() }},
-		{2, "EtherType", func(p []byte) string {
-			et = uint16(u16(p))
-			return "EtherType " + etherTypeName(et)
-		}},
-	})
-	if !ok {
+	}
+	for i := range tags {
+		which := fmt.Sprintf("tag %d", i+1)
+		fs = append(fs,
+			field{2, which + " TPID", func(p []byte) string { return fmt.Sprintf("%s: TPID %s", which, etherTypeName(uint16(u16(p)))) }},
+			field{2, which + " TCI", func(p []byte) string {
+				tci := uint16(u16(p))
+				return fmt.Sprintf("%s: TCI 0x%04x (priority %d, DEI %d, VLAN ID %d)", which, tci, tci>>13, tci>>12&1, tci&0x0fff)
+			}})
+	}
+	var et uint16
+	fs = append(fs, field{2, "EtherType", func(p []byte) string {
+		et = uint16(u16(p))
+		return "EtherType " + etherTypeName(et)
+	}})
+	if !d.fields(ctx, off, end, fs) {
 		return
 	}
-	off += EthernetHeaderLen
+	off += EthernetHeaderLen + VLANTagLen*tags
 	switch et {
 	case EtherTypeIPv4:
 		d.ipv4(off, end, ctx)
@@ -311,7 +346,9 @@ func etherTypeName(et uint16) string {
 	case et == EtherTypeIPv6:
 		return "0x86dd (IPv6)"
 	case et == EtherTypeVLAN:
-		return "0x8100 (802.1Q VLAN tag follows)"
+		return "0x8100 (802.1Q VLAN tag)"
+	case et == EtherTypeQinQ:
+		return "0x88a8 (802.1ad service tag, QinQ)"
 	case et < 0x0600:
 		return fmt.Sprintf("0x%04x (an IEEE 802.3 length, %d bytes, not a type)", et, et)
 	}
@@ -376,6 +413,13 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 	if len(p) >= 4 {
 		tl = u16(p[2:])
 	}
+	// Sent with IP_HDRINCL, a total length of 0 is the packet's length:
+	// Linux fills it in.
+	kernelFills := d.sent && !ctx.quoted
+	tlZero := kernelFills && tl == 0
+	if tlZero {
+		tl = len(p)
+	}
 	d.title(ctx, "IPv4 header, %d bytes", hl)
 	var fragOff int
 	var proto uint8
@@ -395,10 +439,11 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 			return fmt.Sprintf("type of service 0x%02x (DSCP %d, ECN %d)", p[0], p[0]>>2, p[0]&3)
 		}},
 		{2, "total length", func(p []byte) string {
+			if tlZero {
+				return fmt.Sprintf("total length 0 (Linux fills it in on IP_HDRINCL: %d)", tl)
+			}
 			s := fmt.Sprintf("total length %d", tl)
 			switch {
-			case tl == 0 && !ctx.quoted:
-				s += " [0: Linux fills it in on IP_HDRINCL]"
 			case tl < hl:
 				s += fmt.Sprintf(" [below the header length %d]", hl)
 			case tl > end-off && ctx.quoted:
@@ -409,6 +454,9 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 			return s
 		}},
 		{2, "identification", func(p []byte) string {
+			if u16(p) == 0 && kernelFills {
+				return "identification 0x0000 (0: Linux picks one on IP_HDRINCL)"
+			}
 			return fmt.Sprintf("identification 0x%04x (%d)", u16(p), u16(p))
 		}},
 		{2, "flags and fragment offset", func(p []byte) string {
@@ -435,14 +483,14 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 			switch {
 			case ihl < 5 || hl > end-off:
 				return fmt.Sprintf("header checksum 0x%04x (not verified: header incomplete)", u16(p))
-			case u16(p) == 0 && !ctx.quoted && Checksum(d.b[off:off+hl]) != 0:
+			case u16(p) == 0 && kernelFills && Checksum(d.b[off:off+hl]) != 0:
 				return fmt.Sprintf("header checksum 0x0000 (not set: should be 0x%04x; Linux fills it in on IP_HDRINCL)", checksumWithout(0, d.b[off:off+hl], 10))
 			}
 			return "header " + checksumNote(0, d.b[off:off+hl], 10, true, "")
 		}},
 		{4, "source address", func(p []byte) string {
 			src = netip.AddrFrom4([4]byte(p))
-			if src.IsUnspecified() && !ctx.quoted {
+			if src.IsUnspecified() && kernelFills {
 				return "source 0.0.0.0 (Linux fills it in on IP_HDRINCL)"
 			}
 			return "source " + src.String()
@@ -461,9 +509,6 @@ func (d *dumper) ipv4(off, end int, ctx ipContext) {
 	}
 	if !d.options(ctx, off+IPv4HeaderLen, off+hl, end, ipv4OptionName) {
 		return
-	}
-	if tl == 0 && !ctx.quoted {
-		tl = end - off // on IP_HDRINCL the kernel writes the length sent
 	}
 	pend := end
 	if tl >= hl && off+tl < end {
@@ -645,81 +690,6 @@ func (ctx ipContext) pseudo(proto uint8, seg []byte) (uint32, bool, string) {
 		return 0, false, err.Error()
 	}
 	return ps, true, ""
-}
-
-func (d *dumper) icmp(proto int, off, end int, ctx ipContext) {
-	name := "ICMP"
-	if proto == ProtoICMPv6 {
-		name = "ICMPv6"
-	}
-	seg := d.b[off:end]
-	var typ, code uint8
-	if len(seg) >= 2 {
-		typ, code = seg[0], seg[1]
-	}
-	d.title(ctx, "%s %s, %d bytes", name, icmpDescribe(proto, typ, code), len(seg))
-	isEcho := proto == ProtoICMP && (typ == ICMPv4EchoRequest || typ == ICMPv4EchoReply) ||
-		proto == ProtoICMPv6 && (typ == ICMPv6EchoRequest || typ == ICMPv6EchoReply)
-	isErr := icmpIsError(proto, typ)
-	fs := []field{
-		{1, "type", func(p []byte) string { return fmt.Sprintf("type %d (%s)", p[0], icmpTypeName(proto, p[0])) }},
-		{1, "code", func(p []byte) string {
-			if c := icmpCodeName(proto, typ, p[0]); c != "" {
-				return fmt.Sprintf("code %d (%s)", p[0], c)
-			}
-			return fmt.Sprintf("code %d", p[0])
-		}},
-		{2, "checksum", func(p []byte) string {
-			if proto == ProtoICMP {
-				why := "message truncated"
-				if ctx.quoted {
-					why = "quoted"
-				}
-				return checksumNote(0, seg, 2, ctx.complete && !ctx.quoted, why)
-			}
-			ps, ok, why := ctx.pseudo(ProtoICMPv6, seg)
-			return checksumNote(ps, seg, 2, ok, why)
-		}},
-	}
-	switch {
-	case isEcho:
-		fs = append(fs,
-			field{2, "identifier", func(p []byte) string { return fmt.Sprintf("identifier 0x%04x (%d)", u16(p), u16(p)) }},
-			field{2, "sequence number", func(p []byte) string { return fmt.Sprintf("sequence number %d", u16(p)) }})
-	case proto == ProtoICMPv6 && typ == ICMPv6PacketTooBig:
-		fs = append(fs, field{4, "MTU", func(p []byte) string { return fmt.Sprintf("MTU %d", binary.BigEndian.Uint32(p)) }})
-	case proto == ProtoICMP && typ == ICMPv4DestUnreach && code == 4:
-		fs = append(fs,
-			field{2, "unused and length", func(p []byte) string { return fmt.Sprintf("unused, length %d (RFC 4884)", p[1]) }},
-			field{2, "next-hop MTU", func(p []byte) string { return fmt.Sprintf("next-hop MTU %d (RFC 1191)", u16(p)) }})
-	default:
-		fs = append(fs, field{4, "rest of header", func(p []byte) string {
-			if isErr {
-				return "unused (or RFC 4884 length, pointer)"
-			}
-			return fmt.Sprintf("rest of header 0x%08x", binary.BigEndian.Uint32(p))
-		}})
-	}
-	if !d.fields(ctx, off, end, fs) {
-		return
-	}
-	off += ICMPHeaderLen
-	switch {
-	case isErr && ctx.depth < maxQuoteDepth && off < end:
-		qend := off + len(quotedPart(proto, seg))
-		d.title(ctx, "quoted datagram, %d bytes:", qend-off)
-		q := ipContext{quoted: true, depth: ctx.depth + 1}
-		if proto == ProtoICMPv6 {
-			d.ipv6(off, qend, q)
-		} else {
-			d.ipv4(off, qend, q)
-		}
-		d.data(ctx, qend, end, "ICMP extensions (RFC 4884)")
-	case isEcho:
-		d.data(ctx, off, end, "data")
-	default:
-		d.data(ctx, off, end, "message body")
-	}
 }
 
 func (d *dumper) udp(off, end int, ctx ipContext) {

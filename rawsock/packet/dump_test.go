@@ -41,7 +41,12 @@ func dumpBytes(t testing.TB, dump string) []byte {
 // checkDump dumps b from first and checks it shows every byte of b.
 func checkDump(t testing.TB, b []byte, first Layer) string {
 	t.Helper()
-	d := Dump(b, first)
+	return checkDumpWith(t, b, first, DumpOptions{})
+}
+
+func checkDumpWith(t testing.TB, b []byte, first Layer, o DumpOptions) string {
+	t.Helper()
+	d := DumpWith(b, first, o)
 	if got := dumpBytes(t, d); !bytes.Equal(got, b) {
 		t.Fatalf("the dump shows\n %x\nnot\n %x\n%s", got, b, d)
 	}
@@ -88,9 +93,13 @@ func samplePackets(t testing.TB) map[string]samplePacket {
 	arp := must((&ARP{Op: ARPReply, SenderMAC: mac2, SenderIP: addrB4, TargetMAC: mac1, TargetIP: addrA4}).Append(nil))
 	all := func(b []byte, l Layer) samplePacket { return samplePacket{b, l, len(b)} }
 	return map[string]samplePacket{
-		"ethernet ipv4 tcp":        all((&Ethernet{Dst: mac2, Src: mac1, EtherType: EtherTypeIPv4}).Append(nil, ip4tcp), LayerEthernet),
-		"ethernet ipv6 frag udp":   all((&Ethernet{Dst: mac2, Src: mac1, EtherType: EtherTypeIPv6}).Append(nil, ip6frag), LayerEthernet),
-		"ethernet arp padded":      {(&Ethernet{Dst: mac1, Src: mac2, EtherType: EtherTypeARP}).Append(nil, append(arp, make([]byte, 18)...)), LayerEthernet, 42},
+		"ethernet ipv4 tcp":      all((&Ethernet{Dst: mac2, Src: mac1, EtherType: EtherTypeIPv4}).Append(nil, ip4tcp), LayerEthernet),
+		"ethernet ipv6 frag udp": all((&Ethernet{Dst: mac2, Src: mac1, EtherType: EtherTypeIPv6}).Append(nil, ip6frag), LayerEthernet),
+		"ethernet arp padded":    {(&Ethernet{Dst: mac1, Src: mac2, EtherType: EtherTypeARP}).Append(nil, append(arp, make([]byte, 18)...)), LayerEthernet, 42},
+		"ethernet vlan ipv4 udp": all((&Ethernet{Dst: mac2, Src: mac1, NumVLANs: 1, VLANs: [MaxVLANTags]VLANTag{{TPID: EtherTypeVLAN, Priority: 3, ID: 42}},
+			EtherType: EtherTypeIPv4}).Append(nil, probe), LayerEthernet),
+		"ethernet qinq ipv6 echo": all((&Ethernet{Dst: mac1, Src: mac2, NumVLANs: 2, VLANs: [MaxVLANTags]VLANTag{{TPID: EtherTypeQinQ, ID: 100},
+			{TPID: EtherTypeVLAN, Priority: 5, DropOK: true, ID: 4095}}, EtherType: EtherTypeIPv6}).Append(nil, ip6echo), LayerEthernet),
 		"ipv4 icmp time exceeded":  all(ip4te, LayerIP),
 		"ipv6 icmpv6 echo reply":   all(ip6echo, LayerIP),
 		"icmp echo alone":          {mustHex(t, echo4), LayerICMP, 8},
@@ -126,11 +135,13 @@ func TestDumpShowsEveryByte(t *testing.T) {
 func TestDumpNotes(t *testing.T) {
 	good := mustHex(t, udp4Packet)
 	set := func(i int, v ...byte) []byte { return modified(good, func(b []byte) { copy(b[i:], v) }) }
+	sent, received := DumpOptions{Sent: true}, DumpOptions{}
 	tests := []struct {
 		name  string
 		b     []byte
 		layer Layer
 		want  []string
+		opts  DumpOptions
 	}{
 		{"known answer", good, LayerIPv4, []string{
 			"0000  45                       version 4, IHL 5 (20 bytes)\n",
@@ -141,41 +152,121 @@ func TestDumpNotes(t *testing.T) {
 			"000c  c0 00 02 01              source 192.0.2.1\n",
 			"0014  9c 40                    source port 40000\n",
 			"001a  33 70                    checksum 0x3370 (correct)\n",
-			"001c  68 65 6c 6c 6f 0a        |hello.|\n"}},
+			"001c  68 65 6c 6c 6f 0a        |hello.|\n"}, received},
 		{"cut in a field", good[:14], LayerIPv4, []string{
 			"000c  c0 00                    source address: truncated, 2 of 4 bytes\n",
-			"      missing: source address, destination address\n"}},
+			"      missing: source address, destination address\n"}, received},
 		{"total length lies", set(2, 0x05, 0xdc), LayerIPv4, []string{
 			"total length 1500 [only 34 bytes present]",
 			"missing: 1466 bytes the length field promises",
 			"header checksum 0x3249 (wrong: should be 0x2c8f)",
-			"checksum 0x3370 (not verified: segment truncated)"}},
-		{"IHL 4", set(0, 0x44), LayerIPv4, []string{"[IHL below the minimum 5", "undecoded, 14 bytes"}},
-		{"version 5", set(0, 0x55), LayerIP, []string{"IPv4 header", "[version is not 4]"}},
+			"checksum 0x3370 (not verified: segment truncated)"}, received},
+		{"IHL 4", set(0, 0x44), LayerIPv4, []string{"[IHL below the minimum 5", "undecoded, 14 bytes"}, received},
+		{"version 5", set(0, 0x55), LayerIP, []string{"IPv4 header", "[version is not 4]"}, received},
+		// Zeros Linux fills in on IP_HDRINCL: so said of a packet sent,
+		// wrong in one received.
 		{"checksum left to the kernel", set(10, 0, 0), LayerIPv4, []string{
-			"header checksum 0x0000 (not set: should be 0x3249; Linux fills it in on IP_HDRINCL)"}},
-		{"source left to the kernel", set(12, 0, 0, 0, 0), LayerIPv4, []string{"source 0.0.0.0 (Linux fills it in on IP_HDRINCL)"}},
-		{"total length below the header", set(2, 0, 10), LayerIPv4, []string{"[below the header length 20]"}},
+			"header checksum 0x0000 (not set: should be 0x3249; Linux fills it in on IP_HDRINCL)"}, sent},
+		{"checksum 0 received", set(10, 0, 0), LayerIPv4, []string{"header checksum 0x0000 (wrong: should be 0x3249)"}, received},
+		{"source left to the kernel", set(12, 0, 0, 0, 0), LayerIPv4, []string{"source 0.0.0.0 (Linux fills it in on IP_HDRINCL)"}, sent},
+		{"source 0 received", set(12, 0, 0, 0, 0), LayerIPv4, []string{"0c  00 00 00 00              source 0.0.0.0\n"}, received},
 		{"total length left to the kernel", set(2, 0, 0), LayerIPv4, []string{
-			"total length 0 [0: Linux fills it in on IP_HDRINCL]", "0014  9c 40                    source port 40000\n"}},
+			"total length 0 (Linux fills it in on IP_HDRINCL: 34)", "UDP header", "|hello.|"}, sent},
+		{"total length 0 received", set(2, 0, 0), LayerIPv4, []string{"total length 0 [below the header length 20]"}, received},
+		{"identification left to the kernel", set(4, 0, 0), LayerIPv4, []string{"identification 0x0000 (0: Linux picks one on IP_HDRINCL)"}, sent},
+		{"identification 0 received", set(4, 0, 0), LayerIPv4, []string{"identification 0x0000 (0)"}, received},
+		{"total length below the header", set(2, 0, 10), LayerIPv4, []string{"[below the header length 20]"}, received},
 		{"trailer", append(append([]byte(nil), good...), 0, 0, 0, 0), LayerIPv4, []string{
-			"trailer past the length field (Ethernet padding, or junk), 4 bytes"}},
-		{"UDP length lies", set(24, 0, 99), LayerIPv4, []string{"length 99 [only 14 bytes present]", "length does not match"}},
-		{"UDP payload corrupted", set(30, 'j'), LayerIPv4, []string{"checksum 0x3370 (wrong: should be "}},
-		{"UDP no checksum", set(26, 0, 0), LayerIPv4, []string{"checksum 0x0000 (none: allowed over IPv4)"}},
-		{"fragment", set(6, 0x20, 0x10), LayerIPv4, []string{"flags MF, fragment offset 16 (128 bytes)", "fragment at byte 128 of a 17 (UDP) datagram"}},
-		{"unknown protocol", set(9, 253), LayerIPv4, []string{"protocol 253", "payload, protocol 253, 14 bytes"}},
-		{"UDP without IP", good[20:], LayerUDP, []string{"(not verified: no IP header to give the pseudo-header)"}},
-		{"empty", nil, LayerIP, []string{"missing: version and IHL, type of service"}},
-		{"unknown layer", []byte{1, 2}, Layer(99), []string{"undecoded (Layer(99)), 2 bytes"}},
-		{"802.3 length", append(make([]byte, 12), 0x00, 0x2e, 1, 2), LayerEthernet, []string{"an IEEE 802.3 length, 46 bytes, not a type"}},
+			"trailer past the length field (Ethernet padding, or junk), 4 bytes"}, received},
+		{"UDP length lies", set(24, 0, 99), LayerIPv4, []string{"length 99 [only 14 bytes present]", "length does not match"}, received},
+		{"UDP payload corrupted", set(30, 'j'), LayerIPv4, []string{"checksum 0x3370 (wrong: should be "}, received},
+		{"UDP no checksum", set(26, 0, 0), LayerIPv4, []string{"checksum 0x0000 (none: allowed over IPv4)"}, received},
+		{"fragment", set(6, 0x20, 0x10), LayerIPv4, []string{"flags MF, fragment offset 16 (128 bytes)", "fragment at byte 128 of a 17 (UDP) datagram"}, received},
+		{"unknown protocol", set(9, 253), LayerIPv4, []string{"protocol 253", "payload, protocol 253, 14 bytes"}, received},
+		{"UDP without IP", good[20:], LayerUDP, []string{"(not verified: no IP header to give the pseudo-header)"}, received},
+		{"empty", nil, LayerIP, []string{"missing: version and IHL, type of service"}, received},
+		{"unknown layer", []byte{1, 2}, Layer(99), []string{"undecoded (Layer(99)), 2 bytes"}, received},
+		{"802.3 length", append(make([]byte, 12), 0x00, 0x2e, 1, 2), LayerEthernet, []string{"an IEEE 802.3 length, 46 bytes, not a type"}, received},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d := checkDump(t, tt.b, tt.layer)
+			d := checkDumpWith(t, tt.b, tt.layer, tt.opts)
+			if !tt.opts.Sent && strings.Contains(d, "Linux fills it in") {
+				t.Errorf("a received packet's zeros are left to Linux:\n%s", d)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(d, w) {
 					t.Errorf("dump lacks %q:\n%s", w, d)
+				}
+			}
+		})
+	}
+}
+
+// TestDumpVLAN: 802.1Q and QinQ tags are shown field by field, and the
+// payload after them decoded.
+func TestDumpVLAN(t *testing.T) {
+	for name, want := range map[string][]string{
+		"ethernet vlan ipv4 udp": {"Ethernet II header, 18 bytes (1 VLAN tag)",
+			"000c  81 00                    tag 1: TPID 0x8100 (802.1Q VLAN tag)",
+			"000e  60 2a                    tag 1: TCI 0x602a (priority 3, DEI 0, VLAN ID 42)",
+			"0010  08 00                    EtherType 0x0800 (IPv4)", "0012  45", "destination port 33434"},
+		"ethernet qinq ipv6 echo": {"Ethernet II header, 22 bytes (2 VLAN tags)",
+			"tag 1: TPID 0x88a8 (802.1ad service tag, QinQ)", "tag 1: TCI 0x0064 (priority 0, DEI 0, VLAN ID 100)",
+			"tag 2: TPID 0x8100 (802.1Q VLAN tag)", "tag 2: TCI 0xbfff (priority 5, DEI 1, VLAN ID 4095)",
+			"0014  86 dd                    EtherType 0x86dd (IPv6)", "ICMPv6 echo reply"},
+	} {
+		d := checkDump(t, samplePackets(t)[name].b, LayerEthernet)
+		for _, w := range want {
+			if !strings.Contains(d, w) {
+				t.Errorf("%s: dump lacks %q:\n%s", name, w, d)
+			}
+		}
+	}
+}
+
+// TestDumpICMPByType: the 4 header bytes after the checksum are described
+// as the type (and code) defines them, never as another type's fields.
+func TestDumpICMPByType(t *testing.T) {
+	msg := func(proto int, typ, code uint8, rest string, body []byte) []byte {
+		b := mustMessage(t, proto, typ, code, append(mustHex(t, rest), body...))
+		return append(b[:4:4], b[8:]...) // the 4 bytes are the start of Data
+	}
+	quoted := samplePackets(t)["ipv4 icmp time exceeded"].b[28:]
+	for _, tc := range []struct {
+		name  string
+		b     []byte
+		layer Layer
+		want  []string
+		not   []string
+	}{
+		{"echo", msg(ProtoICMP, 8, 0, "04d20007", nil), LayerICMP, []string{"identifier 0x04d2 (1234)", "sequence number 7"}, []string{"length", "MTU"}},
+		{"frag needed", msg(ProtoICMP, 3, 4, "000005dc", quoted), LayerICMP,
+			[]string{"0004  00                       unused", "length 0 (no RFC 4884 extensions)", "next-hop MTU 1500 (RFC 1191)", "quoted datagram"}, []string{"identifier"}},
+		{"port unreachable", msg(ProtoICMP, 3, 3, "00000000", quoted), LayerICMP, []string{"length 0", "0006  00 00                    unused"}, []string{"MTU", "identifier"}},
+		{"port unreachable, RFC 4884", msg(ProtoICMP, 3, 3, "00070000", quoted), LayerICMP, []string{"length 7 (RFC 4884: a quoted datagram of 28 bytes"}, nil},
+		{"time exceeded", msg(ProtoICMP, 11, 0, "00000000", quoted), LayerICMP, []string{"length 0", "unused"}, []string{"MTU", "identifier", "pointer"}},
+		{"parameter problem", msg(ProtoICMP, 12, 0, "09000000", quoted), LayerICMP, []string{"pointer 9 (the offset of the bad byte)", "length 0"}, []string{"identifier"}},
+		{"redirect", msg(ProtoICMP, 5, 1, "c0000201", quoted), LayerICMP, []string{"gateway 192.0.2.1"}, []string{"identifier", "RFC 4884"}},
+		{"timestamp", msg(ProtoICMP, 13, 0, "00010002", mustHex(t, "0000ea60"+"00000000"+"80000001")), LayerICMP,
+			[]string{"identifier 0x0001 (1)", "sequence number 2", "originate timestamp 60000 (00:01:00.000 UT)", "receive timestamp 0 (00:00:00.000 UT)", "transmit timestamp 0x80000001 (high bit set"}, nil},
+		{"address mask reply", msg(ProtoICMP, 18, 0, "00010002", mustHex(t, "ffffff00")), LayerICMP, []string{"identifier", "address mask 255.255.255.0"}, nil},
+		{"source quench", msg(ProtoICMP, 4, 0, "00000001", quoted), LayerICMP, []string{"unused [not zero]"}, nil},
+		{"router advertisement", msg(ProtoICMP, 9, 0, "01020708", mustHex(t, "c000020100000000")), LayerICMP, []string{"number of addresses 1", "address entry size 2", "lifetime 1800 s"}, nil},
+		{"unknown type", msg(ProtoICMP, 42, 0, "01020304", nil), LayerICMP, []string{"rest of header 0x01020304"}, nil},
+		{"icmpv6 time exceeded", msg(ProtoICMPv6, 3, 0, "00000000", nil), LayerICMPv6, []string{"length 0 (no RFC 4884 extensions)", "unused"}, []string{"identifier"}},
+		{"icmpv6 parameter problem", msg(ProtoICMPv6, 4, 0, "00000028", nil), LayerICMPv6, []string{"pointer 40"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := checkDump(t, tc.b, tc.layer)
+			for _, w := range tc.want {
+				if !strings.Contains(d, w) {
+					t.Errorf("dump lacks %q:\n%s", w, d)
+				}
+			}
+			for _, w := range tc.not {
+				if strings.Contains(d, w) {
+					t.Errorf("dump has %q, a field of another type:\n%s", w, d)
 				}
 			}
 		})

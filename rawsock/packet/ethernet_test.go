@@ -46,6 +46,56 @@ func TestEthernetARPKnownAnswer(t *testing.T) {
 	}
 }
 
+// TestEthernetVLAN: 802.1Q and QinQ tags, written out by hand from IEEE
+// 802.1Q (TPID, then PCP 3 bits, DEI 1 bit, VID 12 bits), are taken apart
+// and put back; a third tag is left in the payload.
+func TestEthernetVLAN(t *testing.T) {
+	const macs = "020000000002" + "020000000001"
+	for _, tc := range []struct {
+		name    string
+		frame   string
+		want    Ethernet
+		payload string
+	}{
+		{"802.1Q", macs + "8100" + "602a" + "0800" + "45", Ethernet{NumVLANs: 1,
+			VLANs: [MaxVLANTags]VLANTag{{TPID: EtherTypeVLAN, Priority: 3, ID: 42}}, EtherType: EtherTypeIPv4}, "45"},
+		{"QinQ", macs + "88a8" + "0064" + "8100" + "bfff" + "86dd" + "60", Ethernet{NumVLANs: 2,
+			VLANs:     [MaxVLANTags]VLANTag{{TPID: EtherTypeQinQ, ID: 100}, {TPID: EtherTypeVLAN, Priority: 5, DropOK: true, ID: 4095}},
+			EtherType: EtherTypeIPv6}, "60"},
+		{"three tags", macs + "8100" + "0001" + "8100" + "0002" + "8100" + "0003" + "0800", Ethernet{NumVLANs: 2,
+			VLANs: [MaxVLANTags]VLANTag{{TPID: EtherTypeVLAN, ID: 1}, {TPID: EtherTypeVLAN, ID: 2}}, EtherType: EtherTypeVLAN}, "00030800"},
+		{"no tag", macs + "0800" + "45", Ethernet{EtherType: EtherTypeIPv4}, "45"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := mustHex(t, tc.frame)
+			tc.want.Dst, tc.want.Src = MAC{2, 0, 0, 0, 0, 2}, MAC{2, 0, 0, 0, 0, 1}
+			// Parse into a struct holding tags of an earlier frame.
+			e := Ethernet{NumVLANs: 2, VLANs: [MaxVLANTags]VLANTag{{ID: 9}, {ID: 9}}}
+			p, err := e.Parse(b)
+			if err != nil || e != tc.want || !bytes.Equal(p, mustHex(t, tc.payload)) {
+				t.Fatalf("Parse = %+v, payload %x, %v; want %+v and %s", e, p, err, tc.want, tc.payload)
+			}
+			if e.HeaderLen() != len(b)-len(p) || len(e.Tags()) != e.NumVLANs {
+				t.Errorf("HeaderLen %d, %d tags: the payload starts at %d", e.HeaderLen(), len(e.Tags()), len(b)-len(p))
+			}
+			if out := e.Append(nil, p); !bytes.Equal(out, b) {
+				t.Errorf("Append:\n got %x\nwant %x", out, b)
+			}
+		})
+	}
+	var e Ethernet
+	for _, cut := range []string{"8100", "810060", "8100602a", "88a80064" + "8100"} {
+		if _, err := e.Parse(mustHex(t, macs+cut)); !errors.Is(err, ErrTruncated) {
+			t.Errorf("tag cut to %s: %v, want ErrTruncated", cut, err)
+		}
+	}
+	// A tag with no TPID is written as 802.1Q.
+	out := (&Ethernet{NumVLANs: 1, VLANs: [MaxVLANTags]VLANTag{{ID: 5}}, EtherType: EtherTypeARP}).Append(nil, nil)
+	if want := mustHex(t, "000000000000000000000000"+"8100"+"0005"+"0806"); !bytes.Equal(out, want) {
+		t.Errorf("Append of a tag without TPID: %x, want %x", out, want)
+	}
+}
+
 func TestEthernetParseErrors(t *testing.T) {
 	var e Ethernet
 	for _, n := range []int{0, 1, 13} {
@@ -76,7 +126,9 @@ func TestARPParseErrors(t *testing.T) {
 }
 
 func TestEthernetARPAllocs(t *testing.T) {
-	b := mustHex(t, arpRequest)
+	// Behind a QinQ pair of tags: taking them apart allocates nothing.
+	b := (&Ethernet{Dst: Broadcast, NumVLANs: 2, VLANs: [MaxVLANTags]VLANTag{{TPID: EtherTypeQinQ, ID: 1}, {ID: 2}},
+		EtherType: EtherTypeARP}).Append(nil, mustHex(t, arpRequest)[14:])
 	var e Ethernet
 	var a ARP
 	out := make([]byte, 0, 64)

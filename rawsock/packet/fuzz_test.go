@@ -397,6 +397,10 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]any {
 			"cut-13":    one(samples["ethernet arp padded"].b[:13]),
 			"8023-llc":  one(append(make([]byte, 12), 0, 3, 0x42, 0x42, 3)),
 			"vlan-ipv4": one(append(append(make([]byte, 12), 0x81, 0, 0, 5, 8, 0), udp4...)),
+			"vlan-udp":  one(samples["ethernet vlan ipv4 udp"].b),
+			"qinq-ipv6": one(samples["ethernet qinq ipv6 echo"].b),
+			"vlan-cut":  one(samples["ethernet qinq ipv6 echo"].b[:17]),
+			"vlan-x3":   one(append(make([]byte, 12), 0x81, 0, 0, 1, 0x81, 0, 0, 2, 0x81, 0, 0, 3, 8, 0)),
 		},
 		"FuzzParseARP": {
 			"request":         one(mustHex(t, arpRequest)[14:42]),
@@ -415,6 +419,13 @@ func fuzzSeeds(t *testing.T) map[string]map[string][]any {
 	seeds["FuzzDump"]["ipv4-total-length-lies"] = []any{byte(LayerIPv4), set(udp4, 2, 0x05, 0xdc)}
 	seeds["FuzzDump"]["ipv4-ihl-4"] = []any{byte(LayerIPv4), set(udp4, 0, 0x44)}
 	seeds["FuzzDump"]["icmp-rfc4884"] = []any{byte(LayerICMP), set(append(slices.Clone(te), 0x20, 0, 0, 0), 5, 7)}
+	// Types whose header fields the dump takes apart.
+	seeds["FuzzDump"]["icmp-timestamp"] = []any{byte(LayerICMP), mustMessage(t, ProtoICMP, 13, 0, make([]byte, 12))}
+	seeds["FuzzDump"]["icmp-redirect"] = []any{byte(LayerICMP), set(slices.Clone(te), 0, 5, 1)}
+	seeds["FuzzDump"]["icmp-parameter-problem"] = []any{byte(LayerICMP), set(slices.Clone(te), 0, 12, 0, 0, 0, 9)}
+	seeds["FuzzDump"]["icmp-frag-needed"] = []any{byte(LayerICMP), set(slices.Clone(te), 0, 3, 4, 0, 0, 0, 0, 5, 0xdc)}
+	seeds["FuzzDump"]["icmp-router-advert"] = []any{byte(LayerICMP), mustMessage(t, ProtoICMP, 9, 0, make([]byte, 8))}
+	seeds["FuzzDump"]["icmp-mask-reply"] = []any{byte(LayerICMP), mustMessage(t, ProtoICMP, 18, 0, []byte{0, 1, 0, 2, 255, 255, 255, 0})}
 	return seeds
 }
 

@@ -100,9 +100,14 @@ func (m *ICMP) MTU() int {
 //
 // For an error message it also parses the quoted datagram into m.Quoted and
 // returns an error if that does not start with a valid IP header (the other
-// fields are set even then). It does not verify the checksum (see
-// VerifyICMPChecksum).
+// fields are set even then, and Quoted.Version is 0: check the error before
+// IsError). On any other error every field is zero. It does not verify the
+// checksum (see VerifyICMPChecksum).
 func (m *ICMP) Parse(proto int, b []byte) error {
+	// Nothing of the message parsed before may survive a failure: a
+	// caller reusing m must not see an old Type or Quoted.
+	m.Proto, m.Type, m.Code, m.Checksum, m.ID, m.Seq, m.Data = 0, 0, 0, 0, 0, 0, nil
+	m.Quoted.reset()
 	if proto != ProtoICMP && proto != ProtoICMPv6 {
 		return errorf(ErrMalformed, "icmp: protocol %d is neither ICMP (1) nor ICMPv6 (58)", proto)
 	}
@@ -116,7 +121,6 @@ func (m *ICMP) Parse(proto int, b []byte) error {
 	m.ID = binary.BigEndian.Uint16(b[4:6])
 	m.Seq = binary.BigEndian.Uint16(b[6:8])
 	m.Data = b[ICMPHeaderLen:len(b):len(b)]
-	m.Quoted.reset()
 	if !m.IsError() {
 		return nil
 	}

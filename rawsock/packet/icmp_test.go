@@ -303,16 +303,33 @@ func TestICMPParseErrors(t *testing.T) {
 		{"ICMPv6 error quoting a cut extension header", ProtoICMPv6,
 			icmpError(t, ProtoICMPv6, ICMPv6TimeExceeded, 0, 0, probe6(t, ipv6HopByHop, []byte{ProtoUDP, 1, 0, 0, 0, 0, 0, 0, 0, 0})), ErrTruncated},
 	}
+	// A time exceeded quoting an echo request, parsed first into the
+	// reused ICMP: nothing of it may survive a failed parse.
+	stale := icmpError(t, ProtoICMP, ICMPv4TimeExceeded, 0, 0, probe4(t, ProtoICMP, nil, mustHex(t, echo4)))
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var m ICMP
+			if err := m.Parse(ProtoICMP, stale); err != nil || !m.IsError() || m.Quoted.Version != 4 {
+				t.Fatalf("the first parse: %v, %+v", err, m)
+			}
 			err := m.Parse(tt.proto, tt.b)
 			if !errors.Is(err, tt.kind) {
 				t.Fatalf("Parse: %v, want an error matching %v", err, tt.kind)
 			}
 			t.Log(err)
-			if len(tt.b) >= 8 && tt.proto != ProtoUDP && m.Type != tt.b[0] {
-				t.Errorf("Type %d not set on a quoted-datagram error", m.Type)
+			if m.Quoted.Version != 0 || m.Quoted.Payload != nil {
+				t.Errorf("the quoted datagram of the message before survived: %+v", m.Quoted)
+			}
+			if len(tt.b) >= 8 && tt.proto != ProtoUDP {
+				if m.Type != tt.b[0] {
+					t.Errorf("Type %d not set on a quoted-datagram error", m.Type)
+				}
+				return
+			}
+			// Failed before the header: nothing is set, nothing is an
+			// error message.
+			if m.Proto != 0 || m.Type != 0 || m.Code != 0 || m.ID != 0 || m.Seq != 0 || m.Data != nil || m.IsError() {
+				t.Errorf("fields of the message before survived: %+v", m)
 			}
 		})
 	}

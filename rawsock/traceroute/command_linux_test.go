@@ -127,3 +127,78 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestCommandMatchesTraceroute runs the rawsock binary and the system's
+// traceroute (Debian's 2.1) with the same arguments in A, through three
+// routers whose last two links have MTUs 1400 and 1300, and compares their
+// output, times aside. In the first line r2 sends no time exceeded (hop 2
+// is silent); the second line has every router answering, for --mtu with
+// one probe in flight. The adaptive waits use large factors, so that a
+// loaded machine's slow answers cannot make either tool print '*'.
+func TestCommandMatchesTraceroute(t *testing.T) {
+	t.Parallel()
+	sys, err := exec.LookPath("traceroute")
+	if err != nil {
+		t.Skipf("no system traceroute to compare with: %v", err)
+	}
+	if err := netns.CheckNft(); err != nil {
+		t.Skipf("no nft(8) to silence a router: %v", err)
+	}
+	bin := buildCommand(t)
+	mtuLine := func() *netns.Line {
+		l := newLine(t)
+		for i, mtu := range map[int]string{2: "1400", 3: "1300"} {
+			lk := l.Links[i]
+			lk.A.IP("link", "set", lk.AIf, "mtu", mtu)
+			lk.B.IP("link", "set", lk.BIf, "mtu", mtu)
+		}
+		return l
+	}
+	silent, plain := mtuLine(), mtuLine()
+	silent.Routers[1].Nft(`table inet rstest_silent {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		icmp type time-exceeded drop
+		icmpv6 type time-exceeded drop
+	}
+}`)
+	const w = "5,100,1000"
+	times := regexp.MustCompile(`\d+\.\d{3} ms`)
+	for _, tc := range []struct {
+		l    *netns.Line
+		args []string
+	}{
+		{silent, []string{"-n", "-w", w, silent.B.Addr4().String()}},
+		{silent, []string{"-n", "-I", "-w", w, silent.B.Addr6().String()}},
+		{silent, []string{"-n", "-T", "-w", w, silent.B.Addr4().String()}},
+		{silent, []string{"-n", "-q", "1", "-z", "20", "-w", w, silent.B.Addr4().String()}},
+		{silent, []string{"-n", "-F", "-w", w, silent.B.Addr4().String(), "1450"}},
+		{silent, []string{"-n", "-F", "-w", w, silent.B.Addr6().String(), "1600"}},
+		{silent, []string{"-n", "-q", "1", "-i", silent.Links[0].AIf, "-w", w, silent.B.Addr4().String(), "10"}},
+		{plain, []string{"-n", "--mtu", "-w", w, plain.B.Addr4().String()}},
+		{plain, []string{"-n", "-I", "--mtu", "-w", w, plain.B.Addr6().String()}},
+		{plain, []string{"-n", "-w", "0", plain.B.Addr4().String()}},
+		{plain, []string{"-n", "-f", "2", "-m", "3", "-w", w, plain.B.Addr4().String()}},
+		{plain, []string{"-n", "-p", "40000", "-q", "2", "-N", "1", "-w", w, plain.B.Addr6().String()}},
+		{plain, []string{"-n", "-I", "-q", "5", "-w", w, plain.B.Addr4().String()}},
+		{plain, []string{"-n", "-T", "-p", "8080", "-w", w, plain.B.Addr6().String()}},
+		{silent, []string{"-n", "-U", "-w", w, silent.B.Addr4().String()}},
+		{plain, []string{"-n", "-U", "-p", "8080", "-q", "2", "-w", w, plain.B.Addr6().String()}},
+	} {
+		want, err := tc.l.A.Command(sys, tc.args...).CombinedOutput()
+		if err != nil {
+			t.Errorf("traceroute %q: %v\n%s", tc.args, err, want)
+			continue
+		}
+		got, err := tc.l.A.Command(bin, append([]string{"traceroute"}, tc.args...)...).CombinedOutput()
+		if err != nil {
+			t.Errorf("rawsock traceroute %q: %v\n%s", tc.args, err, got)
+			continue
+		}
+		if g, w := times.ReplaceAll(got, []byte("X ms")), times.ReplaceAll(want, []byte("X ms")); !bytes.Equal(g, w) {
+			t.Errorf("%q: rawsock printed\n%s\ntraceroute printed\n%s", tc.args, got, want)
+		} else {
+			t.Logf("%s\n%s", strings.Join(tc.args, " "), got)
+		}
+	}
+}

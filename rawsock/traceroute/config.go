@@ -21,6 +21,10 @@ const (
 	// TCP sends TCP SYNs to one port, 80 by default (traceroute -T). The
 	// destination answers SYN-ACK when the port is open, RST when closed.
 	TCP
+	// UDPPort sends UDP datagrams all to one port, 53 by default
+	// (traceroute -U): each probe leaves its own socket, whose port names
+	// it, as traceroute's "udp" method does. No privilege is needed.
+	UDPPort
 )
 
 func (m Method) String() string {
@@ -31,6 +35,8 @@ func (m Method) String() string {
 		return "icmp"
 	case TCP:
 		return "tcp"
+	case UDPPort:
+		return "udp-port"
 	}
 	return fmt.Sprintf("Method(%d)", int(m))
 }
@@ -54,10 +60,15 @@ const (
 	DefaultMaxTTL    = 30
 	DefaultQueries   = 3
 	DefaultWait      = 5 * time.Second
+	DefaultHere      = 3.0   // traceroute -w's HERE factor
+	DefaultNear      = 10.0  // traceroute -w's NEAR factor
 	DefaultSimProbes = 16    // probes in flight at once (traceroute -N)
 	DefaultUDPPort   = 33434 // the first destination port of UDP probes
 	DefaultTCPPort   = 80
-	DefaultICMPSeq   = 1 // the first echo sequence number of ICMP probes
+	// DefaultUDPPortPort is the one destination port of UDPPort probes,
+	// as traceroute -U (DNS).
+	DefaultUDPPortPort = 53
+	DefaultICMPSeq     = 1 // the first echo sequence number of ICMP probes
 
 	// DefaultPacketLen4 and DefaultPacketLen6 are the probes' length,
 	// IP header included, unless Config.PacketLen says otherwise.
@@ -70,6 +81,18 @@ const (
 	MaxPacketLen = 65000
 	// MaxQueries bounds the probes per hop, as traceroute does.
 	MaxQueries = 10
+	// DiscoverPacketLen is the first probe length of Config.DiscoverMTU
+	// when PacketLen is not set: traceroute --mtu's 65000.
+	DiscoverPacketLen = MaxPacketLen
+)
+
+// NoWait, as Config.Wait, waits for no answer at all (traceroute -w 0):
+// a probe counts what has arrived when the engine looks, which on a fast
+// path is the answer. Off, as Config.Here or Config.Near, turns that factor
+// off (traceroute's 0).
+const (
+	NoWait time.Duration = -1
+	Off    float64       = -1
 )
 
 // ErrConfig is matched (errors.Is) by every error New returns for a
@@ -78,26 +101,57 @@ var ErrConfig = errors.New("traceroute: bad configuration")
 
 // Config says where to trace and how. Zero values take the defaults.
 type Config struct {
-	Dst    netip.Addr // the destination (required); IPv4 or IPv6 picks the family
+	Dst    netip.Addr // the destination (required); IPv4 or IPv6 picks the family; an IPv6 zone (name or index) picks the link
 	Src    netip.Addr // the source address; zero: the route's
 	Method Method
 
 	// Port is, for UDP, the first destination port (default 33434),
-	// incremented by each probe; for TCP the destination port (default 80);
+	// incremented by each probe; for TCP and UDPPort the destination port
+	// (default 80, 53);
 	// for ICMP the first echo sequence number (default 1), incremented by
 	// each probe. As traceroute -p.
 	Port int
 
-	FirstTTL  int           // the first TTL probed (traceroute -f); default 1
-	MaxTTL    int           // the last (traceroute -m); default 30
-	Queries   int           // probes per hop (traceroute -q); default 3
-	Wait      time.Duration // how long each probe waits for its answer (traceroute -w); default 5 s
-	SimProbes int           // probes in flight at once (traceroute -N); default 16
+	FirstTTL  int // the first TTL probed (traceroute -f); default 1
+	MaxTTL    int // the last (traceroute -m); default 30
+	Queries   int // probes per hop (traceroute -q); default 3
+	SimProbes int // probes in flight at once (traceroute -N); default 16
+
+	// Wait, Here and Near are traceroute's -w MAX,HERE,NEAR: a probe waits
+	// Here times the round trip of an answer already come from its own
+	// hop, else Near times that of an answer from a later hop, else Wait,
+	// and never more than Wait (see the package doc, Timing). Zero takes
+	// the defaults, 5 s, 3 and 10; NoWait and Off set them to 0, which for
+	// a factor skips its rule. traceroute -w with MAX alone sets both
+	// factors to 0.
+	Wait       time.Duration
+	Here, Near float64
+
+	// SendInterval is the least time between two probes (traceroute -z);
+	// default 0.
+	SendInterval time.Duration
+
+	// Device binds the sockets to a network interface (SO_BINDTODEVICE,
+	// traceroute -i): probes leave through it whatever the routes say.
+	Device string
+
+	// DontFragment sends probes with the DF bit (IPv4) and never
+	// fragmented by this host (traceroute -F): a probe too big for a link
+	// gets a "fragmentation needed" (!F-<mtu>) instead.
+	DontFragment bool
+
+	// DiscoverMTU finds the MTU along the path (traceroute --mtu): it
+	// implies DontFragment and one probe in flight, and each time a link
+	// is too small the probe is sent again at the MTU it reported, which
+	// Probe.MTU records (traceroute's F=<mtu>). PacketLen then defaults to
+	// DiscoverPacketLen. TCP probes keep their one length.
+	DiscoverMTU bool
 
 	// PacketLen is the probes' length, IP header included: default 60 for
-	// IPv4, 80 for IPv6, as traceroute. TCP probes are SYNs as Linux sends
-	// them (a 20-byte header and 20 bytes of options) and have this one
-	// length only.
+	// IPv4, 80 for IPv6, as traceroute, which also raises a length below
+	// the headers to them. TCP probes are SYNs as Linux sends them (a
+	// 20-byte header and 20 bytes of options) and keep this one length
+	// whatever PacketLen says.
 	PacketLen int
 
 	// Socket picks the ICMP method's socket; the other methods ignore it.
@@ -114,16 +168,13 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	c.Dst = c.Dst.Unmap()
 	v6 := c.Dst.Is6()
-	if c.Dst.Zone() != "" {
-		return bad("destination %s: zones are not supported", c.Dst)
-	}
 	if c.Src.IsValid() {
 		c.Src = c.Src.Unmap()
 		if c.Src.Is6() != v6 {
 			return bad("source %s and destination %s are of different families", c.Src, c.Dst)
 		}
 	}
-	if c.Method < UDP || c.Method > TCP {
+	if c.Method < UDP || c.Method > UDPPort {
 		return bad("unknown method %d", int(c.Method))
 	}
 	if c.Socket < SocketAuto || c.Socket > SocketRaw {
@@ -147,11 +198,36 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Queries < 1 || c.Queries > MaxQueries {
 		return bad("%d probes per hop: want 1 to %d", c.Queries, MaxQueries)
 	}
-	if c.Wait == 0 {
+	switch {
+	case c.Wait == 0:
 		c.Wait = DefaultWait
+	case c.Wait == NoWait:
+		c.Wait = 0
+	case c.Wait < 0:
+		return bad("wait %v: want a positive time, or NoWait", c.Wait)
 	}
-	if c.Wait < 0 {
-		return bad("wait %v: want a positive time", c.Wait)
+	for _, f := range []struct {
+		v    *float64
+		dflt float64
+		name string
+	}{{&c.Here, DefaultHere, "here"}, {&c.Near, DefaultNear, "near"}} {
+		switch {
+		case *f.v == 0:
+			*f.v = f.dflt
+		case *f.v == Off:
+			*f.v = 0
+		case *f.v < 0:
+			return bad("%s factor %g: want a positive number, or Off", f.name, *f.v)
+		}
+	}
+	if c.SendInterval < 0 {
+		return bad("send interval %v: want 0 or more", c.SendInterval)
+	}
+	if c.DiscoverMTU {
+		c.DontFragment, c.SimProbes = true, 1
+		if c.PacketLen == 0 && c.Method != TCP {
+			c.PacketLen = DiscoverPacketLen
+		}
 	}
 	if c.SimProbes == 0 {
 		c.SimProbes = DefaultSimProbes
@@ -168,9 +244,12 @@ func (c Config) withDefaults() (Config, error) {
 		if c.Port < 1 || c.Port+probes-1 > 0xffff {
 			return bad("port %d: the %d probes use ports up to %d, past 65535", c.Port, probes, c.Port+probes-1)
 		}
-	case TCP:
+	case TCP, UDPPort:
 		if c.Port == 0 {
 			c.Port = DefaultTCPPort
+			if c.Method == UDPPort {
+				c.Port = DefaultUDPPortPort
+			}
 		}
 		if c.Port < 1 || c.Port > 0xffff {
 			return bad("port %d: want 1 to 65535", c.Port)
@@ -190,11 +269,15 @@ func (c Config) withDefaults() (Config, error) {
 	if c.PacketLen == 0 {
 		c.PacketLen = dflt
 	}
+	// As traceroute: a length below the headers is raised to them, and
+	// TCP probes keep theirs whatever is asked.
 	switch {
-	case c.Method == TCP && c.PacketLen != dflt:
-		return bad("packet length %d: TCP probes are SYNs of %d bytes", c.PacketLen, dflt)
-	case c.PacketLen < hdr || c.PacketLen > MaxPacketLen:
-		return bad("packet length %d: want %d (the headers) to %d", c.PacketLen, hdr, MaxPacketLen)
+	case c.PacketLen < 0 || c.PacketLen > MaxPacketLen:
+		return bad("packet length %d: want at most %d", c.PacketLen, MaxPacketLen)
+	case c.Method == TCP:
+		c.PacketLen = dflt
+	case c.PacketLen < hdr:
+		c.PacketLen = hdr
 	}
 	return c, nil
 }

@@ -76,7 +76,8 @@ func (m *matcher) icmpPacket(b []byte, from netip.Addr) (r reply, ok bool) {
 		if r.seq = m.quotedSeq(q); r.seq < 0 {
 			return r, false
 		}
-		r.kind, r.annotation, r.final = classifyICMP(m.v6, r.typ, r.code)
+		r.mtu = m.icmp.MTU()
+		r.kind, r.annotation, r.final = classifyICMP(m.v6, r.typ, r.code, r.mtu)
 	default:
 		return r, false
 	}

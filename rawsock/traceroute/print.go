@@ -17,7 +17,9 @@ import (
 //
 // A probe's address is printed when it differs from the last answered one
 // of its hop; a silent probe is '*'; an unreachable's mark follows its
-// time.
+// time, and so does F=<mtu> when DiscoverMTU sent it again at a new
+// length. A probe the local kernel refused as too big has no address and
+// prints, as traceroute, "*  0.012 ms !F-1500".
 type Printer struct {
 	W io.Writer
 	// Numeric prints addresses only (traceroute -n); otherwise each is
@@ -51,7 +53,10 @@ func (p *Printer) Line(h *Hop) string {
 			b.WriteString(" *")
 			continue
 		}
-		if pr.From != last {
+		if !pr.From.IsValid() {
+			// Answered here: the kernel refused a probe too big.
+			b.WriteString(" *")
+		} else if pr.From != last {
 			b.WriteByte(' ')
 			b.WriteString(p.addr(pr.From))
 			last = pr.From
@@ -59,6 +64,10 @@ func (p *Printer) Line(h *Hop) string {
 		b.WriteString("  ")
 		b.WriteString(strconv.FormatFloat(float64(pr.RTT.Nanoseconds())/1e6, 'f', 3, 64))
 		b.WriteString(" ms")
+		if pr.MTU != 0 {
+			b.WriteString(" F=")
+			b.WriteString(strconv.Itoa(pr.MTU))
+		}
 		if pr.Annotation != "" {
 			b.WriteByte(' ')
 			b.WriteString(pr.Annotation)

@@ -91,8 +91,13 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Dst != netip.MustParseAddr("192.0.2.1") || c.FirstTTL != 1 || c.MaxTTL != 30 || c.Queries != 3 || c.Wait != 5*time.Second ||
-		c.SimProbes != 16 || c.Port != 33434 || c.PacketLen != 60 {
+		c.Here != 3 || c.Near != 10 || c.SimProbes != 16 || c.Port != 33434 || c.PacketLen != 60 || c.DontFragment {
 		t.Errorf("defaults: %+v", c)
+	}
+	// NoWait and Off are traceroute's zeros; DiscoverMTU implies -F -N 1.
+	c, err = Config{Dst: netip.MustParseAddr("192.0.2.1"), Wait: NoWait, Here: Off, Near: 2, DiscoverMTU: true}.withDefaults()
+	if err != nil || c.Wait != 0 || c.Here != 0 || c.Near != 2 || !c.DontFragment || c.SimProbes != 1 {
+		t.Errorf("NoWait, Off, DiscoverMTU: %+v, %v", c, err)
 	}
 	for _, tc := range []struct {
 		cfg  Config
@@ -104,6 +109,14 @@ func TestConfigDefaults(t *testing.T) {
 		{Config{Dst: netip.MustParseAddr("127.0.0.1"), Method: TCP}, 80, 60},
 		{Config{Dst: netip.MustParseAddr("127.0.0.1"), Method: ICMP}, 1, 60},
 		{Config{Dst: netip.MustParseAddr("127.0.0.1"), Method: ICMP, PacketLen: 28}, 1, 28},
+		// As traceroute: too short is raised to the headers, and TCP
+		// keeps its one length.
+		{Config{Dst: netip.MustParseAddr("127.0.0.1"), PacketLen: 10}, 33434, 28},
+		{Config{Dst: netip.MustParseAddr("::1"), PacketLen: 47}, 33434, 48},
+		{Config{Dst: netip.MustParseAddr("127.0.0.1"), Method: TCP, PacketLen: 100}, 80, 60},
+		{Config{Dst: netip.MustParseAddr("127.0.0.1"), DiscoverMTU: true}, 33434, 65000},
+		{Config{Dst: netip.MustParseAddr("127.0.0.1"), DiscoverMTU: true, PacketLen: 1400}, 33434, 1400},
+		{Config{Dst: netip.MustParseAddr("127.0.0.1"), Method: TCP, DiscoverMTU: true}, 80, 60},
 	} {
 		c, err := tc.cfg.withDefaults()
 		if err != nil || c.Port != tc.port || c.PacketLen != tc.plen {
@@ -120,21 +133,21 @@ func TestConfigErrors(t *testing.T) {
 	}{
 		{Config{}, "no destination address"},
 		{Config{Dst: d, Src: netip.MustParseAddr("::1")}, "different families"},
-		{Config{Dst: netip.MustParseAddr("fe80::1%eth0")}, "zones are not supported"},
 		{Config{Dst: d, Method: 7}, "unknown method 7"},
 		{Config{Dst: d, MaxTTL: 256}, "max hops 256: want 1 to 255"},
 		{Config{Dst: d, MaxTTL: -1}, "max hops -1"},
 		{Config{Dst: d, FirstTTL: 31}, "first hop 31: want 1 to the max hops, 30"},
 		{Config{Dst: d, Queries: 11}, "11 probes per hop: want 1 to 10"},
 		{Config{Dst: d, Wait: -time.Second}, "wait -1s"},
+		{Config{Dst: d, Here: -2}, "here factor -2"},
+		{Config{Dst: d, Near: -0.5}, "near factor -0.5"},
+		{Config{Dst: d, SendInterval: -time.Millisecond}, "send interval -1ms"},
 		{Config{Dst: d, SimProbes: -1}, "-1 simultaneous probes"},
 		{Config{Dst: d, Port: 65500}, "port 65500: the 90 probes use ports up to 65589, past 65535"},
 		{Config{Dst: d, Method: TCP, Port: 70000}, "port 70000: want 1 to 65535"},
 		{Config{Dst: d, Method: ICMP, Port: -2}, "first sequence number -2"},
-		{Config{Dst: d, PacketLen: 27}, "packet length 27: want 28 (the headers) to 65000"},
-		{Config{Dst: netip.MustParseAddr("::1"), PacketLen: 47}, "packet length 47: want 48"},
-		{Config{Dst: d, PacketLen: 65001}, "packet length 65001"},
-		{Config{Dst: d, Method: TCP, PacketLen: 100}, "packet length 100: TCP probes are SYNs of 60 bytes"},
+		{Config{Dst: d, PacketLen: 65001}, "packet length 65001: want at most 65000"},
+		{Config{Dst: d, PacketLen: -1}, "packet length -1"},
 		{Config{Dst: d, Socket: 9}, "unknown socket kind 9"},
 	} {
 		_, err := tc.cfg.withDefaults()
@@ -160,23 +173,28 @@ func TestClassifyICMP(t *testing.T) {
 		{false, 3, 0, Unreachable, "!N", true},
 		{false, 3, 1, Unreachable, "!H", true},
 		{false, 3, 2, Unreachable, "!P", true},
-		{false, 3, 4, Unreachable, "!F", true},
+		{false, 3, 4, Unreachable, "!F-1400", true}, // as traceroute: the MTU after the mark
 		{false, 3, 5, Unreachable, "!S", true},
 		{false, 3, 13, Unreachable, "!X", true},
 		{false, 3, 10, Unreachable, "!X", true},
 		{false, 3, 14, Unreachable, "!V", true},
 		{false, 3, 15, Unreachable, "!C", true},
 		{false, 3, 99, Unreachable, "!<99>", true},
-		{false, 12, 0, OtherICMP, "!<12-0>", false},
+		// As traceroute: every error but a time exceeded in transit
+		// ends the trace.
+		{false, 12, 0, OtherICMP, "!<12-0>", true},
+		{false, 11, 1, OtherICMP, "!<11-1>", true},
+		{true, 3, 1, OtherICMP, "!<3-1>", true},
+		{true, 4, 0, OtherICMP, "!<4-0>", true},
 		{true, 3, 0, TimeExceeded, "", false},
 		{true, 1, 4, PortUnreachable, "", true},
 		{true, 1, 0, Unreachable, "!N", true},
 		{true, 1, 1, Unreachable, "!X", true},
 		{true, 1, 3, Unreachable, "!H", true},
 		{true, 1, 6, Unreachable, "!<6>", true},
-		{true, 2, 0, OtherICMP, "!F", false},
+		{true, 2, 0, Unreachable, "!F-1400", true},
 	} {
-		k, mark, final := classifyICMP(tc.v6, tc.typ, tc.code)
+		k, mark, final := classifyICMP(tc.v6, tc.typ, tc.code, 1400)
 		if k != tc.kind || mark != tc.mark || final != tc.final {
 			t.Errorf("v6 %v type %d code %d: %v %q final %v, want %v %q %v", tc.v6, tc.typ, tc.code, k, mark, final, tc.kind, tc.mark, tc.final)
 		}

@@ -28,7 +28,8 @@ const (
 	// UDPReply: the destination answered a UDP probe with data.
 	UDPReply
 	// OtherICMP: another ICMP error about the probe (parameter problem,
-	// packet too big, ...); Probe.Annotation names it.
+	// fragment reassembly time exceeded, ...), which ends the trace as
+	// traceroute ends it; Probe.Annotation names it, !<type-code>.
 	OtherICMP
 )
 
@@ -54,8 +55,8 @@ type Probe struct {
 	// ICMPType and ICMPCode are the answer's ICMP type and code, in the
 	// numbering of its family (ICMPv4 or ICMPv6); 0 for a TCP answer.
 	ICMPType, ICMPCode uint8
-	// ReplyTTL is the TTL of the answer as it arrived, where the socket
-	// shows it (raw IPv4 sockets); 0 when unknown.
+	// ReplyTTL is the TTL (hop limit) of the answer as it arrived; 0
+	// when unknown.
 	ReplyTTL int
 	// Annotation is traceroute's mark for an unreachable answer: "!H",
 	// "!N", "!P", "!X", "!F", "!S", "!V", "!C", or "!<code>"; empty for
@@ -64,6 +65,10 @@ type Probe struct {
 	// Final says the answer ends the trace: the destination answered, or
 	// a destination unreachable came back.
 	Final bool
+	// MTU is, with Config.DiscoverMTU, the MTU a link on the way reported
+	// too small for the probe before it, so this probe was sent again at
+	// that length (traceroute's F=<mtu>); 0 otherwise.
+	MTU int
 }
 
 // Answered reports whether anything answered the probe.
@@ -148,13 +153,22 @@ const (
 )
 
 // classifyICMP says what an ICMP error about a probe means, as traceroute's
-// parse_icmp_res does: a time exceeded is a hop on the way; a destination
-// unreachable ends the trace, with no mark when it is the port unreachable
-// of a reached destination and with a mark otherwise.
-func classifyICMP(v6 bool, typ, code uint8) (k Kind, annotation string, final bool) {
+// parse_icmp_res does: a time exceeded in transit is a hop on the way;
+// anything else ends the trace: a destination unreachable with no mark
+// when it is the port unreachable of a reached destination and with a
+// mark otherwise, another error (a parameter problem, a fragment
+// reassembly time exceeded) with !<type-code>. mtu is what a
+// "fragmentation needed" or "packet too big" reports (!F-<mtu>).
+func classifyICMP(v6 bool, typ, code uint8, mtu int) (k Kind, annotation string, final bool) {
+	if v6 && typ == icmp6PacketTooBig || !v6 && typ == icmp4DestUnreach && code == 4 {
+		return Unreachable, "!F-" + strconv.Itoa(mtu), true
+	}
 	if !v6 {
 		switch typ {
 		case icmp4TimeExceeded:
+			if code != 0 {
+				return OtherICMP, otherMark(typ, code), true
+			}
 			return TimeExceeded, "", false
 		case icmp4DestUnreach:
 			if code == icmp4PortUnreach {
@@ -162,10 +176,13 @@ func classifyICMP(v6 bool, typ, code uint8) (k Kind, annotation string, final bo
 			}
 			return Unreachable, unreach4Mark(code), true
 		}
-		return OtherICMP, "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">", false
+		return OtherICMP, otherMark(typ, code), true
 	}
 	switch typ {
 	case icmp6TimeExceeded:
+		if code != 0 {
+			return OtherICMP, otherMark(typ, code), true
+		}
 		return TimeExceeded, "", false
 	case icmp6DestUnreach:
 		switch code {
@@ -179,10 +196,14 @@ func classifyICMP(v6 bool, typ, code uint8) (k Kind, annotation string, final bo
 			return Unreachable, "!H", true
 		}
 		return Unreachable, "!<" + strconv.Itoa(int(code)) + ">", true
-	case icmp6PacketTooBig:
-		return OtherICMP, "!F", false
 	}
-	return OtherICMP, "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">", false
+	return OtherICMP, otherMark(typ, code), true
+}
+
+// otherMark is traceroute's mark for another error: !<type-code>. Built
+// only when needed: matching a time exceeded must not allocate.
+func otherMark(typ, code uint8) string {
+	return "!<" + strconv.Itoa(int(typ)) + "-" + strconv.Itoa(int(code)) + ">"
 }
 
 // unreach4Mark is traceroute's mark for an ICMPv4 destination unreachable
@@ -195,8 +216,6 @@ func unreach4Mark(code uint8) string {
 		return "!H"
 	case 2: // protocol unreachable
 		return "!P"
-	case 4: // fragmentation needed and DF set
-		return "!F"
 	case 5: // source route failed
 		return "!S"
 	case 9, 10, 13: // network, host, communication administratively prohibited

@@ -2,6 +2,7 @@ package traceroute
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/rand/v2"
 	"net/netip"
 	"time"
@@ -21,6 +22,7 @@ type rawICMP struct {
 	m    matcher // the reader's
 	dst  netip.Addr
 	req  packet.ICMP
+	data []byte // the echo data at its longest
 	out  []byte
 	oob  []byte
 	base uint16
@@ -31,13 +33,16 @@ func newRawICMP(cfg *Config, src netip.Addr) (_ *rawICMP, err error) {
 	af, proto := family(v6)
 	id := uint16(rand.N(0xffff)) + 1
 	t := &rawICMP{v6: v6, dst: cfg.Dst, base: uint16(cfg.Port), oob: make([]byte, unix.CmsgSpace(4)),
-		m: matcher{method: ICMP, v6: v6, dst: cfg.Dst, n: cfg.probes(), id: id, base: uint32(cfg.Port)}}
+		m: matcher{method: ICMP, v6: v6, dst: cfg.Dst.WithZone(""), n: cfg.probes(), id: id, base: uint32(cfg.Port)}}
 	defer func() {
 		if err != nil {
 			t.close()
 		}
 	}()
-	if t.c, err = t.open(af, unix.SOCK_RAW, proto); err != nil {
+	if t.c, err = t.open(af, unix.SOCK_RAW, proto, cfg.Device); err != nil {
+		return nil, err
+	}
+	if err := setFragment(t.c, v6, cfg.DontFragment); err != nil {
 		return nil, err
 	}
 	if cfg.Src.IsValid() {
@@ -53,6 +58,7 @@ func newRawICMP(cfg *Config, src netip.Addr) (_ *rawICMP, err error) {
 	}
 	data := make([]byte, cfg.PacketLen-headerLen(ICMP, v6))
 	fillData(data)
+	t.data = data
 	t.req = packet.ICMP{Proto: packet.ProtoICMP, Type: packet.ICMPv4EchoRequest, ID: id, Data: data}
 	if v6 {
 		t.req.Proto, t.req.Type = packet.ProtoICMPv6, packet.ICMPv6EchoRequest
@@ -62,8 +68,9 @@ func newRawICMP(cfg *Config, src netip.Addr) (_ *rawICMP, err error) {
 
 func (t *rawICMP) socket() string { return "SOCK_RAW IPPROTO_ICMP" }
 
-func (t *rawICMP) send(seq, ttl int) error {
+func (t *rawICMP) send(seq, ttl, size int) error {
 	t.req.Seq = t.base + uint16(seq)
+	t.req.Data = t.data[:size-headerLen(ICMP, t.v6)]
 	// ICMPv4: the checksum is computed here; ICMPv6: by the kernel,
 	// always, on a raw ICMPv6 socket (RFC 3542 section 3.1).
 	b, err := t.req.Append(t.out[:0], netip.Addr{}, netip.Addr{})
@@ -71,7 +78,11 @@ func (t *rawICMP) send(seq, ttl int) error {
 	if err != nil {
 		return err
 	}
-	return sendTTL(t.c, b, t.oob, t.v6, ttl, netip.AddrPortFrom(t.dst, 0))
+	err = sendTTL(t.c, b, t.oob, t.v6, ttl, netip.AddrPortFrom(t.dst, 0))
+	if errors.Is(err, unix.EMSGSIZE) {
+		return errTooBig // a raw socket has no pending ICMP errors: this is the kernel's refusal
+	}
+	return err
 }
 
 func (t *rawICMP) start(out chan<- reply) {
@@ -120,13 +131,16 @@ func newRawTCP(cfg *Config, src netip.Addr) (_ *rawTCP, err error) {
 	ap, _ := rawsock.AddrPortFromSockaddr(sa)
 	t.sport = ap.Port()
 
-	if t.tcp, err = t.open(af, unix.SOCK_RAW, unix.IPPROTO_TCP); err != nil {
+	if t.tcp, err = t.open(af, unix.SOCK_RAW, unix.IPPROTO_TCP, cfg.Device); err != nil {
+		return nil, err
+	}
+	if err := setFragment(t.tcp, v6, cfg.DontFragment); err != nil {
 		return nil, err
 	}
 	if err := bindSource(t.tcp, src); err != nil {
 		return nil, err
 	}
-	if t.icmp, err = t.open(af, unix.SOCK_RAW, icmpProto); err != nil {
+	if t.icmp, err = t.open(af, unix.SOCK_RAW, icmpProto, cfg.Device); err != nil {
 		return nil, err
 	}
 	if err := icmpFilter(t.icmp, v6, errorTypes(v6)...); err != nil {
@@ -138,7 +152,7 @@ func newRawTCP(cfg *Config, src netip.Addr) (_ *rawTCP, err error) {
 	if err := attachBPF(t.icmp, quotedPortFilter(t.sport, v6)); err != nil {
 		return nil, err
 	}
-	m := matcher{method: TCP, v6: v6, dst: cfg.Dst, n: cfg.probes(), base: t.isn, sport: t.sport, dport: t.dport}
+	m := matcher{method: TCP, v6: v6, dst: cfg.Dst.WithZone(""), n: cfg.probes(), base: t.isn, sport: t.sport, dport: t.dport}
 	t.mt, t.mi = m, m
 	mss := uint16(1460)
 	if v6 {
@@ -156,7 +170,8 @@ func newRawTCP(cfg *Config, src netip.Addr) (_ *rawTCP, err error) {
 
 func (t *rawTCP) socket() string { return "SOCK_RAW IPPROTO_TCP and SOCK_RAW IPPROTO_ICMP" }
 
-func (t *rawTCP) send(seq, ttl int) error {
+// send sends a SYN: TCP probes have one length, size is not used.
+func (t *rawTCP) send(seq, ttl, size int) error {
 	binary.BigEndian.PutUint32(t.opts[8:], uint32(time.Now().UnixMilli()))
 	h := packet.TCP{SrcPort: t.sport, DstPort: t.dport, Seq: t.isn + uint32(seq), Flags: packet.TCPSyn, Window: 64240, Options: t.opts}
 	b, err := h.Append(t.out[:0], t.src, t.dst, nil)

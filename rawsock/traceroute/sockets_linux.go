@@ -53,6 +53,8 @@ func newTransport(cfg *Config, src netip.Addr) (transport, error) {
 		return r, rerr
 	case TCP:
 		return newRawTCP(cfg, src)
+	case UDPPort:
+		return newUDPPort(cfg, src)
 	}
 	return newDgram(cfg, src)
 }
@@ -122,17 +124,58 @@ func (r *readers) close() error {
 
 // open opens a socket that the transport closes, with SO_TIMESTAMPNS on:
 // each answer carries its arrival time, so a slow reader does not lengthen
-// the round-trip times.
-func (r *readers) open(family, typ, proto int) (*rawsock.Conn, error) {
+// the round-trip times. With a device, the socket is bound to it
+// (SO_BINDTODEVICE): it sends through it and hears only what came in by it.
+func (r *readers) open(family, typ, proto int, device string) (*rawsock.Conn, error) {
 	c, err := rawsock.Socket(family, typ, proto)
 	if err != nil {
 		return nil, err
 	}
 	r.add(c)
+	if err := bindDevice(c, device); err != nil {
+		return nil, err
+	}
 	if err := c.SetsockoptInt(unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
 		return nil, err
 	}
+	// Each answer's TTL, as traceroute asks for it: the engine guesses
+	// from it where a final answer that came late belongs.
+	level, opt := unix.IPPROTO_IP, unix.IP_RECVTTL
+	if family == unix.AF_INET6 {
+		level, opt = unix.IPPROTO_IPV6, unix.IPV6_RECVHOPLIMIT
+	}
+	if err := c.SetsockoptInt(level, opt, 1); err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// bindDevice binds c to the network interface device (SO_BINDTODEVICE,
+// socket(7)), unless device is empty.
+func bindDevice(c *rawsock.Conn, device string) error {
+	if device == "" {
+		return nil
+	}
+	if err := c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_BINDTODEVICE, []byte(device)); err != nil {
+		return fmt.Errorf("interface %s: %w", device, err)
+	}
+	return nil
+}
+
+// setFragment says whether the probes sent on c may be fragmented: by
+// default they may (IP_PMTUDISC_DONT, no DF bit), as traceroute sends them;
+// with df they may not, and the kernel sends them at the local link's MTU
+// whatever path MTU it learned (IP_PMTUDISC_PROBE, as traceroute -F), so
+// each too small link on the way answers "fragmentation needed".
+func setFragment(c *rawsock.Conn, v6, df bool) error {
+	level, opt, val := unix.IPPROTO_IP, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT
+	if v6 {
+		level, opt, val = unix.IPPROTO_IPV6, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_DONT
+	}
+	if df {
+		val = unix.IP_PMTUDISC_PROBE // IPV6_PMTUDISC_PROBE has the same value
+	}
+	return c.SetsockoptInt(level, opt, val)
 }
 
 // hopLimitCmsg writes into b the ancillary message that sets one datagram's
@@ -161,19 +204,22 @@ func fillData(b []byte) {
 // received is what the ancillary data of one received message says.
 type received struct {
 	at       time.Time
+	ttl      int // the answer's TTL or hop limit as it arrived (IP_RECVTTL, IPV6_RECVHOPLIMIT)
 	ee       *unix.SockExtendedErr
 	offender netip.Addr
 }
 
-// parseCmsgs reads the arrival time and, from the error queue, the
-// extended error and its offender (struct sock_extended_err, then the
-// offender's sockaddr: SO_EE_OFFENDER in ip(7)).
+// parseCmsgs reads the arrival time, the answer's TTL and, from the error
+// queue, the extended error and its offender (struct sock_extended_err,
+// then the offender's sockaddr: SO_EE_OFFENDER in ip(7)).
 func parseCmsgs(oob []byte) (rc received) {
 	cms, _ := rawsock.ParseControlMessages(oob)
 	for _, cm := range cms {
 		switch {
 		case cm.Level == unix.SOL_SOCKET && cm.Type == unix.SO_TIMESTAMPNS:
 			rc.at, _ = cm.Timestamp()
+		case (cm.Level == unix.IPPROTO_IP && cm.Type == unix.IP_TTL || cm.Level == unix.IPPROTO_IPV6 && cm.Type == unix.IPV6_HOPLIMIT) && len(cm.Data) >= 4:
+			rc.ttl = int(binary.NativeEndian.Uint32(cm.Data))
 		case cm.Level == unix.SOL_IP && cm.Type == unix.IP_RECVERR, cm.Level == unix.SOL_IPV6 && cm.Type == unix.IPV6_RECVERR:
 			rc.ee, rc.offender = parseExtendedErr(cm.Data)
 		}
@@ -228,8 +274,11 @@ type dgram struct {
 	dst      netip.Addr
 	base     int // UDP: the first port; ICMP: the first sequence number
 	n        int
-	data     []byte // the probe: UDP data, or the echo request
+	data     []byte // the probe: UDP data, or the echo request, at its longest
+	hdr      int    // the IP and UDP or ICMP headers: the probe's length less len(data)
+	df       bool
 	oob      []byte
+	one      int // UDPPort: the socket is probe one's alone, and every answer on it is; else -1
 }
 
 func newDgram(cfg *Config, src netip.Addr) (_ *dgram, err error) {
@@ -239,13 +288,14 @@ func newDgram(cfg *Config, src netip.Addr) (_ *dgram, err error) {
 	if !icmp {
 		proto = unix.IPPROTO_UDP
 	}
-	t := &dgram{v6: v6, icmp: icmp, dst: cfg.Dst, base: cfg.Port, n: cfg.probes(), oob: make([]byte, unix.CmsgSpace(4))}
+	t := &dgram{v6: v6, icmp: icmp, dst: cfg.Dst, base: cfg.Port, n: cfg.probes(), oob: make([]byte, unix.CmsgSpace(4)),
+		hdr: headerLen(cfg.Method, v6), df: cfg.DontFragment, one: -1}
 	defer func() {
 		if err != nil {
 			t.close()
 		}
 	}()
-	if t.c, err = t.open(af, unix.SOCK_DGRAM, proto); err != nil {
+	if t.c, err = t.open(af, unix.SOCK_DGRAM, proto, cfg.Device); err != nil {
 		return nil, err
 	}
 	if icmp || cfg.Src.IsValid() {
@@ -262,25 +312,24 @@ func newDgram(cfg *Config, src netip.Addr) (_ *dgram, err error) {
 			return nil, err
 		}
 	}
-	level, recverr, mtu, dont := unix.IPPROTO_IP, unix.IP_RECVERR, unix.IP_MTU_DISCOVER, unix.IP_PMTUDISC_DONT
+	level, recverr := unix.IPPROTO_IP, unix.IP_RECVERR
 	if v6 {
-		level, recverr, mtu, dont = unix.IPPROTO_IPV6, unix.IPV6_RECVERR, unix.IPV6_MTU_DISCOVER, unix.IPV6_PMTUDISC_DONT
+		level, recverr = unix.IPPROTO_IPV6, unix.IPV6_RECVERR
 	}
 	if err := t.c.SetsockoptInt(level, recverr, 1); err != nil {
 		return nil, err
 	}
-	// No DF: a probe too big for a link is fragmented, as traceroute
-	// does without -F.
-	if err := t.c.SetsockoptInt(level, mtu, dont); err != nil {
+	if err := setFragment(t.c, v6, cfg.DontFragment); err != nil {
 		return nil, err
 	}
 	if t.d, err = t.c.Dup(); err != nil {
 		return nil, err
 	}
 	t.add(t.d)
-	t.data = make([]byte, cfg.PacketLen-headerLen(cfg.Method, v6))
+	t.data = make([]byte, cfg.PacketLen-t.hdr)
 	fillData(t.data)
 	if icmp {
+		t.hdr -= 8 // the echo header is part of the data
 		// The kernel writes the identifier and the checksum.
 		hdr := []byte{8, 0, 0, 0, 0, 0, 0, 0}
 		if v6 {
@@ -298,16 +347,25 @@ func (t *dgram) socket() string {
 	return "SOCK_DGRAM IPPROTO_UDP, errors by IP_RECVERR"
 }
 
-func (t *dgram) send(seq, ttl int) error {
+func (t *dgram) send(seq, ttl, size int) error {
 	to := netip.AddrPortFrom(t.dst, uint16(t.base+seq))
+	if t.one >= 0 {
+		to = netip.AddrPortFrom(t.dst, uint16(t.base))
+	}
 	if t.icmp {
 		binary.BigEndian.PutUint16(t.data[6:], uint16(t.base+seq))
 		to = netip.AddrPortFrom(t.dst, 0)
 	}
+	b := t.data[:size-t.hdr]
 	// A pending ICMP error fails one send without sending: each error
 	// can do that once, so the retries are bounded by the errors.
 	for try := 0; ; try++ {
-		err := sendTTL(t.c, t.data, t.oob, t.v6, ttl, to)
+		err := sendTTL(t.c, b, t.oob, t.v6, ttl, to)
+		if t.df && errors.Is(err, unix.EMSGSIZE) && try > 0 {
+			// The first EMSGSIZE may be a frag needed's pending
+			// error; the second is the kernel's refusal.
+			return errTooBig
+		}
 		if err == nil || !icmpError(err) || try > 4*t.n+8 {
 			return err
 		}
@@ -332,11 +390,14 @@ func (t *dgram) readErrors(out chan<- reply) {
 		}
 		rc := parseCmsgs(oob[:oobn])
 		target, _ := rawsock.AddrPortFromSockaddr(from)
-		if rc.ee == nil || rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP && rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP6 || target.Addr().Unmap() != t.dst {
+		if rc.ee == nil || rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP && rc.ee.Origin != unix.SO_EE_ORIGIN_ICMP6 || target.Addr().Unmap().WithZone("") != t.dst.WithZone("") {
 			continue // a local error (origin LOCAL): the probe just goes unanswered
 		}
 		seq := int(target.Port()) - t.base
-		if t.icmp {
+		switch {
+		case t.one >= 0:
+			seq = t.one
+		case t.icmp:
 			if n < 8 {
 				continue
 			}
@@ -345,8 +406,11 @@ func (t *dgram) readErrors(out chan<- reply) {
 		if seq < 0 || seq >= t.n {
 			continue
 		}
-		r := reply{seq: seq, from: rc.offender, at: rc.at, typ: rc.ee.Type, code: rc.ee.Code}
-		r.kind, r.annotation, r.final = classifyICMP(t.v6, r.typ, r.code)
+		r := reply{seq: seq, from: rc.offender, at: rc.at, ttl: rc.ttl, typ: rc.ee.Type, code: rc.ee.Code}
+		if t.v6 && r.typ == icmp6PacketTooBig || !t.v6 && r.typ == icmp4DestUnreach && r.code == 4 {
+			r.mtu = int(rc.ee.Info) // the MTU the error reports
+		}
+		r.kind, r.annotation, r.final = classifyICMP(t.v6, r.typ, r.code, r.mtu)
 		if !t.deliver(out, r) {
 			return
 		}
@@ -367,17 +431,21 @@ func (t *dgram) readData(out chan<- reply) {
 			return
 		}
 		ap, _ := rawsock.AddrPortFromSockaddr(from)
-		r := reply{from: ap.Addr().Unmap(), at: parseCmsgs(oob[:oobn]).at, final: true}
+		rc := parseCmsgs(oob[:oobn])
+		r := reply{from: ap.Addr().Unmap(), at: rc.at, ttl: rc.ttl, final: true}
 		if t.icmp {
 			if n < 8 || buf[0] != 0 && buf[0] != 129 { // echo reply, ICMPv4 or ICMPv6
 				continue
 			}
 			r.seq, r.kind, r.typ = int(uint16(binary.BigEndian.Uint16(buf[6:])-uint16(t.base))), EchoReply, buf[0]
 		} else {
-			if r.from != t.dst {
+			if r.from.WithZone("") != t.dst.WithZone("") {
 				continue
 			}
 			r.seq, r.kind = int(ap.Port())-t.base, UDPReply
+			if t.one >= 0 {
+				r.seq = t.one
+			}
 		}
 		if r.seq >= 0 && r.seq < t.n && !t.deliver(out, r) {
 			return
@@ -465,11 +533,17 @@ func (r *readers) readRaw(out chan<- reply, c *rawsock.Conn, match func(b []byte
 			return
 		}
 		ap, _ := rawsock.AddrPortFromSockaddr(from)
-		rep, ok := match(buf[:n], ap.Addr().Unmap())
+		// The matcher knows addresses without zones: the engine puts
+		// the trace's back on link-local answers.
+		rep, ok := match(buf[:n], ap.Addr().Unmap().WithZone(""))
 		if !ok {
 			continue
 		}
-		rep.at = parseCmsgs(oob[:oobn]).at
+		rc := parseCmsgs(oob[:oobn])
+		rep.at = rc.at
+		if rep.ttl == 0 { // IPv6: no header to read it from
+			rep.ttl = rc.ttl
+		}
 		if !r.deliver(out, rep) {
 			return
 		}
@@ -480,4 +554,73 @@ func (r *readers) readRaw(out chan<- reply, c *rawsock.Conn, match func(b []byte
 // address the checksums were computed with.
 func bindSource(c *rawsock.Conn, src netip.Addr) error {
 	return c.Bind(rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(src, 0)))
+}
+
+// udpPort is traceroute -U: every probe to one port, each from a socket of
+// its own (a dgram for one probe), whose ephemeral source port the
+// kernel's matching of ICMP errors to sockets tells apart. The sockets are
+// opened by New, in its network namespace, one per probe of the trace;
+// a probe's readers start when it is sent, and its socket is closed when
+// the engine gives it up, or by Close.
+type udpPort struct {
+	out   chan<- reply
+	mu    sync.Mutex
+	socks []*dgram // by seq; nil once closed
+	run   []bool   // the probe's readers are started
+}
+
+func newUDPPort(cfg *Config, src netip.Addr) (_ *udpPort, err error) {
+	t := &udpPort{socks: make([]*dgram, cfg.probes()), run: make([]bool, cfg.probes())}
+	defer func() {
+		if err != nil {
+			t.close()
+		}
+	}()
+	for seq := range t.socks {
+		d, err := newDgram(cfg, src)
+		if err != nil {
+			return nil, err
+		}
+		d.one = seq
+		t.socks[seq] = d
+	}
+	return t, nil
+}
+
+func (t *udpPort) socket() string {
+	return "SOCK_DGRAM IPPROTO_UDP, one per probe, errors by IP_RECVERR"
+}
+
+func (t *udpPort) start(out chan<- reply) { t.out = out }
+
+func (t *udpPort) send(seq, ttl, size int) error {
+	t.mu.Lock()
+	d := t.socks[seq]
+	if d != nil && !t.run[seq] {
+		t.run[seq] = true
+		d.start(t.out)
+	}
+	t.mu.Unlock()
+	if d == nil {
+		return net.ErrClosed
+	}
+	return d.send(seq, ttl, size)
+}
+
+// expired closes probe seq's socket: the engine gave it up.
+func (t *udpPort) expired(seq int) {
+	t.mu.Lock()
+	d := t.socks[seq]
+	t.socks[seq] = nil
+	t.mu.Unlock()
+	if d != nil {
+		d.close()
+	}
+}
+
+func (t *udpPort) close() error {
+	for seq := range t.socks {
+		t.expired(seq)
+	}
+	return nil
 }

@@ -3,7 +3,10 @@ package traceroute
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -17,17 +20,22 @@ type reply struct {
 	ttl        int
 	annotation string
 	final      bool
+	mtu        int   // the MTU a "fragmentation needed" or "packet too big" reports
 	err        error // the reader failed for good: the trace ends with it
 }
 
 // transport is one method's sockets: it sends probe seq with a TTL, and its
 // readers deliver answers to the channel start was given until close.
 type transport interface {
-	send(seq, ttl int) error
+	send(seq, ttl, size int) error // size: the probe's length, IP header included
 	start(out chan<- reply)
 	close() error
 	socket() string
 }
+
+// expirer is a transport that wants to know when a probe is given up
+// (UDPPort closes the probe's socket).
+type expirer interface{ expired(seq int) }
 
 // Tracer runs one trace. New opens its sockets (in the calling thread's
 // network namespace), Run sends the probes and collects the answers, Close
@@ -36,6 +44,7 @@ type Tracer struct {
 	cfg Config
 	src netip.Addr
 	tr  transport
+	mtu int // the local link's MTU, for a probe the kernel refuses as too big
 	ran bool
 }
 
@@ -50,17 +59,58 @@ func New(cfg Config) (*Tracer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The transport gets the zone as an index, looked up here, in the
+	// namespace of the sockets; Config keeps its name, as traceroute
+	// prints it.
+	tcfg := cfg
+	z := cfg.Dst.Zone()
+	if z == "" && cfg.Device != "" && cfg.Dst.Is6() && (cfg.Dst.IsLinkLocalUnicast() || cfg.Dst.IsLinkLocalMulticast()) {
+		z = cfg.Device // the device says which link, as a zone would
+	}
+	if z != "" {
+		ifi, err := zoneInterface(z)
+		if err != nil {
+			return nil, fmt.Errorf("destination %s: %w", cfg.Dst, err)
+		}
+		if cfg.Dst.Zone() != "" {
+			cfg.Dst = cfg.Dst.WithZone(ifi.Name)
+		}
+		tcfg.Dst = cfg.Dst.WithZone(strconv.Itoa(ifi.Index))
+	}
 	src := cfg.Src
 	if !src.IsValid() {
-		if src, err = Source(cfg.Dst); err != nil {
+		if src, err = sourceVia(tcfg.Dst, cfg.Device); err != nil {
 			return nil, err
 		}
 	}
-	tr, err := newTransport(&cfg, src)
+	tr, err := newTransport(&tcfg, src)
 	if err != nil {
 		return nil, err
 	}
-	return &Tracer{cfg: cfg, src: src, tr: tr}, nil
+	t := &Tracer{cfg: cfg, src: src, tr: tr}
+	if cfg.DontFragment {
+		t.mtu = LinkMTU(cfg.Device, src)
+	}
+	return t, nil
+}
+
+// zoneInterface returns the interface an IPv6 zone names, by name or by
+// index (fe80::1%eth0, fe80::1%2).
+func zoneInterface(z string) (*net.Interface, error) {
+	var ifi *net.Interface
+	var err error
+	if n, aerr := strconv.Atoi(z); aerr == nil {
+		ifi, err = net.InterfaceByIndex(n)
+	} else {
+		ifi, err = net.InterfaceByName(z)
+	}
+	if oe := (*net.OpError)(nil); errors.As(err, &oe) {
+		err = oe.Err // "no such network interface", without "route ip+net"
+	}
+	if err != nil {
+		return nil, fmt.Errorf("zone %s: %w", z, err)
+	}
+	return ifi, nil
 }
 
 // Config returns the configuration in use, defaults filled in.
@@ -98,6 +148,13 @@ func (t *Tracer) Run(ctx context.Context, onHop func(*Hop)) (*Result, error) {
 	replies := make(chan reply, 64)
 	t.tr.start(replies)
 	e := newEngine(t.cfg)
+	e.linkMTU = t.mtu
+	if x, ok := t.tr.(expirer); ok {
+		e.onExpire = x.expired
+	}
+	if e.zone = t.cfg.Dst.Zone(); e.zone == "" {
+		e.zone = t.cfg.Device
+	}
 	return e.run(ctx, t.tr, replies, onHop)
 }
 
@@ -108,14 +165,21 @@ type engine struct {
 	probes   []Probe
 	done     []bool
 	next     int // the next probe to send
+	head     int // the first probe not done: the only one expire ends
 	inflight int
 	emitted  int // hops handed to onHop
 	finalHop int // the first hop with a final answer, or -1
+	lastSend time.Time
+	plen     int           // the probes' length now: DiscoverMTU lowers it
+	linkMTU  int           // the local link's MTU, when a probe is too big for it
+	zone     string        // the link of link-local answers: the destination's zone, or Device
+	lag      time.Duration // the longest hand-over seen: from an answer's arrival to the engine
+	onExpire func(seq int) // the transport's expirer, if it is one
 }
 
 func newEngine(cfg Config) *engine {
 	n := cfg.probes()
-	e := &engine{cfg: cfg, res: Result{Dst: cfg.Dst}, probes: make([]Probe, n), done: make([]bool, n), finalHop: -1}
+	e := &engine{cfg: cfg, res: Result{Dst: cfg.Dst}, probes: make([]Probe, n), done: make([]bool, n), finalHop: -1, plen: cfg.PacketLen}
 	for i := range e.probes {
 		e.probes[i].TTL = cfg.FirstTTL + i/cfg.Queries
 		e.probes[i].Seq = i
@@ -129,13 +193,14 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		if err := e.sendMore(tr); err != nil {
+		sendAt, err := e.sendMore(tr, time.Now())
+		if err != nil {
 			return &e.res, err
 		}
 		if e.emit(onHop) {
 			return &e.res, nil
 		}
-		timer.Reset(time.Until(e.nextDeadline()))
+		timer.Reset(time.Until(e.nextDeadline(sendAt)))
 		select {
 		case r := <-replies:
 			if r.err != nil {
@@ -144,8 +209,8 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 			e.answer(&r)
 		case now := <-timer.C:
 			// Answers that came while onHop ran (a slow name lookup)
-			// are taken first: whether one was in time is told by its
-			// arrival, not by when it is read.
+			// are taken first, as traceroute reads what its poll(2)
+			// returns before it expires a probe.
 			for drained := false; !drained; {
 				select {
 				case r := <-replies:
@@ -165,19 +230,36 @@ func (e *engine) run(ctx context.Context, tr transport, replies <-chan reply, on
 }
 
 // sendMore sends probes in order while fewer than SimProbes are in flight,
-// none past the first hop with a final answer.
-func (e *engine) sendMore(tr transport) error {
+// none past the first hop with a final answer, and none sooner than
+// SendInterval after the last. It returns when the next may leave if the
+// interval held it back, else the zero Time.
+func (e *engine) sendMore(tr transport, now time.Time) (time.Time, error) {
 	q := e.cfg.Queries
 	for e.inflight < e.cfg.SimProbes && e.next < len(e.probes) && (e.finalHop < 0 || e.next/q <= e.finalHop) {
+		if e.cfg.SendInterval > 0 && !e.lastSend.IsZero() {
+			if at := e.lastSend.Add(e.cfg.SendInterval); at.After(now) {
+				return at, nil
+			}
+		}
 		p := &e.probes[e.next]
 		p.Sent = time.Now()
-		if err := tr.send(p.Seq, p.TTL); err != nil {
-			return err
+		err := tr.send(p.Seq, p.TTL, e.plen)
+		if err != nil && !errors.Is(err, errTooBig) {
+			return time.Time{}, err
 		}
+		e.lastSend = p.Sent
+		now = p.Sent
 		e.next++
 		e.inflight++
+		if err != nil {
+			// As traceroute: the probe is answered, by no one, with
+			// the local link's MTU; DiscoverMTU sends it again at
+			// that length.
+			e.answer(&reply{seq: p.Seq, at: time.Now(), kind: Unreachable, final: true,
+				mtu: e.linkMTU, annotation: "!F-" + strconv.Itoa(e.linkMTU)})
+		}
 	}
-	return nil
+	return time.Time{}, nil
 }
 
 // emit hands every complete hop, in order, to onHop; it reports whether
@@ -204,15 +286,16 @@ func (e *engine) emit(onHop func(*Hop)) bool {
 	return true
 }
 
-// nextDeadline is when the earliest probe in flight times out.
-func (e *engine) nextDeadline() time.Time {
+// nextDeadline is when the engine must look again: when the first probe
+// not done times out, or sendAt, whichever comes first.
+func (e *engine) nextDeadline(sendAt time.Time) time.Time {
+	e.advance()
 	var first time.Time
-	for i := e.emitted * e.cfg.Queries; i < e.next; i++ {
-		if !e.done[i] {
-			if d := e.probes[i].Sent.Add(e.cfg.Wait); first.IsZero() || d.Before(first) {
-				first = d
-			}
-		}
+	if e.head < e.next {
+		first = e.probes[e.head].Sent.Add(e.timeout(e.head) + e.grace())
+	}
+	if !sendAt.IsZero() && (first.IsZero() || sendAt.Before(first)) {
+		first = sendAt
 	}
 	if first.IsZero() { // nothing in flight: cannot happen while the trace runs
 		return time.Now().Add(e.cfg.Wait)
@@ -221,15 +304,32 @@ func (e *engine) nextDeadline() time.Time {
 }
 
 // answer records r for its probe, unless the probe was not sent yet, is
-// answered already (a duplicate) or timed out, or the answer arrived after
-// the wait (late).
+// answered already (a duplicate) or timed out, or the answer arrived late:
+// after Wait, or, for the first probe not done, after its deadline (it
+// waits only for the grace to pass).
 func (e *engine) answer(r *reply) {
+	if !r.at.IsZero() {
+		e.lag = max(e.lag, time.Since(r.at))
+	}
 	if r.seq < 0 || r.seq >= e.next || e.done[r.seq] {
 		return
 	}
 	p := &e.probes[r.seq]
-	if !r.at.IsZero() && r.at.Sub(p.Sent) > e.cfg.Wait {
-		return // expire will end its wait
+	if e.advance(); !r.at.IsZero() && e.cfg.Wait > 0 {
+		limit := e.cfg.Wait
+		if r.seq == e.head {
+			limit = e.timeout(r.seq)
+		}
+		if r.at.Sub(p.Sent) > limit {
+			return // expire will end its wait
+		}
+	}
+	if e.resize(r) {
+		return
+	}
+	if e.zone != "" && r.from.Is6() && r.from.IsLinkLocalUnicast() {
+		// As traceroute prints them: fe80::1%eth0.
+		r.from = r.from.WithZone(e.zone)
 	}
 	p.Kind, p.From, p.ICMPType, p.ICMPCode, p.ReplyTTL = r.kind, r.from, r.typ, r.code, r.ttl
 	p.Annotation, p.Final = r.annotation, r.final
@@ -241,15 +341,5 @@ func (e *engine) answer(r *reply) {
 	e.inflight--
 	if hop := r.seq / e.cfg.Queries; p.Final && (e.finalHop < 0 || hop < e.finalHop) {
 		e.finalHop = hop
-	}
-}
-
-// expire ends the wait of every probe in flight whose time is up.
-func (e *engine) expire(now time.Time) {
-	for i := e.emitted * e.cfg.Queries; i < e.next; i++ {
-		if !e.done[i] && !now.Before(e.probes[i].Sent.Add(e.cfg.Wait)) {
-			e.done[i] = true
-			e.inflight--
-		}
 	}
 }
