@@ -8,23 +8,10 @@ import (
 	"os"
 	"reflect"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
-
-// newConn registers fd with the runtime poller. os.NewFile does it: it
-// reads the fd's flags (fcntl F_GETFL), sees O_NONBLOCK and adds the fd to
-// the runtime's epoll set.
-func newConn(fd, family, sotype, proto int) *Conn {
-	f := os.NewFile(uintptr(fd), "socket")
-	rc, _ := f.SyscallConn() // fails only for a nil *File
-	c := &Conn{fd: fd, family: family, sotype: sotype, proto: proto, file: f, rc: rc}
-	c.rop.init(c)
-	c.wop.init(c)
-	return c
-}
 
 func socket(family, typ, proto int) (*Conn, error) {
 	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
@@ -164,20 +151,6 @@ func (c *Conn) detach() (int, error) {
 	}
 	c.close()
 	return nfd, nil
-}
-
-// control runs a call that never blocks (bind, listen, setsockopt, ...)
-// while holding a reference on the fd, so that a concurrent Close cannot
-// close it, or let it be reused, under the call.
-func (c *Conn) control(name string, f func(fd int) error) error {
-	if err := c.closedCheck(name); err != nil {
-		return err
-	}
-	var ferr error
-	if err := c.rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
-		return c.mapPollErr(name, err)
-	}
-	return wrapErr(name, ferr)
 }
 
 // checkSockaddr refuses a nil address, or a typed nil pointer in the
@@ -353,70 +326,6 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	}
 	o.release()
 	return wrapErr(sysConnect, err)
-}
-
-// connectWait runs a connect through the poller. An AF_UNIX stream connect
-// to a listener whose backlog is full fails with EAGAIN, and no event tells
-// when the listener has accepted: the kernel wakes only the connects that
-// sleep in unix_wait_for_peer, which a non-blocking fd never does. So a
-// blocking connect tries again after a sleep that doubles from 1 ms to
-// 32 ms, where C's blocking connect sleeps in the kernel: at most 32 ms
-// late, about 30 connect(2) a second while the listener stays full.
-func (c *Conn) connectWait(o *op) error {
-	backoff := unixConnectBackoff
-	for {
-		err := c.wait(o)
-		if c.family != unix.AF_UNIX || o.nonblock || !errors.Is(err, unix.EAGAIN) {
-			return err
-		}
-		if err := c.sleepWrite(backoff); err != nil {
-			return err
-		}
-		backoff = min(2*backoff, maxUnixConnectBackoff)
-		o.phase2 = false
-	}
-}
-
-const (
-	unixConnectBackoff    = time.Millisecond
-	maxUnixConnectBackoff = 32 * time.Millisecond
-)
-
-// sleepWrite parks the write side on the runtime poller for d at most: d
-// joins the side's deadlines as the wake deadline, so that Close, the
-// context's cancellation and the other deadlines end the sleep as they end
-// any wait, at once. It returns nil when d has passed (or the poller woke
-// the goroutine early, which only costs a try), else the error that ends
-// the call.
-func (c *Conn) sleepWrite(d time.Duration) error {
-	c.dlmu.Lock()
-	if c.state.Load() != stateOpen {
-		c.dlmu.Unlock()
-		return errClosed(sysConnect)
-	}
-	c.wd.wake = time.Now().Add(d)
-	c.apply(true)
-	c.dlmu.Unlock()
-	if t := traceOut.Load(); t != nil {
-		t.printf("  ... fd %d: listener's backlog full: goroutine parked on the runtime poller for %v, then connect again", c.fd, d)
-	}
-	parked := false
-	err := c.rc.Write(func(uintptr) bool {
-		parked = !parked
-		return !parked // false the first time: wait
-	})
-	c.dlmu.Lock()
-	c.wd.wake = time.Time{}
-	eff := c.wd.effective()
-	due := !eff.IsZero() && !time.Now().Before(eff)
-	if c.state.Load() == stateOpen {
-		c.apply(true)
-	}
-	c.dlmu.Unlock()
-	if err == nil || (!due && errors.Is(err, os.ErrDeadlineExceeded)) {
-		return nil
-	}
-	return c.mapPollErr(sysConnect, err)
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {

@@ -1,10 +1,7 @@
 package rawsock
 
 import (
-	"context"
-	"os"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -341,117 +338,6 @@ func errnoOf(err error) syscall.Errno {
 	return unix.EINVAL
 }
 
-// start prepares a blocking call: Python's mode, the per-call timeout,
-// and the context's deadline and cancellation, which join the user's
-// deadline in the side's deadlines (the earliest wins). It is called with
-// the op's mutex held. The common case, no timeout, no context and nothing
-// left from an earlier call, costs two atomic loads.
-func (c *Conn) start(o *op, ctx context.Context) error {
-	t := c.timeout.Load()
-	o.nonblock = t == modeNonblock || o.flagsNonblock()
-	write := o.kind.write()
-	d := c.side(write)
-	var dl time.Time
-	var done <-chan struct{}
-	if ctx != nil {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		dl, _ = ctx.Deadline()
-		done = ctx.Done()
-	}
-	// o.armed still set: the last call ended without finish (Sendfile),
-	// its deadline is still in d.
-	if t <= 0 && dl.IsZero() && done == nil && !d.armed.Load() && !o.armed {
-		return nil
-	}
-	if t > 0 {
-		dl = earliest(dl, time.Now().Add(time.Duration(t)))
-	}
-	c.dlmu.Lock()
-	defer c.dlmu.Unlock()
-	o.armed = true
-	if c.state.Load() != stateOpen {
-		return nil // the wait fails with net.ErrClosed
-	}
-	d.call, d.cancelled = dl, false
-	c.apply(write)
-	if done != nil {
-		gen := o.gen
-		o.stop = context.AfterFunc(ctx, func() {
-			c.dlmu.Lock()
-			defer c.dlmu.Unlock()
-			if o.gen != gen || c.state.Load() != stateOpen {
-				return
-			}
-			d.cancelled = true
-			c.apply(write)
-		})
-	}
-	return nil
-}
-
-// finish ends a call begun with start and maps a deadline the context
-// caused to the context's error, even when the poller saw the deadline
-// first. The file keeps the call's deadline until the next call sets it
-// again (armed tells it to).
-func (c *Conn) finish(o *op, ctx context.Context, err error) error {
-	if o.stop != nil {
-		o.stop()
-		o.stop = nil
-	}
-	if o.armed {
-		o.armed = false
-		c.dlmu.Lock()
-		o.gen++
-		d := c.side(o.kind.write())
-		d.call, d.cancelled = time.Time{}, false
-		c.dlmu.Unlock()
-	}
-	if err != nil && ctx != nil && isTimeout(err) {
-		if cerr := ctx.Err(); cerr != nil {
-			return wrapErr(opName(o.kind), cerr)
-		}
-		// The poller's deadline, armed from the context's, can fire
-		// before the context's own timer has marked it done.
-		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-			return wrapErr(opName(o.kind), context.DeadlineExceeded)
-		}
-	}
-	return err
-}
-
-func isTimeout(err error) bool {
-	se, ok := err.(*os.SyscallError)
-	return ok && se.Err == os.ErrDeadlineExceeded
-}
-
-// wait runs o through the runtime poller and returns the call's error.
-func (c *Conn) wait(o *op) error {
-	var err error
-	if o.nonblock {
-		// One try, as a non-blocking fd makes in C: through Control, so
-		// that an expired deadline does not stop a call that never waits.
-		err = c.rc.Control(o.once)
-	} else if o.kind.write() {
-		err = c.rc.Write(o.fn)
-	} else {
-		err = c.rc.Read(o.fn)
-	}
-	name := opName(o.kind)
-	if err != nil {
-		err = c.mapPollErr(name, err)
-		if t := traceOut.Load(); t != nil {
-			t.traceWake(c.fd, err)
-		}
-		return err
-	}
-	if o.errno != 0 {
-		return errnoErr(name, o.errno)
-	}
-	return nil
-}
-
 func opName(k opKind) string {
 	switch k {
 	case opRecvfrom:
@@ -472,25 +358,6 @@ func opName(k opKind) string {
 		return sysConnect
 	}
 	return sysSendfile
-}
-
-// eagain holds one EAGAIN error per call, so that an event loop polling a
-// non-blocking socket does not allocate each time it finds nothing.
-var eagain = func() map[string]error {
-	m := map[string]error{}
-	for k := opRecvfrom; k <= opSendfile; k++ {
-		m[opName(k)] = os.NewSyscallError(opName(k), unix.EAGAIN)
-	}
-	return m
-}()
-
-func errnoErr(name string, e syscall.Errno) error {
-	if e == unix.EAGAIN {
-		if err, ok := eagain[name]; ok {
-			return err
-		}
-	}
-	return os.NewSyscallError(name, e)
 }
 
 // trace prints the syscall o just made.
