@@ -167,7 +167,7 @@ func (c *Conn) Sendall(b []byte, flags int) error {
 // than len(b).
 func (c *Conn) Sendto(b []byte, flags int, to unix.Sockaddr) (int, error) {
 	if to == nil {
-		return 0, wrapErr(sysSendto, unix.EDESTADDRREQ)
+		return 0, wrapErr(nameSendto, unix.EDESTADDRREQ)
 	}
 	return c.sendto(b, flags, to, nil)
 }

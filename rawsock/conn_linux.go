@@ -2,23 +2,18 @@ package rawsock
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/netip"
 	"os"
 	"reflect"
 	"syscall"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 func socket(family, typ, proto int) (*Conn, error) {
 	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
-	fd, err := unix.Socket(family, typ|flags, proto)
-	if t := traceOut.Load(); t != nil {
-		t.printf("socket(%s, %s, %s)%s", FamilyName(family), TypeName(typ|flags), ProtoName(family, proto), traceRet(fd, err))
-	}
+	fd, err := sysSocket(family, typ|flags, proto)
 	if err != nil {
 		return nil, socketErr(tripleString(family, typ, proto), family, typ, proto, err)
 	}
@@ -58,14 +53,7 @@ func (e *hintError) Unwrap() error { return e.errno }
 
 func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
-	fds, err := unix.Socketpair(family, typ|flags, proto)
-	if t := traceOut.Load(); t != nil {
-		res := traceRet(0, err)
-		if err == nil {
-			res += " [" + itoa(fds[0]) + ", " + itoa(fds[1]) + "]"
-		}
-		t.printf("socketpair(%s, %s, %s)%s", FamilyName(family), TypeName(typ|flags), ProtoName(family, proto), res)
-	}
+	fds, err := sysSocketpair(family, typ|flags, proto)
 	if err != nil {
 		return nil, nil, socketErr("socketpair"+tripleString(family, typ, proto)[len("socket"):], family, typ, proto, err)
 	}
@@ -74,38 +62,23 @@ func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 }
 
 func fromFD(fd int) (*Conn, error) {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if t := traceOut.Load(); t != nil {
-		t.printf("fcntl(%d, F_DUPFD_CLOEXEC, 0)%s", fd, traceRet(nfd, err))
-	}
+	nfd, err := sysDupCloexec(fd)
 	if err != nil {
-		return nil, os.NewSyscallError(sysFcntl, err)
+		return nil, os.NewSyscallError(nameFcntl, err)
 	}
 	var v [3]int
 	for i, opt := range [3]int{unix.SO_DOMAIN, unix.SO_TYPE, unix.SO_PROTOCOL} {
-		v[i], err = unix.GetsockoptInt(nfd, unix.SOL_SOCKET, opt)
-		if t := traceOut.Load(); t != nil {
-			t.printf("getsockopt(%d, SOL_SOCKET, %s)%s [%d]", nfd, OptName(unix.SOL_SOCKET, opt), traceRet(0, err), v[i])
-		}
+		v[i], err = sysGetsockoptInt(nfd, unix.SOL_SOCKET, opt)
 		if err != nil {
-			closeTraced(nfd)
-			return nil, os.NewSyscallError(sysGetsockopt, err)
+			sysClose(nfd)
+			return nil, os.NewSyscallError(nameGetsockopt, err)
 		}
 	}
-	if err := unix.SetNonblock(nfd, true); err != nil {
-		closeTraced(nfd)
-		return nil, os.NewSyscallError(sysFcntl, err)
+	if err := sysSetNonblock(nfd); err != nil {
+		sysClose(nfd)
+		return nil, os.NewSyscallError(nameFcntl, err)
 	}
 	return newConn(nfd, v[0], v[1], v[2]), nil
-}
-
-// closeTraced closes an fd no Conn owns yet, on an error path, with its
-// trace line: strace would show the close.
-func closeTraced(fd int) {
-	err := unix.Close(fd)
-	if t := traceOut.Load(); t != nil {
-		t.printf("close(%d)%s", fd, traceRet(0, err))
-	}
 }
 
 func (c *Conn) dup() (*Conn, error) {
@@ -121,14 +94,7 @@ func (c *Conn) dup() (*Conn, error) {
 // dupFD copies the fd with fcntl(F_DUPFD_CLOEXEC).
 func (c *Conn) dupFD() (int, error) {
 	var nfd int
-	err := c.control(sysFcntl, func(fd int) error {
-		var err error
-		nfd, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-		if t := traceOut.Load(); t != nil {
-			t.printf("fcntl(%d, F_DUPFD_CLOEXEC, 0)%s", fd, traceRet(nfd, err))
-		}
-		return err
-	})
+	err := c.control(nameFcntl, func(fd int) (err error) { nfd, err = sysDupCloexec(fd); return err })
 	return nfd, err
 }
 
@@ -146,7 +112,7 @@ func (c *Conn) detach() (int, error) {
 		return -1, err
 	}
 	if !c.state.CompareAndSwap(stateOpen, stateDetached) {
-		closeTraced(nfd)
+		sysClose(nfd)
 		return -1, errClosed("detach")
 	}
 	c.close()
@@ -183,114 +149,43 @@ func checkSockaddr(sa unix.Sockaddr) error {
 }
 
 func (c *Conn) bind(sa unix.Sockaddr) error {
-	return c.control(sysBind, func(fd int) error {
-		err := checkSockaddr(sa)
-		if err == nil {
-			var rsa unix.RawSockaddrAny
-			err = sockaddrCall(unix.SYS_BIND, fd, sa, &rsa)
-		}
-		if t := traceOut.Load(); t != nil {
-			t.printf("bind(%d, {%s})%s", fd, SockaddrString(sa), traceRet(0, err))
-		}
-		return err
-	})
-}
-
-// sockaddrCall makes bind(2) or connect(2) (nr) with sa encoded into rsa,
-// which belongs to the call: x/sys/unix's Bind and Connect encode into
-// the Sockaddr value itself, a data race when goroutines share one
-// address. Families encodeSockaddr does not know still go through x/sys.
-func sockaddrCall(nr uintptr, fd int, sa unix.Sockaddr, rsa *unix.RawSockaddrAny) error {
-	n, ok, err := encodeSockaddr(sa, rsa)
-	switch {
-	case err != nil:
-		return err
-	case !ok && nr == unix.SYS_BIND:
-		return unix.Bind(fd, sa)
-	case !ok:
-		return unix.Connect(fd, sa)
-	}
-	_, _, e := unix.Syscall(nr, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(n))
-	return errOrNil(e)
+	return c.control(nameBind, func(fd int) error { return sysBind(fd, sa) })
 }
 
 func (c *Conn) listen(backlog int) error {
-	return c.control(sysListen, func(fd int) error {
-		err := unix.Listen(fd, backlog)
-		if t := traceOut.Load(); t != nil {
-			t.printf("listen(%d, %d)%s", fd, backlog, traceRet(0, err))
-		}
-		return err
-	})
+	return c.control(nameListen, func(fd int) error { return sysListen(fd, backlog) })
 }
 
 func (c *Conn) shutdown(how int) error {
-	return c.control(sysShutdown, func(fd int) error {
-		err := unix.Shutdown(fd, how)
-		if t := traceOut.Load(); t != nil {
-			t.printf("shutdown(%d, %s)%s", fd, ShutName(how), traceRet(0, err))
-		}
-		return err
-	})
+	return c.control(nameShutdown, func(fd int) error { return sysShutdown(fd, how) })
 }
 
 func (c *Conn) getsockname() (unix.Sockaddr, error) {
-	return c.sockname(sysGetsockname, unix.SYS_GETSOCKNAME)
+	return c.sockname(nameGetsockname, sysGetsockname)
 }
 func (c *Conn) getpeername() (unix.Sockaddr, error) {
-	return c.sockname(sysGetpeername, unix.SYS_GETPEERNAME)
+	return c.sockname(nameGetpeername, sysGetpeername)
 }
 
-// sockname decodes the address itself: unix.Getsockname would add a
-// getsockopt(SO_PROTOCOL) for AF_INET.
-func (c *Conn) sockname(name string, nr uintptr) (unix.Sockaddr, error) {
-	var sa unix.Sockaddr
-	err := c.control(name, func(fd int) error {
-		var rsa unix.RawSockaddrAny
-		l := uint32(unix.SizeofSockaddrAny)
-		_, _, e := unix.RawSyscall(nr, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
-		if e == 0 {
-			sa = decodeSockaddr(&rsa, l)
-		}
-		if t := traceOut.Load(); t != nil {
-			var err error
-			if e != 0 {
-				err = e
-			}
-			t.printf("%s(%d)%s%s", name, fd, traceRet(0, err), traceAddr(sa))
-		}
-		if e != 0 {
-			return e
-		}
-		return nil
-	})
-	return sa, err
+// sockname decodes the address itself, without the getsockopt(SO_PROTOCOL)
+// x/sys/unix would add for AF_INET.
+func (c *Conn) sockname(name string, call func(int, *unix.RawSockaddrAny) (uint32, error)) (unix.Sockaddr, error) {
+	var rsa unix.RawSockaddrAny
+	var l uint32
+	err := c.control(name, func(fd int) (err error) { l, err = call(fd, &rsa); return err })
+	if err != nil {
+		return nil, err
+	}
+	return decodeSockaddr(&rsa, l), nil
 }
 
-func (c *Conn) close() error {
-	err := c.file.Close()
-	var errno syscall.Errno
-	if err != nil && !errors.As(err, &errno) {
-		errno = unix.EBADF
-	}
-	if t := traceOut.Load(); t != nil {
-		var terr error
-		if errno != 0 {
-			terr = errno
-		}
-		t.printf("close(%d)%s", c.fd, traceRet(0, terr))
-	}
-	if errno != 0 {
-		return os.NewSyscallError(sysClose, errno)
-	}
-	return nil
-}
+func (c *Conn) close() error { return wrapErr(nameClose, sysCloseFile(c.file, c.fd)) }
 
 // accept is Accept, with a context for AcceptContext.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysAccept4); err != nil {
+	if err := c.closedCheck(nameAccept4); err != nil {
 		return nil, nil, err
 	}
 	o := &c.rop
@@ -301,7 +196,7 @@ func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
 	}
 	if err != nil {
 		o.release()
-		return nil, nil, wrapErr(sysAccept4, err)
+		return nil, nil, wrapErr(nameAccept4, err)
 	}
 	sa := decodeSockaddr(&o.rsa, o.rsalen)
 	o.release()
@@ -310,11 +205,11 @@ func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
 
 func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	if err := checkSockaddr(sa); err != nil {
-		return wrapErr(sysConnect, err)
+		return wrapErr(nameConnect, err)
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysConnect); err != nil {
+	if err := c.closedCheck(nameConnect); err != nil {
 		return err
 	}
 	o := &c.wop
@@ -325,13 +220,13 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 		err = c.finish(o, ctx, c.connectWait(o))
 	}
 	o.release()
-	return wrapErr(sysConnect, err)
+	return wrapErr(nameConnect, err)
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvfrom); err != nil {
+	if err := c.closedCheck(nameRecvfrom); err != nil {
 		return 0, nil, err
 	}
 	o := &c.rop
@@ -347,13 +242,13 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 		sa = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
-	return n, sa, wrapErr(sysRecvfrom, err)
+	return n, sa, wrapErr(nameRecvfrom, err)
 }
 
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvfrom); err != nil {
+	if err := c.closedCheck(nameRecvfrom); err != nil {
 		return 0, netip.AddrPort{}, err
 	}
 	o := &c.rop
@@ -366,7 +261,7 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 	n, err := o.result(err)
 	if err != nil {
 		o.release()
-		return n, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
+		return n, netip.AddrPort{}, wrapErr(nameRecvfrom, err)
 	}
 	ap := decodeAddrPort(&o.rsa, o.rsalen)
 	o.release()
@@ -376,7 +271,7 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvmsg); err != nil {
+	if err := c.closedCheck(nameRecvmsg); err != nil {
 		return 0, 0, 0, nil, err
 	}
 	o := &c.rop
@@ -392,7 +287,7 @@ func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, 
 		from = decodeSockaddr(&o.rsa, o.rsalen)
 	}
 	o.release()
-	return n, oobn, recvflags, from, wrapErr(sysRecvmsg, err)
+	return n, oobn, recvflags, from, wrapErr(nameRecvmsg, err)
 }
 
 // waitall reports MSG_WAITALL on a stream, which a blocking call honours
@@ -437,7 +332,7 @@ func (o *op) setDest(to unix.Sockaddr) error {
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendto); err != nil {
+	if err := c.closedCheck(nameSendto); err != nil {
 		return 0, err
 	}
 	o := &c.wop
@@ -454,13 +349,13 @@ func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context
 		n = 0
 	}
 	o.release()
-	return n, wrapErr(sysSendto, err)
+	return n, wrapErr(nameSendto, err)
 }
 
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendto); err != nil {
+	if err := c.closedCheck(nameSendto); err != nil {
 		return 0, err
 	}
 	o := &c.wop
@@ -478,14 +373,14 @@ func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Co
 		n = 0
 	}
 	o.release()
-	return n, wrapErr(sysSendto, err)
+	return n, wrapErr(nameSendto, err)
 }
 
 // sendall returns the bytes sent, all of b or those before the error.
 func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendto); err != nil {
+	if err := c.closedCheck(nameSendto); err != nil {
 		return 0, err
 	}
 	o := &c.wop
@@ -503,13 +398,13 @@ func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
 	}
 	err = c.finish(o, ctx, err)
 	o.release()
-	return sent, wrapErr(sysSendto, err)
+	return sent, wrapErr(nameSendto, err)
 }
 
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendmsg); err != nil {
+	if err := c.closedCheck(nameSendmsg); err != nil {
 		return 0, err
 	}
 	o := &c.wop
@@ -529,19 +424,19 @@ func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.C
 		n = 0
 	}
 	o.release()
-	return n, wrapErr(sysSendmsg, err)
+	return n, wrapErr(nameSendmsg, err)
 }
 
 func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	if f == nil {
-		return 0, wrapErr(sysSendfile, unix.EBADF)
+		return 0, wrapErr(nameSendfile, unix.EBADF)
 	}
 	if offset < 0 || count < 0 {
-		return 0, wrapErr(sysSendfile, unix.EINVAL)
+		return 0, wrapErr(nameSendfile, unix.EINVAL)
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendfile); err != nil {
+	if err := c.closedCheck(nameSendfile); err != nil {
 		return 0, err
 	}
 	o := &c.wop
@@ -553,7 +448,7 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	// reuse the number under it.
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return 0, wrapErr(sysSendfile, err)
+		return 0, wrapErr(nameSendfile, err)
 	}
 	total := 0
 	cerr := rc.Control(func(fd uintptr) {
@@ -576,10 +471,10 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	})
 	o.release()
 	if cerr != nil {
-		return 0, wrapErr(sysSendfile, cerr)
+		return 0, wrapErr(nameSendfile, cerr)
 	}
 	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
 		err = serr
 	}
-	return total, wrapErr(sysSendfile, err)
+	return total, wrapErr(nameSendfile, err)
 }

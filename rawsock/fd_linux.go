@@ -203,13 +203,13 @@ func (c *Conn) sleepWrite(d time.Duration) error {
 	c.dlmu.Lock()
 	if c.state.Load() != stateOpen {
 		c.dlmu.Unlock()
-		return errClosed(sysConnect)
+		return errClosed(nameConnect)
 	}
 	c.wd.wake = time.Now().Add(d)
 	c.apply(true)
 	c.dlmu.Unlock()
 	if t := traceOut.Load(); t != nil {
-		t.printf("  ... fd %d: listener's backlog full: goroutine parked on the runtime poller for %v, then connect again", c.fd, d)
+		t.traceBacklog(c.fd, d)
 	}
 	parked := false
 	err := c.rc.Write(func(uintptr) bool {
@@ -227,5 +227,5 @@ func (c *Conn) sleepWrite(d time.Duration) error {
 	if err == nil || (!due && errors.Is(err, os.ErrDeadlineExceeded)) {
 		return nil
 	}
-	return c.mapPollErr(sysConnect, err)
+	return c.mapPollErr(nameConnect, err)
 }

@@ -38,7 +38,7 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 	}
 	c.rmu.Lock()
 	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvmmsg); err != nil {
+	if err := c.closedCheck(nameRecvmmsg); err != nil {
 		return 0, err
 	}
 	o := &c.rop
@@ -73,7 +73,7 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 	m.clear()
 	o.nmsgs = 0
 	o.more, o.got = false, 0
-	return n, wrapErr(sysRecvmmsg, err)
+	return n, wrapErr(nameRecvmmsg, err)
 }
 
 func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, error) {
@@ -82,7 +82,7 @@ func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 	}
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendmmsg); err != nil {
+	if err := c.closedCheck(nameSendmmsg); err != nil {
 		return 0, err
 	}
 	o := &c.wop
@@ -122,7 +122,7 @@ func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 	}
 	m.clear()
 	o.nmsgs = 0
-	return n, wrapErr(sysSendmmsg, err)
+	return n, wrapErr(nameSendmmsg, err)
 }
 
 func setIov(h *unix.Msghdr, iov *unix.Iovec, b []byte) {

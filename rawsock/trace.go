@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -59,6 +60,12 @@ func (t *tracer) traceWait(fd int, write bool) {
 		what = "writable"
 	}
 	t.printf("  ... fd %d not ready: goroutine parked on the runtime poller (epoll) until %s", fd, what)
+}
+
+// traceBacklog is printed when a connect sleeps because an AF_UNIX
+// listener's backlog is full, which no event ends.
+func (t *tracer) traceBacklog(fd int, d time.Duration) {
+	t.printf("  ... fd %d: listener's backlog full: goroutine parked on the runtime poller for %v, then connect again", fd, d)
 }
 
 // traceWake is printed when a parked call gives up.
