@@ -183,111 +183,72 @@ func (c *Conn) close() error { return wrapErr(nameClose, sysCloseFile(c.file, c.
 
 // accept is Accept, with a context for AcceptContext.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(nameAccept4); err != nil {
+	o, err := c.lockOp(opAccept)
+	if err != nil {
 		return nil, nil, err
 	}
-	o := &c.rop
-	o.kind = opAccept
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	if err != nil {
-		o.release()
+	defer o.unlock()
+	if err := c.run(o, ctx); err != nil {
 		return nil, nil, wrapErr(nameAccept4, err)
 	}
-	sa := decodeSockaddr(&o.rsa, o.rsalen)
-	o.release()
-	return newConn(o.n, c.family, c.sotype, c.proto), sa, nil
+	return newConn(o.n, c.family, c.sotype, c.proto), decodeSockaddr(&o.rsa, o.rsalen), nil
 }
 
 func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	if err := checkSockaddr(sa); err != nil {
 		return wrapErr(nameConnect, err)
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(nameConnect); err != nil {
+	o, err := c.lockOp(opConnect)
+	if err != nil {
 		return err
 	}
-	o := &c.wop
-	o.kind = opConnect
+	defer o.unlock()
 	o.sa = sa
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.connectWait(o))
-	}
-	o.release()
-	return wrapErr(nameConnect, err)
+	return wrapErr(nameConnect, c.run(o, ctx))
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(nameRecvfrom); err != nil {
+	o, err := c.lockOp(opRecvfrom)
+	if err != nil {
 		return 0, nil, err
 	}
-	o := &c.rop
-	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, wantAddr
+	defer o.unlock()
+	o.b, o.flags, o.wantAddr = b, flags, wantAddr
 	o.expect(c.waitall(flags))
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
+	n, err := o.result(c.run(o, ctx))
+	if err != nil || !wantAddr {
+		return n, nil, wrapErr(nameRecvfrom, err)
 	}
-	var sa unix.Sockaddr
-	n, err := o.result(err)
-	if err == nil && wantAddr {
-		sa = decodeSockaddr(&o.rsa, o.rsalen)
-	}
-	o.release()
-	return n, sa, wrapErr(nameRecvfrom, err)
+	return n, decodeSockaddr(&o.rsa, o.rsalen), nil
 }
 
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(nameRecvfrom); err != nil {
+	o, err := c.lockOp(opRecvfrom)
+	if err != nil {
 		return 0, netip.AddrPort{}, err
 	}
-	o := &c.rop
-	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, true
+	defer o.unlock()
+	o.b, o.flags, o.wantAddr = b, flags, true
 	o.expect(c.waitall(flags))
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n, err := o.result(err)
+	n, err := o.result(c.run(o, ctx))
 	if err != nil {
-		o.release()
 		return n, netip.AddrPort{}, wrapErr(nameRecvfrom, err)
 	}
-	ap := decodeAddrPort(&o.rsa, o.rsalen)
-	o.release()
-	return n, ap, nil
+	return n, decodeAddrPort(&o.rsa, o.rsalen), nil
 }
 
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(nameRecvmsg); err != nil {
+	o, err := c.lockOp(opRecvmsg)
+	if err != nil {
 		return 0, 0, 0, nil, err
 	}
-	o := &c.rop
-	o.kind, o.b, o.oob, o.flags = opRecvmsg, p, oob, flags|unix.MSG_CMSG_CLOEXEC
+	defer o.unlock()
+	o.b, o.oob, o.flags = p, oob, flags|unix.MSG_CMSG_CLOEXEC
 	o.expect(c.waitall(flags))
-	err = c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
+	if n, err = o.result(c.run(o, ctx)); err != nil {
+		return n, 0, 0, nil, wrapErr(nameRecvmsg, err)
 	}
-	n, err = o.result(err)
-	if err == nil {
-		oobn, recvflags = o.oobn, o.rflags&^cloexecAdded(flags)
-		from = decodeSockaddr(&o.rsa, o.rsalen)
-	}
-	o.release()
-	return n, oobn, recvflags, from, wrapErr(nameRecvmsg, err)
+	return n, o.oobn, o.rflags &^ cloexecAdded(flags), decodeSockaddr(&o.rsa, o.rsalen), nil
 }
 
 // waitall reports MSG_WAITALL on a stream, which a blocking call honours
@@ -330,101 +291,68 @@ func (o *op) setDest(to unix.Sockaddr) error {
 }
 
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(nameSendto); err != nil {
+	o, err := c.lockOp(opSendto)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.b, o.flags = opSendto, b, flags
-	err := o.setDest(to)
-	if err == nil {
-		err = c.start(o, ctx)
+	defer o.unlock()
+	o.b, o.flags = b, flags
+	if err := o.setDest(to); err != nil {
+		return 0, wrapErr(nameSendto, err)
 	}
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n := o.n
-	if err != nil {
-		n = 0
-	}
-	o.release()
-	return n, wrapErr(nameSendto, err)
+	return o.sent(c.run(o, ctx))
 }
 
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(nameSendto); err != nil {
+	o, err := c.lockOp(opSendto)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.b, o.flags = opSendto, b, flags
-	l, err := encodeAddrPort(c.family, to, &o.rsa)
-	o.rsalen = l
-	if err == nil {
-		err = c.start(o, ctx)
+	defer o.unlock()
+	o.b, o.flags = b, flags
+	if o.rsalen, err = encodeAddrPort(c.family, to, &o.rsa); err != nil {
+		return 0, wrapErr(nameSendto, err)
 	}
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n := o.n
-	if err != nil {
-		n = 0
-	}
-	o.release()
-	return n, wrapErr(nameSendto, err)
+	return o.sent(c.run(o, ctx))
 }
 
 // sendall returns the bytes sent, all of b or those before the error.
 func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(nameSendto); err != nil {
+	o, err := c.lockOp(opSendto)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.flags = opSendto, flags
+	defer o.unlock()
+	o.flags = flags
 	// One start for the whole loop: the timeout bounds the call, not each
 	// sendto. The first sendto is made even for an empty b, as Python's
 	// sendall makes it: on a datagram socket that is an empty datagram.
 	sent := 0
-	err := c.start(o, ctx)
+	err = c.start(o, ctx)
 	for first := true; err == nil && (first || sent < len(b)); first = false {
 		o.b = b[sent:]
 		if err = c.wait(o); err == nil {
 			sent += o.n
 		}
 	}
-	err = c.finish(o, ctx, err)
-	o.release()
-	return sent, wrapErr(nameSendto, err)
+	return sent, wrapErr(nameSendto, c.finish(o, ctx, err))
 }
 
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(nameSendmsg); err != nil {
+	o, err := c.lockOp(opSendmsg)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.b, o.oob, o.flags = opSendmsg, p, oob, flags
-	err := o.setDest(to)
+	defer o.unlock()
+	o.b, o.oob, o.flags = p, oob, flags
+	err = o.setDest(to)
 	if err == nil && o.sa != nil {
 		err = unix.EAFNOSUPPORT
 	}
-	if err == nil {
-		err = c.start(o, ctx)
-	}
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n := o.n
 	if err != nil {
-		n = 0
+		return 0, wrapErr(nameSendmsg, err)
 	}
-	o.release()
-	return n, wrapErr(nameSendmsg, err)
+	return o.sent(c.run(o, ctx))
 }
 
 func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
@@ -434,13 +362,11 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	if offset < 0 || count < 0 {
 		return 0, wrapErr(nameSendfile, unix.EINVAL)
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(nameSendfile); err != nil {
+	o, err := c.lockOp(opSendfile)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind = opSendfile
+	defer o.unlock()
 	// The file's fd through its RawConn, not f.Fd(): Fd would put a
 	// non-blocking file in blocking mode for good. The whole loop runs
 	// inside Control, which holds a reference on f's fd: a concurrent
@@ -469,7 +395,6 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 			}
 		}
 	})
-	o.release()
 	if cerr != nil {
 		return 0, wrapErr(nameSendfile, cerr)
 	}

@@ -36,6 +36,48 @@ func (c *Conn) control(name string, f func(fd int) error) error {
 	return wrapErr(name, ferr)
 }
 
+// lockOp begins a blocking call of kind k: it takes the mutex of k's side,
+// held until unlock, and fails at once on a closed socket.
+func (c *Conn) lockOp(k opKind) (*op, error) {
+	o, mu := &c.rop, &c.rmu
+	if k.write() {
+		o, mu = &c.wop, &c.wmu
+	}
+	mu.Lock()
+	if err := c.closedCheck(opName(k)); err != nil {
+		mu.Unlock()
+		return nil, err
+	}
+	o.kind = k
+	return o, nil
+}
+
+// unlock ends a call begun with lockOp: o lets go of the caller's memory
+// and the side's mutex is released.
+func (o *op) unlock() {
+	o.release()
+	if o.kind.write() {
+		o.c.wmu.Unlock()
+	} else {
+		o.c.rmu.Unlock()
+	}
+}
+
+// run makes the call o holds: started with the timeout, the deadlines and
+// ctx, waited for on the poller, finished.
+func (c *Conn) run(o *op, ctx context.Context) error {
+	err := c.start(o, ctx)
+	if err != nil {
+		return err
+	}
+	if o.kind == opConnect {
+		err = c.connectWait(o)
+	} else {
+		err = c.wait(o)
+	}
+	return c.finish(o, ctx, err)
+}
+
 // start prepares a blocking call: Python's mode, the per-call timeout,
 // and the context's deadline and cancellation, which join the user's
 // deadline in the side's deadlines (the earliest wins). It is called with

@@ -253,6 +253,18 @@ func (o *op) release() {
 	o.flags = 0
 	o.phase2 = false
 	o.more, o.got = false, 0
+	if o.nmsgs != 0 {
+		o.mm.clear()
+		o.nmsgs = 0
+	}
+}
+
+// sent is what a send returns: the count, or no count and the error.
+func (o *op) sent(err error) (int, error) {
+	if err != nil {
+		return 0, wrapErr(opName(o.kind), err)
+	}
+	return o.n, nil
 }
 
 // flagsNonblock reports MSG_DONTWAIT, which makes the one call
