@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/netip"
 	"os"
-	"reflect"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,37 +17,6 @@ func socket(family, typ, proto int) (*Conn, error) {
 	}
 	return newConn(fd, family, typ&^flags, proto), nil
 }
-
-// socketErr names the triple and, where the refusal is about privilege or a
-// missing kernel feature, says what to do.
-func socketErr(call string, family, typ, proto int, err error) error {
-	errno := errnoOf(err)
-	base := typ &^ (unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK)
-	switch {
-	case (errno == unix.EPERM || errno == unix.EACCES) && (base == unix.SOCK_RAW || family == unix.AF_PACKET):
-		what := "raw sockets"
-		if family == unix.AF_PACKET {
-			what = "AF_PACKET sockets"
-		}
-		return os.NewSyscallError(call, &privilegeError{errno: errno, what: what})
-	case (errno == unix.EPERM || errno == unix.EACCES) && base == unix.SOCK_DGRAM && (proto == unix.IPPROTO_ICMP || proto == unix.IPPROTO_ICMPV6):
-		return os.NewSyscallError(call, &hintError{errno, "unprivileged ICMP sockets need the process's group inside net.ipv4.ping_group_range: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\""})
-	case (errno == unix.EPROTONOSUPPORT || errno == unix.ESOCKTNOSUPPORT) && proto == unix.IPPROTO_SCTP:
-		return os.NewSyscallError(call, &hintError{errno, "this kernel has no SCTP; where it is a module, modprobe sctp"})
-	case errno == unix.ESOCKTNOSUPPORT && base == unix.SOCK_RDM:
-		return os.NewSyscallError(call, &hintError{errno, "Linux offers SOCK_RDM only in AF_TIPC and AF_RDS"})
-	}
-	return os.NewSyscallError(call, errno)
-}
-
-// hintError is an errno with a sentence on what to do about it.
-type hintError struct {
-	errno syscall.Errno
-	hint  string
-}
-
-func (e *hintError) Error() string { return e.errno.Error() + " (" + e.hint + ")" }
-func (e *hintError) Unwrap() error { return e.errno }
 
 func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
@@ -117,35 +84,6 @@ func (c *Conn) detach() (int, error) {
 	}
 	c.close()
 	return nfd, nil
-}
-
-// checkSockaddr refuses a nil address, or a typed nil pointer in the
-// interface, before x/sys/unix would dereference it.
-func checkSockaddr(sa unix.Sockaddr) error {
-	var isNil bool
-	switch a := sa.(type) {
-	case nil:
-		return unix.EINVAL
-	case *unix.SockaddrInet4:
-		isNil = a == nil
-	case *unix.SockaddrInet6:
-		isNil = a == nil
-	case *unix.SockaddrUnix:
-		isNil = a == nil
-	case *unix.SockaddrLinklayer:
-		isNil = a == nil
-	case *unix.SockaddrNetlink:
-		isNil = a == nil
-	default:
-		// The other families x/sys/unix knows, and any it adds: every
-		// Sockaddr is a pointer, and these calls are not the hot path.
-		v := reflect.ValueOf(sa)
-		isNil = v.Kind() == reflect.Pointer && v.IsNil()
-	}
-	if isNil {
-		return &hintError{unix.EINVAL, "nil " + reflect.TypeOf(sa).String()}
-	}
-	return nil
 }
 
 func (c *Conn) bind(sa unix.Sockaddr) error {

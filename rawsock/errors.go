@@ -83,3 +83,12 @@ func exeName() string {
 	}
 	return "BINARY"
 }
+
+// hintError is an errno with a sentence on what to do about it.
+type hintError struct {
+	errno syscall.Errno
+	hint  string
+}
+
+func (e *hintError) Error() string { return e.errno.Error() + " (" + e.hint + ")" }
+func (e *hintError) Unwrap() error { return e.errno }
