@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -21,6 +22,21 @@ func goTool(t *testing.T) string {
 			t.Skip("no go command (GOROOT/bin/go or PATH): cannot run the generator")
 		}
 	}
+	// A user without a home (nobody) has no build cache to build in.
+	out, err := exec.Command(p, "env", "GOCACHE").Output()
+	cache := strings.TrimSpace(string(out))
+	if err != nil || cache == "" || cache == "off" {
+		t.Skipf("go env GOCACHE: %q, %v: the go command cannot build here", cache, err)
+	}
+	if err := os.MkdirAll(cache, 0o777); err != nil {
+		t.Skipf("the go command's build cache is not writable by this user: %v", err)
+	}
+	f, err := os.CreateTemp(cache, "probe")
+	if err != nil {
+		t.Skipf("the go command's build cache is not writable by this user: %v", err)
+	}
+	f.Close()
+	os.Remove(f.Name())
 	return p
 }
 
