@@ -126,7 +126,7 @@ func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
 		return nil, nil, err
 	}
 	defer o.unlock()
-	if err := c.run(o, ctx); err != nil {
+	if err := c.call(o, ctx); err != nil {
 		return nil, nil, wrapErr(nameAccept4, err)
 	}
 	return newConn(o.n, c.family, c.sotype, c.proto), decodeSockaddr(&o.rsa, o.rsalen), nil
@@ -142,7 +142,7 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	}
 	defer o.unlock()
 	o.sa = sa
-	return wrapErr(nameConnect, c.run(o, ctx))
+	return wrapErr(nameConnect, c.call(o, ctx))
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
@@ -153,7 +153,7 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 	defer o.unlock()
 	o.b, o.flags, o.wantAddr = b, flags, wantAddr
 	o.expect(c.waitall(flags))
-	n, err := o.result(c.run(o, ctx))
+	n, err := o.result(c.call(o, ctx))
 	if err != nil || !wantAddr {
 		return n, nil, wrapErr(nameRecvfrom, err)
 	}
@@ -168,7 +168,7 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 	defer o.unlock()
 	o.b, o.flags, o.wantAddr = b, flags, true
 	o.expect(c.waitall(flags))
-	n, err := o.result(c.run(o, ctx))
+	n, err := o.result(c.call(o, ctx))
 	if err != nil {
 		return n, netip.AddrPort{}, wrapErr(nameRecvfrom, err)
 	}
@@ -183,7 +183,7 @@ func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, 
 	defer o.unlock()
 	o.b, o.oob, o.flags = p, oob, flags|unix.MSG_CMSG_CLOEXEC
 	o.expect(c.waitall(flags))
-	if n, err = o.result(c.run(o, ctx)); err != nil {
+	if n, err = o.result(c.call(o, ctx)); err != nil {
 		return n, 0, 0, nil, wrapErr(nameRecvmsg, err)
 	}
 	return n, o.oobn, o.rflags &^ cloexecAdded(flags), decodeSockaddr(&o.rsa, o.rsalen), nil
@@ -238,7 +238,7 @@ func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context
 	if err := o.setDest(to); err != nil {
 		return 0, wrapErr(nameSendto, err)
 	}
-	return o.sent(c.run(o, ctx))
+	return o.sent(c.call(o, ctx))
 }
 
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
@@ -251,7 +251,7 @@ func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Co
 	if o.rsalen, err = encodeAddrPort(c.family, to, &o.rsa); err != nil {
 		return 0, wrapErr(nameSendto, err)
 	}
-	return o.sent(c.run(o, ctx))
+	return o.sent(c.call(o, ctx))
 }
 
 // sendall returns the bytes sent, all of b or those before the error.
@@ -290,7 +290,7 @@ func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.C
 	if err != nil {
 		return 0, wrapErr(nameSendmsg, err)
 	}
-	return o.sent(c.run(o, ctx))
+	return o.sent(c.call(o, ctx))
 }
 
 func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {

@@ -63,9 +63,9 @@ func (o *op) unlock() {
 	}
 }
 
-// run makes the call o holds: started with the timeout, the deadlines and
+// call makes the call o holds: started with the timeout, the deadlines and
 // ctx, waited for on the poller, finished.
-func (c *Conn) run(o *op, ctx context.Context) error {
+func (c *Conn) call(o *op, ctx context.Context) error {
 	err := c.start(o, ctx)
 	if err != nil {
 		return err

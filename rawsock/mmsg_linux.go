@@ -53,7 +53,7 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 	// A blocking recvmmsg(2) waits for the whole batch, unless
 	// MSG_WAITFORONE.
 	o.expect(flags&unix.MSG_WAITFORONE == 0)
-	n, err := o.result(c.run(o, ctx))
+	n, err := o.result(c.call(o, ctx))
 	for i := 0; i < n; i++ {
 		h := &m.hdrs[i]
 		msgs[i].N = int(h.Len)
@@ -89,7 +89,7 @@ func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		setControl(h, msgs[i].OOB)
 	}
 	o.flags = flags
-	n, err := o.sent(c.run(o, ctx))
+	n, err := o.sent(c.call(o, ctx))
 	for i := 0; i < n; i++ {
 		msgs[i].N = int(m.hdrs[i].Len)
 	}

@@ -238,7 +238,7 @@ func sysSetsockoptTimeval(fd, level, opt int, tv *unix.Timeval) error {
 func sysAccept4(fd int, rsa *unix.RawSockaddrAny, rsalen *uint32) (int, syscall.Errno) {
 	r, _, e := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(unsafe.Pointer(rsalen)),
 		unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0, 0)
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		addr := ""
 		if e == 0 {
@@ -257,7 +257,7 @@ func sysRecvfrom(fd int, b []byte, flags int, rsa *unix.RawSockaddrAny, rsalen *
 		from, fromlen = unsafe.Pointer(rsa), unsafe.Pointer(rsalen)
 	}
 	r, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(from), uintptr(fromlen))
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		addr := ""
 		if rsa != nil && e == 0 {
@@ -276,7 +276,7 @@ func sysSendto(fd int, b []byte, flags int, rsa *unix.RawSockaddrAny, rsalen uin
 		to = unsafe.Pointer(rsa)
 	}
 	r, _, e := unix.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(to), uintptr(rsalen))
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		t.printf("sendto(%d, %d%s%s)%s", fd, len(b), traceFlags(flags), traceDest(rsa, rsalen), traceRet(n, errOrNil(e)))
 	}
@@ -301,7 +301,7 @@ func sysSendmsgN(fd int, b []byte, flags int, sa unix.Sockaddr) (int, syscall.Er
 func sysRecvmsg(fd int, msg *unix.Msghdr, flags int) (int, syscall.Errno) {
 	oob := msg.Controllen // the buffer's size: the kernel overwrites it
 	r, _, e := unix.Syscall(unix.SYS_RECVMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), uintptr(flags))
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		extra := ""
 		if e == 0 {
@@ -321,7 +321,7 @@ func sysRecvmsg(fd int, msg *unix.Msghdr, flags int) (int, syscall.Errno) {
 // sysSendmsg makes sendmsg(2) with msg.
 func sysSendmsg(fd int, msg *unix.Msghdr, flags int) (int, syscall.Errno) {
 	r, _, e := unix.Syscall(unix.SYS_SENDMSG, uintptr(fd), uintptr(unsafe.Pointer(msg)), uintptr(flags))
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		t.printf("sendmsg(%d, %d, oob %d%s%s)%s", fd, iovLen(msg), msg.Controllen, traceFlags(flags),
 			traceDest((*unix.RawSockaddrAny)(unsafe.Pointer(msg.Name)), msg.Namelen), traceRet(n, errOrNil(e)))
@@ -333,7 +333,7 @@ func sysSendmsg(fd int, msg *unix.Msghdr, flags int) (int, syscall.Errno) {
 // batch, of which hdrs is what is left to fill: the trace names the batch.
 func sysRecvmmsg(fd int, hdrs []unix.Mmsghdr, flags, batch int) (int, syscall.Errno) {
 	r, _, e := unix.Syscall6(unix.SYS_RECVMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), uintptr(flags), 0, 0)
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		t.printf("recvmmsg(%d, %d msgs%s)%s", fd, batch, traceFlags(flags), traceRet(n, errOrNil(e)))
 	}
@@ -343,7 +343,7 @@ func sysRecvmmsg(fd int, hdrs []unix.Mmsghdr, flags, batch int) (int, syscall.Er
 // sysSendmmsg makes sendmmsg(2) from hdrs.
 func sysSendmmsg(fd int, hdrs []unix.Mmsghdr, flags int) (int, syscall.Errno) {
 	r, _, e := unix.Syscall6(unix.SYS_SENDMMSG, uintptr(fd), uintptr(unsafe.Pointer(&hdrs[0])), uintptr(len(hdrs)), uintptr(flags), 0, 0)
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		t.printf("sendmmsg(%d, %d msgs%s)%s", fd, len(hdrs), traceFlags(flags), traceRet(n, errOrNil(e)))
 	}
@@ -353,7 +353,7 @@ func sysSendmmsg(fd int, hdrs []unix.Mmsghdr, flags int) (int, syscall.Errno) {
 // sysSendfile makes sendfile(2) from infd at *off, which it advances.
 func sysSendfile(fd, infd int, off *int64, count int) (int, syscall.Errno) {
 	r, _, e := unix.Syscall6(unix.SYS_SENDFILE, uintptr(fd), uintptr(infd), uintptr(unsafe.Pointer(off)), uintptr(count), 0, 0)
-	n := result(r, e)
+	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		t.printf("sendfile(%d, %d, [%d], %d)%s", fd, infd, *off, count, traceRet(n, errOrNil(e)))
 	}
@@ -428,8 +428,8 @@ func sysWrite(fd int, b []byte) (int, error) {
 	return n, err
 }
 
-// result is a raw syscall's count: -1 on an error, as in C.
-func result(r uintptr, e syscall.Errno) int {
+// retval is a raw syscall's count: -1 on an error, as in C.
+func retval(r uintptr, e syscall.Errno) int {
 	if e != 0 {
 		return -1
 	}
