@@ -119,15 +119,3 @@ func TTLCmsg(ttl int) []byte {
 	binary.NativeEndian.PutUint32(b[unix.CmsgLen(0):], uint32(ttl))
 	return b
 }
-
-func cmsgTypeName(level, typ int) string {
-	if level == unix.SOL_SOCKET {
-		switch typ {
-		case unix.SCM_RIGHTS:
-			return "SCM_RIGHTS"
-		case unix.SCM_CREDENTIALS:
-			return "SCM_CREDENTIALS"
-		}
-	}
-	return OptName(level, typ)
-}

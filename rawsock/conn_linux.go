@@ -2,83 +2,25 @@ package rawsock
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net/netip"
 	"os"
-	"reflect"
-	"syscall"
-	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// newConn registers fd with the runtime poller. os.NewFile does it: it
-// reads the fd's flags (fcntl F_GETFL), sees O_NONBLOCK and adds the fd to
-// the runtime's epoll set.
-func newConn(fd, family, sotype, proto int) *Conn {
-	f := os.NewFile(uintptr(fd), "socket")
-	rc, _ := f.SyscallConn() // fails only for a nil *File
-	c := &Conn{fd: fd, family: family, sotype: sotype, proto: proto, file: f, rc: rc}
-	c.rop.init(c)
-	c.wop.init(c)
-	return c
-}
-
 func socket(family, typ, proto int) (*Conn, error) {
 	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
-	fd, err := unix.Socket(family, typ|flags, proto)
-	if t := traceOut.Load(); t != nil {
-		t.printf("socket(%s, %s, %s)%s", FamilyName(family), TypeName(typ|flags), ProtoName(family, proto), traceRet(fd, err))
-	}
+	fd, err := sysSocket(family, typ|flags, proto)
 	if err != nil {
 		return nil, socketErr(tripleString(family, typ, proto), family, typ, proto, err)
 	}
 	return newConn(fd, family, typ&^flags, proto), nil
 }
 
-// socketErr names the triple and, where the refusal is about privilege or a
-// missing kernel feature, says what to do.
-func socketErr(call string, family, typ, proto int, err error) error {
-	errno := errnoOf(err)
-	base := typ &^ (unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK)
-	switch {
-	case (errno == unix.EPERM || errno == unix.EACCES) && (base == unix.SOCK_RAW || family == unix.AF_PACKET):
-		what := "raw sockets"
-		if family == unix.AF_PACKET {
-			what = "AF_PACKET sockets"
-		}
-		return os.NewSyscallError(call, &privilegeError{errno: errno, what: what})
-	case (errno == unix.EPERM || errno == unix.EACCES) && base == unix.SOCK_DGRAM && (proto == unix.IPPROTO_ICMP || proto == unix.IPPROTO_ICMPV6):
-		return os.NewSyscallError(call, &hintError{errno, "unprivileged ICMP sockets need the process's group inside net.ipv4.ping_group_range: sysctl -w net.ipv4.ping_group_range=\"0 2147483647\""})
-	case (errno == unix.EPROTONOSUPPORT || errno == unix.ESOCKTNOSUPPORT) && proto == unix.IPPROTO_SCTP:
-		return os.NewSyscallError(call, &hintError{errno, "this kernel has no SCTP; where it is a module, modprobe sctp"})
-	case errno == unix.ESOCKTNOSUPPORT && base == unix.SOCK_RDM:
-		return os.NewSyscallError(call, &hintError{errno, "Linux offers SOCK_RDM only in AF_TIPC and AF_RDS"})
-	}
-	return os.NewSyscallError(call, errno)
-}
-
-// hintError is an errno with a sentence on what to do about it.
-type hintError struct {
-	errno syscall.Errno
-	hint  string
-}
-
-func (e *hintError) Error() string { return e.errno.Error() + " (" + e.hint + ")" }
-func (e *hintError) Unwrap() error { return e.errno }
-
 func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 	flags := unix.SOCK_CLOEXEC | unix.SOCK_NONBLOCK
-	fds, err := unix.Socketpair(family, typ|flags, proto)
-	if t := traceOut.Load(); t != nil {
-		res := traceRet(0, err)
-		if err == nil {
-			res += " [" + itoa(fds[0]) + ", " + itoa(fds[1]) + "]"
-		}
-		t.printf("socketpair(%s, %s, %s)%s", FamilyName(family), TypeName(typ|flags), ProtoName(family, proto), res)
-	}
+	fds, err := sysSocketpair(family, typ|flags, proto)
 	if err != nil {
 		return nil, nil, socketErr("socketpair"+tripleString(family, typ, proto)[len("socket"):], family, typ, proto, err)
 	}
@@ -87,38 +29,23 @@ func socketpair(family, typ, proto int) (*Conn, *Conn, error) {
 }
 
 func fromFD(fd int) (*Conn, error) {
-	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-	if t := traceOut.Load(); t != nil {
-		t.printf("fcntl(%d, F_DUPFD_CLOEXEC, 0)%s", fd, traceRet(nfd, err))
-	}
+	nfd, err := sysDupCloexec(fd)
 	if err != nil {
-		return nil, os.NewSyscallError(sysFcntl, err)
+		return nil, os.NewSyscallError(nameFcntl, err)
 	}
 	var v [3]int
 	for i, opt := range [3]int{unix.SO_DOMAIN, unix.SO_TYPE, unix.SO_PROTOCOL} {
-		v[i], err = unix.GetsockoptInt(nfd, unix.SOL_SOCKET, opt)
-		if t := traceOut.Load(); t != nil {
-			t.printf("getsockopt(%d, SOL_SOCKET, %s)%s [%d]", nfd, OptName(unix.SOL_SOCKET, opt), traceRet(0, err), v[i])
-		}
+		v[i], err = sysGetsockoptInt(nfd, unix.SOL_SOCKET, opt)
 		if err != nil {
-			closeTraced(nfd)
-			return nil, os.NewSyscallError(sysGetsockopt, err)
+			sysClose(nfd)
+			return nil, os.NewSyscallError(nameGetsockopt, err)
 		}
 	}
-	if err := unix.SetNonblock(nfd, true); err != nil {
-		closeTraced(nfd)
-		return nil, os.NewSyscallError(sysFcntl, err)
+	if err := sysSetNonblock(nfd); err != nil {
+		sysClose(nfd)
+		return nil, os.NewSyscallError(nameFcntl, err)
 	}
 	return newConn(nfd, v[0], v[1], v[2]), nil
-}
-
-// closeTraced closes an fd no Conn owns yet, on an error path, with its
-// trace line: strace would show the close.
-func closeTraced(fd int) {
-	err := unix.Close(fd)
-	if t := traceOut.Load(); t != nil {
-		t.printf("close(%d)%s", fd, traceRet(0, err))
-	}
 }
 
 func (c *Conn) dup() (*Conn, error) {
@@ -134,14 +61,7 @@ func (c *Conn) dup() (*Conn, error) {
 // dupFD copies the fd with fcntl(F_DUPFD_CLOEXEC).
 func (c *Conn) dupFD() (int, error) {
 	var nfd int
-	err := c.control(sysFcntl, func(fd int) error {
-		var err error
-		nfd, err = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-		if t := traceOut.Load(); t != nil {
-			t.printf("fcntl(%d, F_DUPFD_CLOEXEC, 0)%s", fd, traceRet(nfd, err))
-		}
-		return err
-	})
+	err := c.control(nameFcntl, func(fd int) (err error) { nfd, err = sysDupCloexec(fd); return err })
 	return nfd, err
 }
 
@@ -159,331 +79,114 @@ func (c *Conn) detach() (int, error) {
 		return -1, err
 	}
 	if !c.state.CompareAndSwap(stateOpen, stateDetached) {
-		closeTraced(nfd)
+		sysClose(nfd)
 		return -1, errClosed("detach")
 	}
 	c.close()
 	return nfd, nil
 }
 
-// control runs a call that never blocks (bind, listen, setsockopt, ...)
-// while holding a reference on the fd, so that a concurrent Close cannot
-// close it, or let it be reused, under the call.
-func (c *Conn) control(name string, f func(fd int) error) error {
-	if err := c.closedCheck(name); err != nil {
-		return err
-	}
-	var ferr error
-	if err := c.rc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
-		return c.mapPollErr(name, err)
-	}
-	return wrapErr(name, ferr)
-}
-
-// checkSockaddr refuses a nil address, or a typed nil pointer in the
-// interface, before x/sys/unix would dereference it.
-func checkSockaddr(sa unix.Sockaddr) error {
-	var isNil bool
-	switch a := sa.(type) {
-	case nil:
-		return unix.EINVAL
-	case *unix.SockaddrInet4:
-		isNil = a == nil
-	case *unix.SockaddrInet6:
-		isNil = a == nil
-	case *unix.SockaddrUnix:
-		isNil = a == nil
-	case *unix.SockaddrLinklayer:
-		isNil = a == nil
-	case *unix.SockaddrNetlink:
-		isNil = a == nil
-	default:
-		// The other families x/sys/unix knows, and any it adds: every
-		// Sockaddr is a pointer, and these calls are not the hot path.
-		v := reflect.ValueOf(sa)
-		isNil = v.Kind() == reflect.Pointer && v.IsNil()
-	}
-	if isNil {
-		return &hintError{unix.EINVAL, "nil " + reflect.TypeOf(sa).String()}
-	}
-	return nil
-}
-
 func (c *Conn) bind(sa unix.Sockaddr) error {
-	return c.control(sysBind, func(fd int) error {
-		err := checkSockaddr(sa)
-		if err == nil {
-			var rsa unix.RawSockaddrAny
-			err = sockaddrCall(unix.SYS_BIND, fd, sa, &rsa)
-		}
-		if t := traceOut.Load(); t != nil {
-			t.printf("bind(%d, {%s})%s", fd, SockaddrString(sa), traceRet(0, err))
-		}
-		return err
-	})
-}
-
-// sockaddrCall makes bind(2) or connect(2) (nr) with sa encoded into rsa,
-// which belongs to the call: x/sys/unix's Bind and Connect encode into
-// the Sockaddr value itself, a data race when goroutines share one
-// address. Families encodeSockaddr does not know still go through x/sys.
-func sockaddrCall(nr uintptr, fd int, sa unix.Sockaddr, rsa *unix.RawSockaddrAny) error {
-	n, ok, err := encodeSockaddr(sa, rsa)
-	switch {
-	case err != nil:
-		return err
-	case !ok && nr == unix.SYS_BIND:
-		return unix.Bind(fd, sa)
-	case !ok:
-		return unix.Connect(fd, sa)
-	}
-	_, _, e := unix.Syscall(nr, uintptr(fd), uintptr(unsafe.Pointer(rsa)), uintptr(n))
-	return errOrNil(e)
+	return c.control(nameBind, func(fd int) error { return sysBind(fd, sa) })
 }
 
 func (c *Conn) listen(backlog int) error {
-	return c.control(sysListen, func(fd int) error {
-		err := unix.Listen(fd, backlog)
-		if t := traceOut.Load(); t != nil {
-			t.printf("listen(%d, %d)%s", fd, backlog, traceRet(0, err))
-		}
-		return err
-	})
+	return c.control(nameListen, func(fd int) error { return sysListen(fd, backlog) })
 }
 
 func (c *Conn) shutdown(how int) error {
-	return c.control(sysShutdown, func(fd int) error {
-		err := unix.Shutdown(fd, how)
-		if t := traceOut.Load(); t != nil {
-			t.printf("shutdown(%d, %s)%s", fd, ShutName(how), traceRet(0, err))
-		}
-		return err
-	})
+	return c.control(nameShutdown, func(fd int) error { return sysShutdown(fd, how) })
 }
 
 func (c *Conn) getsockname() (unix.Sockaddr, error) {
-	return c.sockname(sysGetsockname, unix.SYS_GETSOCKNAME)
+	return c.sockname(nameGetsockname, sysGetsockname)
 }
 func (c *Conn) getpeername() (unix.Sockaddr, error) {
-	return c.sockname(sysGetpeername, unix.SYS_GETPEERNAME)
+	return c.sockname(nameGetpeername, sysGetpeername)
 }
 
-// sockname decodes the address itself: unix.Getsockname would add a
-// getsockopt(SO_PROTOCOL) for AF_INET.
-func (c *Conn) sockname(name string, nr uintptr) (unix.Sockaddr, error) {
-	var sa unix.Sockaddr
-	err := c.control(name, func(fd int) error {
-		var rsa unix.RawSockaddrAny
-		l := uint32(unix.SizeofSockaddrAny)
-		_, _, e := unix.RawSyscall(nr, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&l)))
-		if e == 0 {
-			sa = decodeSockaddr(&rsa, l)
-		}
-		if t := traceOut.Load(); t != nil {
-			var err error
-			if e != 0 {
-				err = e
-			}
-			t.printf("%s(%d)%s%s", name, fd, traceRet(0, err), traceAddr(sa))
-		}
-		if e != 0 {
-			return e
-		}
-		return nil
-	})
-	return sa, err
+// sockname decodes the address itself, without the getsockopt(SO_PROTOCOL)
+// x/sys/unix would add for AF_INET.
+func (c *Conn) sockname(name string, call func(int, *unix.RawSockaddrAny) (uint32, error)) (unix.Sockaddr, error) {
+	var rsa unix.RawSockaddrAny
+	var l uint32
+	err := c.control(name, func(fd int) (err error) { l, err = call(fd, &rsa); return err })
+	if err != nil {
+		return nil, err
+	}
+	return decodeSockaddr(&rsa, l), nil
 }
 
-func (c *Conn) close() error {
-	err := c.file.Close()
-	var errno syscall.Errno
-	if err != nil && !errors.As(err, &errno) {
-		errno = unix.EBADF
-	}
-	if t := traceOut.Load(); t != nil {
-		var terr error
-		if errno != 0 {
-			terr = errno
-		}
-		t.printf("close(%d)%s", c.fd, traceRet(0, terr))
-	}
-	if errno != 0 {
-		return os.NewSyscallError(sysClose, errno)
-	}
-	return nil
-}
+func (c *Conn) close() error { return wrapErr(nameClose, sysCloseFile(c.file, c.fd)) }
 
 // accept is Accept, with a context for AcceptContext.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysAccept4); err != nil {
+	o, err := c.lockOp(opAccept)
+	if err != nil {
 		return nil, nil, err
 	}
-	o := &c.rop
-	o.kind = opAccept
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
+	defer o.unlock()
+	if err := c.call(o, ctx); err != nil {
+		return nil, nil, wrapErr(nameAccept4, err)
 	}
-	if err != nil {
-		o.release()
-		return nil, nil, wrapErr(sysAccept4, err)
-	}
-	sa := decodeSockaddr(&o.rsa, o.rsalen)
-	o.release()
-	return newConn(o.n, c.family, c.sotype, c.proto), sa, nil
+	return newConn(o.n, c.family, c.sotype, c.proto), decodeSockaddr(&o.rsa, o.rsalen), nil
 }
 
 func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	if err := checkSockaddr(sa); err != nil {
-		return wrapErr(sysConnect, err)
+		return wrapErr(nameConnect, err)
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysConnect); err != nil {
+	o, err := c.lockOp(opConnect)
+	if err != nil {
 		return err
 	}
-	o := &c.wop
-	o.kind = opConnect
+	defer o.unlock()
 	o.sa = sa
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.connectWait(o))
-	}
-	o.release()
-	return wrapErr(sysConnect, err)
-}
-
-// connectWait runs a connect through the poller. An AF_UNIX stream connect
-// to a listener whose backlog is full fails with EAGAIN, and no event tells
-// when the listener has accepted: the kernel wakes only the connects that
-// sleep in unix_wait_for_peer, which a non-blocking fd never does. So a
-// blocking connect tries again after a sleep that doubles from 1 ms to
-// 32 ms, where C's blocking connect sleeps in the kernel: at most 32 ms
-// late, about 30 connect(2) a second while the listener stays full.
-func (c *Conn) connectWait(o *op) error {
-	backoff := unixConnectBackoff
-	for {
-		err := c.wait(o)
-		if c.family != unix.AF_UNIX || o.nonblock || !errors.Is(err, unix.EAGAIN) {
-			return err
-		}
-		if err := c.sleepWrite(backoff); err != nil {
-			return err
-		}
-		backoff = min(2*backoff, maxUnixConnectBackoff)
-		o.phase2 = false
-	}
-}
-
-const (
-	unixConnectBackoff    = time.Millisecond
-	maxUnixConnectBackoff = 32 * time.Millisecond
-)
-
-// sleepWrite parks the write side on the runtime poller for d at most: d
-// joins the side's deadlines as the wake deadline, so that Close, the
-// context's cancellation and the other deadlines end the sleep as they end
-// any wait, at once. It returns nil when d has passed (or the poller woke
-// the goroutine early, which only costs a try), else the error that ends
-// the call.
-func (c *Conn) sleepWrite(d time.Duration) error {
-	c.dlmu.Lock()
-	if c.state.Load() != stateOpen {
-		c.dlmu.Unlock()
-		return errClosed(sysConnect)
-	}
-	c.wd.wake = time.Now().Add(d)
-	c.apply(true)
-	c.dlmu.Unlock()
-	if t := traceOut.Load(); t != nil {
-		t.printf("  ... fd %d: listener's backlog full: goroutine parked on the runtime poller for %v, then connect again", c.fd, d)
-	}
-	parked := false
-	err := c.rc.Write(func(uintptr) bool {
-		parked = !parked
-		return !parked // false the first time: wait
-	})
-	c.dlmu.Lock()
-	c.wd.wake = time.Time{}
-	eff := c.wd.effective()
-	due := !eff.IsZero() && !time.Now().Before(eff)
-	if c.state.Load() == stateOpen {
-		c.apply(true)
-	}
-	c.dlmu.Unlock()
-	if err == nil || (!due && errors.Is(err, os.ErrDeadlineExceeded)) {
-		return nil
-	}
-	return c.mapPollErr(sysConnect, err)
+	return wrapErr(nameConnect, c.call(o, ctx))
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvfrom); err != nil {
+	o, err := c.lockOp(opRecvfrom)
+	if err != nil {
 		return 0, nil, err
 	}
-	o := &c.rop
-	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, wantAddr
+	defer o.unlock()
+	o.b, o.flags, o.wantAddr = b, flags, wantAddr
 	o.expect(c.waitall(flags))
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
+	n, err := o.result(c.call(o, ctx))
+	if err != nil || !wantAddr {
+		return n, nil, wrapErr(nameRecvfrom, err)
 	}
-	var sa unix.Sockaddr
-	n, err := o.result(err)
-	if err == nil && wantAddr {
-		sa = decodeSockaddr(&o.rsa, o.rsalen)
-	}
-	o.release()
-	return n, sa, wrapErr(sysRecvfrom, err)
+	return n, decodeSockaddr(&o.rsa, o.rsalen), nil
 }
 
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvfrom); err != nil {
+	o, err := c.lockOp(opRecvfrom)
+	if err != nil {
 		return 0, netip.AddrPort{}, err
 	}
-	o := &c.rop
-	o.kind, o.b, o.flags, o.wantAddr = opRecvfrom, b, flags, true
+	defer o.unlock()
+	o.b, o.flags, o.wantAddr = b, flags, true
 	o.expect(c.waitall(flags))
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n, err := o.result(err)
+	n, err := o.result(c.call(o, ctx))
 	if err != nil {
-		o.release()
-		return n, netip.AddrPort{}, wrapErr(sysRecvfrom, err)
+		return n, netip.AddrPort{}, wrapErr(nameRecvfrom, err)
 	}
-	ap := decodeAddrPort(&o.rsa, o.rsalen)
-	o.release()
-	return n, ap, nil
+	return n, decodeAddrPort(&o.rsa, o.rsalen), nil
 }
 
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvmsg); err != nil {
+	o, err := c.lockOp(opRecvmsg)
+	if err != nil {
 		return 0, 0, 0, nil, err
 	}
-	o := &c.rop
-	o.kind, o.b, o.oob, o.flags = opRecvmsg, p, oob, flags|unix.MSG_CMSG_CLOEXEC
+	defer o.unlock()
+	o.b, o.oob, o.flags = p, oob, flags|unix.MSG_CMSG_CLOEXEC
 	o.expect(c.waitall(flags))
-	err = c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
+	if n, err = o.result(c.call(o, ctx)); err != nil {
+		return n, 0, 0, nil, wrapErr(nameRecvmsg, err)
 	}
-	n, err = o.result(err)
-	if err == nil {
-		oobn, recvflags = o.oobn, o.rflags&^cloexecAdded(flags)
-		from = decodeSockaddr(&o.rsa, o.rsalen)
-	}
-	o.release()
-	return n, oobn, recvflags, from, wrapErr(sysRecvmsg, err)
+	return n, o.oobn, o.rflags &^ cloexecAdded(flags), decodeSockaddr(&o.rsa, o.rsalen), nil
 }
 
 // waitall reports MSG_WAITALL on a stream, which a blocking call honours
@@ -526,117 +229,82 @@ func (o *op) setDest(to unix.Sockaddr) error {
 }
 
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendto); err != nil {
+	o, err := c.lockOp(opSendto)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.b, o.flags = opSendto, b, flags
-	err := o.setDest(to)
-	if err == nil {
-		err = c.start(o, ctx)
+	defer o.unlock()
+	o.b, o.flags = b, flags
+	if err := o.setDest(to); err != nil {
+		return 0, wrapErr(nameSendto, err)
 	}
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n := o.n
-	if err != nil {
-		n = 0
-	}
-	o.release()
-	return n, wrapErr(sysSendto, err)
+	return o.sent(c.call(o, ctx))
 }
 
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendto); err != nil {
+	o, err := c.lockOp(opSendto)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.b, o.flags = opSendto, b, flags
-	l, err := encodeAddrPort(c.family, to, &o.rsa)
-	o.rsalen = l
-	if err == nil {
-		err = c.start(o, ctx)
+	defer o.unlock()
+	o.b, o.flags = b, flags
+	if o.rsalen, err = encodeAddrPort(c.family, to, &o.rsa); err != nil {
+		return 0, wrapErr(nameSendto, err)
 	}
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n := o.n
-	if err != nil {
-		n = 0
-	}
-	o.release()
-	return n, wrapErr(sysSendto, err)
+	return o.sent(c.call(o, ctx))
 }
 
 // sendall returns the bytes sent, all of b or those before the error.
 func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendto); err != nil {
+	o, err := c.lockOp(opSendto)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.flags = opSendto, flags
+	defer o.unlock()
+	o.flags = flags
 	// One start for the whole loop: the timeout bounds the call, not each
 	// sendto. The first sendto is made even for an empty b, as Python's
 	// sendall makes it: on a datagram socket that is an empty datagram.
 	sent := 0
-	err := c.start(o, ctx)
+	err = c.start(o, ctx)
 	for first := true; err == nil && (first || sent < len(b)); first = false {
 		o.b = b[sent:]
 		if err = c.wait(o); err == nil {
 			sent += o.n
 		}
 	}
-	err = c.finish(o, ctx, err)
-	o.release()
-	return sent, wrapErr(sysSendto, err)
+	return sent, wrapErr(nameSendto, c.finish(o, ctx, err))
 }
 
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendmsg); err != nil {
+	o, err := c.lockOp(opSendmsg)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind, o.b, o.oob, o.flags = opSendmsg, p, oob, flags
-	err := o.setDest(to)
+	defer o.unlock()
+	o.b, o.oob, o.flags = p, oob, flags
+	err = o.setDest(to)
 	if err == nil && o.sa != nil {
 		err = unix.EAFNOSUPPORT
 	}
-	if err == nil {
-		err = c.start(o, ctx)
-	}
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n := o.n
 	if err != nil {
-		n = 0
+		return 0, wrapErr(nameSendmsg, err)
 	}
-	o.release()
-	return n, wrapErr(sysSendmsg, err)
+	return o.sent(c.call(o, ctx))
 }
 
 func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	if f == nil {
-		return 0, wrapErr(sysSendfile, unix.EBADF)
+		return 0, wrapErr(nameSendfile, unix.EBADF)
 	}
 	if offset < 0 || count < 0 {
-		return 0, wrapErr(sysSendfile, unix.EINVAL)
+		return 0, wrapErr(nameSendfile, unix.EINVAL)
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendfile); err != nil {
+	o, err := c.lockOp(opSendfile)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	o.kind = opSendfile
+	defer o.unlock()
 	// The file's fd through its RawConn, not f.Fd(): Fd would put a
 	// non-blocking file in blocking mode for good. The whole loop runs
 	// inside Control, which holds a reference on f's fd: a concurrent
@@ -644,7 +312,7 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 	// reuse the number under it.
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return 0, wrapErr(sysSendfile, err)
+		return 0, wrapErr(nameSendfile, err)
 	}
 	total := 0
 	cerr := rc.Control(func(fd uintptr) {
@@ -665,12 +333,11 @@ func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
 			}
 		}
 	})
-	o.release()
 	if cerr != nil {
-		return 0, wrapErr(sysSendfile, cerr)
+		return 0, wrapErr(nameSendfile, cerr)
 	}
 	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
 		err = serr
 	}
-	return total, wrapErr(sysSendfile, err)
+	return total, wrapErr(nameSendfile, err)
 }

@@ -77,7 +77,6 @@ func (e *Epoll) ctl(op, fd int, ev *EpollEvent) error            { return errNot
 func (e *Epoll) wait(events []EpollEvent, msec int) (int, error) { return 0, errNotImplemented }
 func (e *Epoll) close() error                                    { return errNotImplemented }
 
-func cmsgTypeName(level, typ int) string       { return itoa(typ) }
 func sockaddrStringOS(sa unix.Sockaddr) string { return "?" }
 
 func (c *Conn) rawWait(string, bool, func(uintptr) bool) error { return errNotImplemented }

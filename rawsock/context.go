@@ -56,7 +56,7 @@ func (c *Conn) SendallContext(ctx context.Context, b []byte, flags int) error {
 // SendtoContext is Sendto bounded by ctx.
 func (c *Conn) SendtoContext(ctx context.Context, b []byte, flags int, to unix.Sockaddr) (int, error) {
 	if to == nil {
-		return 0, wrapErr(sysSendto, unix.EDESTADDRREQ)
+		return 0, wrapErr(nameSendto, unix.EDESTADDRREQ)
 	}
 	return c.sendto(b, flags, to, ctx)
 }

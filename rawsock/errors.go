@@ -11,31 +11,31 @@ import (
 
 // Syscall names, as errors and the trace print them.
 const (
-	sysSocket      = "socket"
-	sysSocketpair  = "socketpair"
-	sysBind        = "bind"
-	sysListen      = "listen"
-	sysAccept4     = "accept4"
-	sysConnect     = "connect"
-	sysRecvfrom    = "recvfrom"
-	sysRecvmsg     = "recvmsg"
-	sysRecvmmsg    = "recvmmsg"
-	sysSendto      = "sendto"
-	sysSendmsg     = "sendmsg"
-	sysSendmmsg    = "sendmmsg"
-	sysSendfile    = "sendfile"
-	sysShutdown    = "shutdown"
-	sysClose       = "close"
-	sysGetsockopt  = "getsockopt"
-	sysSetsockopt  = "setsockopt"
-	sysGetsockname = "getsockname"
-	sysGetpeername = "getpeername"
-	sysFcntl       = "fcntl"
-	sysSelect      = "select"
-	sysPoll        = "poll"
-	sysEpollCreate = "epoll_create1"
-	sysEpollCtl    = "epoll_ctl"
-	sysEpollWait   = "epoll_wait"
+	nameSocket      = "socket"
+	nameSocketpair  = "socketpair"
+	nameBind        = "bind"
+	nameListen      = "listen"
+	nameAccept4     = "accept4"
+	nameConnect     = "connect"
+	nameRecvfrom    = "recvfrom"
+	nameRecvmsg     = "recvmsg"
+	nameRecvmmsg    = "recvmmsg"
+	nameSendto      = "sendto"
+	nameSendmsg     = "sendmsg"
+	nameSendmmsg    = "sendmmsg"
+	nameSendfile    = "sendfile"
+	nameShutdown    = "shutdown"
+	nameClose       = "close"
+	nameGetsockopt  = "getsockopt"
+	nameSetsockopt  = "setsockopt"
+	nameGetsockname = "getsockname"
+	nameGetpeername = "getpeername"
+	nameFcntl       = "fcntl"
+	nameSelect      = "select"
+	namePoll        = "poll"
+	nameEpollCreate = "epoll_create1"
+	nameEpollCtl    = "epoll_ctl"
+	nameEpollWait   = "epoll_wait"
 )
 
 // errNotImplemented is what every call returns where the package has no
@@ -83,3 +83,12 @@ func exeName() string {
 	}
 	return "BINARY"
 }
+
+// hintError is an errno with a sentence on what to do about it.
+type hintError struct {
+	errno syscall.Errno
+	hint  string
+}
+
+func (e *hintError) Error() string { return e.errno.Error() + " (" + e.hint + ")" }
+func (e *hintError) Unwrap() error { return e.errno }

@@ -36,17 +36,12 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	c.rmu.Lock()
-	defer c.rmu.Unlock()
-	if err := c.closedCheck(sysRecvmmsg); err != nil {
+	o, err := c.lockOp(opRecvmmsg)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.rop
-	if o.mm == nil {
-		o.mm = new(mmsgBuf)
-	}
-	m := o.mm
-	m.grow(len(msgs))
+	defer o.unlock()
+	m := o.batch(len(msgs))
 	for i := range msgs {
 		h := &m.hdrs[i].Hdr
 		h.Name = (*byte)(unsafe.Pointer(&m.addrs[i]))
@@ -54,15 +49,11 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		setIov(h, &m.iovs[i], msgs[i].Buf)
 		setControl(h, msgs[i].OOB)
 	}
-	o.kind, o.flags, o.nmsgs = opRecvmmsg, flags|unix.MSG_CMSG_CLOEXEC, len(msgs)
+	o.flags = flags | unix.MSG_CMSG_CLOEXEC
 	// A blocking recvmmsg(2) waits for the whole batch, unless
 	// MSG_WAITFORONE.
 	o.expect(flags&unix.MSG_WAITFORONE == 0)
-	err := c.start(o, ctx)
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
-	}
-	n, err := o.result(err)
+	n, err := o.result(c.call(o, ctx))
 	for i := 0; i < n; i++ {
 		h := &m.hdrs[i]
 		msgs[i].N = int(h.Len)
@@ -70,35 +61,26 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		msgs[i].Flags = int(h.Hdr.Flags) &^ cloexecAdded(flags)
 		msgs[i].Addr = decodeAddrPort(&m.addrs[i], h.Hdr.Namelen)
 	}
-	m.clear()
-	o.nmsgs = 0
-	o.more, o.got = false, 0
-	return n, wrapErr(sysRecvmmsg, err)
+	return n, wrapErr(nameRecvmmsg, err)
 }
 
 func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, error) {
 	if len(msgs) == 0 {
 		return 0, nil
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	if err := c.closedCheck(sysSendmmsg); err != nil {
+	o, err := c.lockOp(opSendmmsg)
+	if err != nil {
 		return 0, err
 	}
-	o := &c.wop
-	if o.mm == nil {
-		o.mm = new(mmsgBuf)
-	}
-	m := o.mm
-	m.grow(len(msgs))
-	var err error
+	defer o.unlock()
+	m := o.batch(len(msgs))
 	for i := range msgs {
 		h := &m.hdrs[i].Hdr
 		*h = unix.Msghdr{}
 		if msgs[i].Addr.IsValid() {
-			var l uint32
-			if l, err = encodeAddrPort(c.family, msgs[i].Addr, &m.addrs[i]); err != nil {
-				break
+			l, err := encodeAddrPort(c.family, msgs[i].Addr, &m.addrs[i])
+			if err != nil {
+				return 0, wrapErr(nameSendmmsg, err)
 			}
 			h.Name = (*byte)(unsafe.Pointer(&m.addrs[i]))
 			h.Namelen = l
@@ -106,23 +88,22 @@ func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		setIov(h, &m.iovs[i], msgs[i].Buf)
 		setControl(h, msgs[i].OOB)
 	}
-	o.kind, o.flags, o.nmsgs = opSendmmsg, flags, len(msgs)
-	if err == nil {
-		err = c.start(o, ctx)
+	o.flags = flags
+	n, err := o.sent(c.call(o, ctx))
+	for i := 0; i < n; i++ {
+		msgs[i].N = int(m.hdrs[i].Len)
 	}
-	if err == nil {
-		err = c.finish(o, ctx, c.wait(o))
+	return n, err
+}
+
+// batch readies o's arrays for n messages; release clears them.
+func (o *op) batch(n int) *mmsgBuf {
+	if o.mm == nil {
+		o.mm = new(mmsgBuf)
 	}
-	n := 0
-	if err == nil {
-		n = o.n
-		for i := 0; i < n; i++ {
-			msgs[i].N = int(m.hdrs[i].Len)
-		}
-	}
-	m.clear()
-	o.nmsgs = 0
-	return n, wrapErr(sysSendmmsg, err)
+	o.mm.grow(n)
+	o.nmsgs = n
+	return o.mm
 }
 
 func setIov(h *unix.Msghdr, iov *unix.Iovec, b []byte) {

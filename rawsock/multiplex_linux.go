@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sysEventfd names the eventfd an Epoll is woken with.
-const sysEventfd = "eventfd2"
+// nameEventfd names the eventfd an Epoll is woken with.
+const nameEventfd = "eventfd2"
 
 // EpollEvent is epoll(7)'s struct epoll_event.
 type EpollEvent = unix.EpollEvent
@@ -20,7 +20,7 @@ func selectFds(r, w, x []int, timeout time.Duration) (rr, wr, xr []int, err erro
 	for i, list := range [3][]int{r, w, x} {
 		for _, fd := range list {
 			if fd < 0 || fd >= unix.FD_SETSIZE {
-				return nil, nil, nil, os.NewSyscallError(sysSelect, &hintError{unix.EINVAL,
+				return nil, nil, nil, os.NewSyscallError(nameSelect, &hintError{unix.EINVAL,
 					"fd " + itoa(fd) + " is outside 0.." + itoa(unix.FD_SETSIZE-1) + " (FD_SETSIZE); use Poll or Epoll"})
 			}
 			sets[i].Set(fd)
@@ -37,17 +37,13 @@ func selectFds(r, w, x []int, timeout time.Duration) (rr, wr, xr []int, err erro
 			tv = &t
 		}
 		sets = in
-		var n int
-		n, err = unix.Select(nfd, &sets[0], &sets[1], &sets[2], tv)
-		if t := traceOut.Load(); t != nil {
-			t.printf("select(%d, [%d read], [%d write], [%d except], %s)%s", nfd, len(r), len(w), len(x), timeoutString(timeout), traceRet(n, err))
-		}
+		_, err = sysSelect(nfd, &sets, tv, [3]int{len(r), len(w), len(x)}, timeout)
 		if err != unix.EINTR {
 			break
 		}
 	}
 	if err != nil {
-		return nil, nil, nil, os.NewSyscallError(sysSelect, err)
+		return nil, nil, nil, os.NewSyscallError(nameSelect, err)
 	}
 	pick := func(list []int, s *unix.FdSet) (out []int) {
 		for _, fd := range list {
@@ -75,43 +71,34 @@ func poll(fds []PollFd, timeout time.Duration) (int, error) {
 			// Round up, so that a wait never ends before its time.
 			ms = int((max(time.Until(deadline), 0) + time.Millisecond - 1) / time.Millisecond)
 		}
-		n, err := unix.Poll(fds, ms)
-		if t := traceOut.Load(); t != nil {
-			t.printf("poll([%d fds], %d)%s", len(fds), ms, traceRet(n, err))
-		}
+		n, err := sysPoll(fds, ms)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
-			return 0, os.NewSyscallError(sysPoll, err)
+			return 0, os.NewSyscallError(namePoll, err)
 		}
 		return n, nil
 	}
 }
 
 func epollCreate1(flags int) (*Epoll, error) {
-	fd, err := unix.EpollCreate1(flags | unix.EPOLL_CLOEXEC)
-	if t := traceOut.Load(); t != nil {
-		t.printf("epoll_create1(EPOLL_CLOEXEC)%s", traceRet(fd, err))
-	}
+	fd, err := sysEpollCreate1(flags)
 	if err != nil {
-		return nil, os.NewSyscallError(sysEpollCreate, err)
+		return nil, os.NewSyscallError(nameEpollCreate, err)
 	}
 	// A thread blocked in epoll_wait(2) does not return when another
 	// closes the fd: Close makes this eventfd readable instead. It costs
 	// one fd per Epoll; made at Close it could fail (EMFILE) when needed.
-	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if t := traceOut.Load(); t != nil {
-		t.printf("eventfd2(0, EFD_CLOEXEC|EFD_NONBLOCK)%s", traceRet(wake, err))
-	}
+	wake, err := sysEventfd()
 	if err != nil {
-		closeTraced(fd)
-		return nil, os.NewSyscallError(sysEventfd, err)
+		sysClose(fd)
+		return nil, os.NewSyscallError(nameEventfd, err)
 	}
 	e := &Epoll{fd: fd, wake: wake}
 	if err := e.ctlLocked(unix.EPOLL_CTL_ADD, wake, &EpollEvent{Events: unix.EPOLLIN}); err != nil {
-		closeTraced(wake)
-		closeTraced(fd)
+		sysClose(wake)
+		sysClose(fd)
 		return nil, err
 	}
 	return e, nil
@@ -121,39 +108,28 @@ func (e *Epoll) ctl(op, fd int, ev *EpollEvent) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed.Load() {
-		return errEpollClosed(sysEpollCtl)
+		return errEpollClosed(nameEpollCtl)
 	}
 	return e.ctlLocked(op, fd, ev)
 }
 
 // ctlLocked is epoll_ctl(2), with e.mu held or e not yet shared.
 func (e *Epoll) ctlLocked(op, fd int, ev *EpollEvent) error {
-	err := unix.EpollCtl(e.fd, op, fd, ev)
-	if t := traceOut.Load(); t != nil {
-		evs := ""
-		if ev != nil {
-			evs = ", " + epollEventsString(ev.Events)
-		}
-		t.printf("epoll_ctl(%d, %s, %d%s)%s", e.fd, epollOpName(op), fd, evs, traceRet(0, err))
-	}
-	return wrapErr(sysEpollCtl, err)
+	return wrapErr(nameEpollCtl, sysEpollCtl(e.fd, op, fd, ev))
 }
 
 func (e *Epoll) wait(events []EpollEvent, msec int) (int, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	if e.closed.Load() {
-		return 0, errEpollClosed(sysEpollWait)
+		return 0, errEpollClosed(nameEpollWait)
 	}
 	deadline := time.Now().Add(time.Duration(msec) * time.Millisecond)
 	for {
-		n, err := unix.EpollWait(e.fd, events, msec)
-		if t := traceOut.Load(); t != nil {
-			t.printf("epoll_wait(%d, %d, %d)%s", e.fd, len(events), msec, traceRet(n, err))
-		}
+		n, err := sysEpollWait(e.fd, events, msec)
 		if e.closed.Load() {
 			// Woken by Close (the events, if any, are of a closed set).
-			return 0, errEpollClosed(sysEpollWait)
+			return 0, errEpollClosed(nameEpollWait)
 		}
 		if err == unix.EINTR {
 			if msec > 0 {
@@ -161,7 +137,7 @@ func (e *Epoll) wait(events []EpollEvent, msec int) (int, error) {
 			}
 			continue
 		}
-		return n, wrapErr(sysEpollWait, err)
+		return n, wrapErr(nameEpollWait, err)
 	}
 }
 
@@ -172,18 +148,12 @@ func (e *Epoll) close() error {
 	// Any 8 bytes but all ones make the eventfd readable: the Waits in
 	// progress return, and the ones to come see closed first.
 	one := [8]byte{1}
-	n, werr := unix.Write(e.wake, one[:])
-	if t := traceOut.Load(); t != nil {
-		t.printf("write(%d, 8)%s", e.wake, traceRet(n, werr))
-	}
+	sysWrite(e.wake, one[:])
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	err := unix.Close(e.fd)
-	if t := traceOut.Load(); t != nil {
-		t.printf("close(%d)%s", e.fd, traceRet(0, err))
-	}
-	closeTraced(e.wake)
-	return wrapErr(sysClose, err)
+	err := sysClose(e.fd)
+	sysClose(e.wake)
+	return wrapErr(nameClose, err)
 }
 
 // epollClosedError is what a call on a closed Epoll returns: it matches
@@ -195,51 +165,3 @@ func (epollClosedError) Error() string   { return "use of closed Epoll" }
 func (epollClosedError) Unwrap() []error { return []error{net.ErrClosed, unix.EBADF} }
 
 func errEpollClosed(name string) error { return os.NewSyscallError(name, epollClosedError{}) }
-
-func epollOpName(op int) string {
-	switch op {
-	case unix.EPOLL_CTL_ADD:
-		return "EPOLL_CTL_ADD"
-	case unix.EPOLL_CTL_MOD:
-		return "EPOLL_CTL_MOD"
-	case unix.EPOLL_CTL_DEL:
-		return "EPOLL_CTL_DEL"
-	}
-	return itoa(op)
-}
-
-func epollEventsString(ev uint32) string {
-	names := []struct {
-		v uint32
-		n string
-	}{{unix.EPOLLIN, "EPOLLIN"}, {unix.EPOLLOUT, "EPOLLOUT"}, {unix.EPOLLRDHUP, "EPOLLRDHUP"},
-		{unix.EPOLLPRI, "EPOLLPRI"}, {unix.EPOLLERR, "EPOLLERR"}, {unix.EPOLLHUP, "EPOLLHUP"},
-		{unix.EPOLLET, "EPOLLET"}, {unix.EPOLLONESHOT, "EPOLLONESHOT"}}
-	s := ""
-	for _, n := range names {
-		if ev&n.v != 0 {
-			if s != "" {
-				s += "|"
-			}
-			s += n.n
-			ev &^= n.v
-		}
-	}
-	if ev != 0 || s == "" {
-		if s != "" {
-			s += "|"
-		}
-		s += "0x" + hex32(ev)
-	}
-	return s
-}
-
-func hex32(v uint32) string {
-	const digits = "0123456789abcdef"
-	var b [8]byte
-	for i := 7; i >= 0; i-- {
-		b[i] = digits[v&15]
-		v >>= 4
-	}
-	return string(b[:])
-}

@@ -82,7 +82,7 @@ func (p *netPacketConn) WriteTo(b []byte, addr net.Addr) (int, error) {
 	} else if u, ok := addr.(*net.UnixAddr); ok && u != nil {
 		n, err = p.c.Sendto(b, 0, UnixAddr(u.Name))
 	} else {
-		err = wrapErr(sysSendto, unix.EAFNOSUPPORT)
+		err = wrapErr(nameSendto, unix.EAFNOSUPPORT)
 	}
 	if err != nil {
 		return n, p.opErr("write", err)

@@ -1,10 +1,7 @@
 package rawsock
 
 import (
-	"context"
-	"os"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -85,10 +82,6 @@ func (o *op) run(uintptr) bool {
 			break
 		}
 	}
-	t := traceOut.Load()
-	if t != nil {
-		o.trace(t)
-	}
 	// A connect's EAGAIN (an AF_UNIX listener's backlog is full) has no
 	// event to wait for: connectWait sleeps and tries again.
 	wait := o.errno == unix.EAGAIN && o.kind != opConnect
@@ -100,7 +93,7 @@ func (o *op) run(uintptr) bool {
 		wait = true
 	}
 	if wait && !o.nonblock {
-		if t != nil {
+		if t := traceOut.Load(); t != nil {
 			t.traceWait(o.c.fd, o.kind.write())
 		}
 		return false
@@ -110,66 +103,43 @@ func (o *op) run(uintptr) bool {
 
 // do makes the syscall o.kind names and records its result.
 func (o *op) do() {
-	fd := uintptr(o.c.fd)
-	var r uintptr
-	var e syscall.Errno
+	fd := o.c.fd
 	switch o.kind {
 	case opRecvfrom:
-		// Pointers, converted in the call (unsafe.Pointer rule 4).
-		var from, fromlen unsafe.Pointer
+		var rsa *unix.RawSockaddrAny
 		if o.wantAddr {
 			o.rsalen = unix.SizeofSockaddrAny
-			from, fromlen = unsafe.Pointer(&o.rsa), unsafe.Pointer(&o.rsalen)
+			rsa = &o.rsa
 		}
-		r, _, e = unix.Syscall6(unix.SYS_RECVFROM, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), uintptr(from), uintptr(fromlen))
-	case opRecvmsg, opSendmsg:
-		o.setMsg(o.kind == opRecvmsg)
-		if o.kind == opRecvmsg {
-			r, _, e = unix.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&o.msg)), uintptr(o.flags))
-			if e == 0 {
-				o.oobn = int(o.msg.Controllen)
-				o.rflags = int(o.msg.Flags)
-				o.rsalen = o.msg.Namelen
-			}
-		} else {
-			r, _, e = unix.Syscall(unix.SYS_SENDMSG, fd, uintptr(unsafe.Pointer(&o.msg)), uintptr(o.flags))
+		o.n, o.errno = sysRecvfrom(fd, o.b, o.flags, rsa, &o.rsalen)
+	case opRecvmsg:
+		o.setMsg(true)
+		o.n, o.errno = sysRecvmsg(fd, &o.msg, o.flags)
+		if o.errno == 0 {
+			o.oobn = int(o.msg.Controllen)
+			o.rflags = int(o.msg.Flags)
+			o.rsalen = o.msg.Namelen
 		}
+	case opSendmsg:
+		o.setMsg(false)
+		o.n, o.errno = sysSendmsg(fd, &o.msg, o.flags)
 	case opAccept:
 		o.rsalen = unix.SizeofSockaddrAny
-		r, _, e = unix.Syscall6(unix.SYS_ACCEPT4, fd, uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&o.rsalen)),
-			unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0, 0)
+		o.n, o.errno = sysAccept4(fd, &o.rsa, &o.rsalen)
 	case opSendto:
 		if o.sa != nil {
-			// A family encodeSockaddr does not know: x/sys/unix encodes
-			// it. Its Sendto hides the count, a short send on a stream;
-			// SendmsgN, the same send as sendmsg(2), returns it.
-			n, err := unix.SendmsgN(o.c.fd, o.b, nil, o.sa, o.flags)
-			o.n, o.errno = n, errnoOf(err)
-			if err != nil {
-				o.n = -1
-			}
-			return
+			o.n, o.errno = sysSendmsgN(fd, o.b, o.flags, o.sa)
+		} else {
+			o.n, o.errno = sysSendto(fd, o.b, o.flags, &o.rsa, o.rsalen)
 		}
-		var to unsafe.Pointer
-		if o.rsalen != 0 {
-			to = unsafe.Pointer(&o.rsa)
-		}
-		r, _, e = unix.Syscall6(unix.SYS_SENDTO, fd, uintptr(bufPtr(o.b)), uintptr(len(o.b)), uintptr(o.flags), uintptr(to), uintptr(o.rsalen))
-	case opRecvmmsg, opSendmmsg:
-		nr := uintptr(unix.SYS_RECVMMSG)
-		if o.kind == opSendmmsg {
-			nr = unix.SYS_SENDMMSG
-		}
-		r, _, e = unix.Syscall6(nr, fd, uintptr(unsafe.Pointer(&o.mm.hdrs[o.got])), uintptr(o.nmsgs-o.got), uintptr(o.flags), 0, 0)
+	case opRecvmmsg:
+		o.n, o.errno = sysRecvmmsg(fd, o.mm.hdrs[o.got:o.nmsgs], o.flags, o.nmsgs)
+	case opSendmmsg:
+		o.n, o.errno = sysSendmmsg(fd, o.mm.hdrs[:o.nmsgs], o.flags)
 	case opConnect:
 		o.doConnect()
-		return
 	case opSendfile:
-		r, _, e = unix.Syscall6(unix.SYS_SENDFILE, fd, uintptr(o.infd), uintptr(unsafe.Pointer(&o.off)), uintptr(o.count), 0, 0)
-	}
-	o.n, o.errno = int(r), e
-	if e != 0 {
-		o.n = -1
+		o.n, o.errno = sysSendfile(fd, o.infd, &o.off, o.count)
 	}
 }
 
@@ -234,14 +204,10 @@ func (o *op) result(err error) (int, error) {
 func (o *op) doConnect() {
 	fd := o.c.fd
 	if !o.phase2 {
-		o.errno = errnoOf(sockaddrCall(unix.SYS_CONNECT, fd, o.sa, &o.rsa))
+		o.errno = errnoOf(sysConnect(fd, o.sa, &o.rsa))
 		return
 	}
-	t := traceOut.Load()
-	v, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if t != nil {
-		t.printf("getsockopt(%d, SOL_SOCKET, SO_ERROR)%s%s", fd, traceRet(0, err), soErrorNote(v, err))
-	}
+	v, err := sysGetsockoptSOError(fd)
 	if err != nil {
 		o.errno = errnoOf(err)
 		return
@@ -250,28 +216,10 @@ func (o *op) doConnect() {
 	if v != 0 {
 		return
 	}
-	o.rsalen = unix.SizeofSockaddrAny
-	_, _, e := unix.RawSyscall(unix.SYS_GETPEERNAME, uintptr(fd), uintptr(unsafe.Pointer(&o.rsa)), uintptr(unsafe.Pointer(&o.rsalen)))
-	if t != nil {
-		if e == 0 {
-			t.printf("getpeername(%d) = 0%s", fd, traceAddr(decodeSockaddr(&o.rsa, o.rsalen)))
-		} else {
-			t.printf("getpeername(%d)%s", fd, traceRet(0, e))
-		}
-	}
-	if e == unix.ENOTCONN {
+	o.rsalen, err = sysGetpeername(fd, &o.rsa)
+	if err == unix.ENOTCONN {
 		o.errno = unix.EINPROGRESS // woken early: wait again
 	}
-}
-
-func soErrorNote(v int, err error) string {
-	if err != nil {
-		return ""
-	}
-	if v == 0 {
-		return " [0]"
-	}
-	return " [" + unix.ErrnoName(syscall.Errno(v)) + "]"
 }
 
 // setMsg points o.msg at o's buffers.
@@ -305,6 +253,18 @@ func (o *op) release() {
 	o.flags = 0
 	o.phase2 = false
 	o.more, o.got = false, 0
+	if o.nmsgs != 0 {
+		o.mm.clear()
+		o.nmsgs = 0
+	}
+}
+
+// sent is what a send returns: the count, or no count and the error.
+func (o *op) sent(err error) (int, error) {
+	if err != nil {
+		return 0, wrapErr(opName(o.kind), err)
+	}
+	return o.n, nil
 }
 
 // flagsNonblock reports MSG_DONTWAIT, which makes the one call
@@ -321,237 +281,24 @@ func (o *op) flagsNonblock() bool {
 	return o.flags&unix.MSG_DONTWAIT != 0
 }
 
-func bufPtr(b []byte) unsafe.Pointer {
-	if len(b) == 0 {
-		return unsafe.Pointer(&zeroByte)
-	}
-	return unsafe.Pointer(&b[0])
-}
-
-var zeroByte byte
-
-// errnoOf extracts the errno x/sys/unix returned.
-func errnoOf(err error) syscall.Errno {
-	if err == nil {
-		return 0
-	}
-	if e, ok := err.(syscall.Errno); ok {
-		return e
-	}
-	return unix.EINVAL
-}
-
-// start prepares a blocking call: Python's mode, the per-call timeout,
-// and the context's deadline and cancellation, which join the user's
-// deadline in the side's deadlines (the earliest wins). It is called with
-// the op's mutex held. The common case, no timeout, no context and nothing
-// left from an earlier call, costs two atomic loads.
-func (c *Conn) start(o *op, ctx context.Context) error {
-	t := c.timeout.Load()
-	o.nonblock = t == modeNonblock || o.flagsNonblock()
-	write := o.kind.write()
-	d := c.side(write)
-	var dl time.Time
-	var done <-chan struct{}
-	if ctx != nil {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		dl, _ = ctx.Deadline()
-		done = ctx.Done()
-	}
-	// o.armed still set: the last call ended without finish (Sendfile),
-	// its deadline is still in d.
-	if t <= 0 && dl.IsZero() && done == nil && !d.armed.Load() && !o.armed {
-		return nil
-	}
-	if t > 0 {
-		dl = earliest(dl, time.Now().Add(time.Duration(t)))
-	}
-	c.dlmu.Lock()
-	defer c.dlmu.Unlock()
-	o.armed = true
-	if c.state.Load() != stateOpen {
-		return nil // the wait fails with net.ErrClosed
-	}
-	d.call, d.cancelled = dl, false
-	c.apply(write)
-	if done != nil {
-		gen := o.gen
-		o.stop = context.AfterFunc(ctx, func() {
-			c.dlmu.Lock()
-			defer c.dlmu.Unlock()
-			if o.gen != gen || c.state.Load() != stateOpen {
-				return
-			}
-			d.cancelled = true
-			c.apply(write)
-		})
-	}
-	return nil
-}
-
-// finish ends a call begun with start and maps a deadline the context
-// caused to the context's error, even when the poller saw the deadline
-// first. The file keeps the call's deadline until the next call sets it
-// again (armed tells it to).
-func (c *Conn) finish(o *op, ctx context.Context, err error) error {
-	if o.stop != nil {
-		o.stop()
-		o.stop = nil
-	}
-	if o.armed {
-		o.armed = false
-		c.dlmu.Lock()
-		o.gen++
-		d := c.side(o.kind.write())
-		d.call, d.cancelled = time.Time{}, false
-		c.dlmu.Unlock()
-	}
-	if err != nil && ctx != nil && isTimeout(err) {
-		if cerr := ctx.Err(); cerr != nil {
-			return wrapErr(opName(o.kind), cerr)
-		}
-		// The poller's deadline, armed from the context's, can fire
-		// before the context's own timer has marked it done.
-		if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
-			return wrapErr(opName(o.kind), context.DeadlineExceeded)
-		}
-	}
-	return err
-}
-
-func isTimeout(err error) bool {
-	se, ok := err.(*os.SyscallError)
-	return ok && se.Err == os.ErrDeadlineExceeded
-}
-
-// wait runs o through the runtime poller and returns the call's error.
-func (c *Conn) wait(o *op) error {
-	var err error
-	if o.nonblock {
-		// One try, as a non-blocking fd makes in C: through Control, so
-		// that an expired deadline does not stop a call that never waits.
-		err = c.rc.Control(o.once)
-	} else if o.kind.write() {
-		err = c.rc.Write(o.fn)
-	} else {
-		err = c.rc.Read(o.fn)
-	}
-	name := opName(o.kind)
-	if err != nil {
-		err = c.mapPollErr(name, err)
-		if t := traceOut.Load(); t != nil {
-			t.traceWake(c.fd, err)
-		}
-		return err
-	}
-	if o.errno != 0 {
-		return errnoErr(name, o.errno)
-	}
-	return nil
-}
-
 func opName(k opKind) string {
 	switch k {
 	case opRecvfrom:
-		return sysRecvfrom
+		return nameRecvfrom
 	case opRecvmsg:
-		return sysRecvmsg
+		return nameRecvmsg
 	case opRecvmmsg:
-		return sysRecvmmsg
+		return nameRecvmmsg
 	case opAccept:
-		return sysAccept4
+		return nameAccept4
 	case opSendto:
-		return sysSendto
+		return nameSendto
 	case opSendmsg:
-		return sysSendmsg
+		return nameSendmsg
 	case opSendmmsg:
-		return sysSendmmsg
+		return nameSendmmsg
 	case opConnect:
-		return sysConnect
+		return nameConnect
 	}
-	return sysSendfile
-}
-
-// eagain holds one EAGAIN error per call, so that an event loop polling a
-// non-blocking socket does not allocate each time it finds nothing.
-var eagain = func() map[string]error {
-	m := map[string]error{}
-	for k := opRecvfrom; k <= opSendfile; k++ {
-		m[opName(k)] = os.NewSyscallError(opName(k), unix.EAGAIN)
-	}
-	return m
-}()
-
-func errnoErr(name string, e syscall.Errno) error {
-	if e == unix.EAGAIN {
-		if err, ok := eagain[name]; ok {
-			return err
-		}
-	}
-	return os.NewSyscallError(name, e)
-}
-
-// trace prints the syscall o just made.
-func (o *op) trace(t *tracer) {
-	fd := o.c.fd
-	var err error
-	if o.errno != 0 {
-		err = o.errno
-	}
-	switch o.kind {
-	case opRecvfrom:
-		addr := ""
-		if o.wantAddr && err == nil {
-			addr = traceAddr(decodeSockaddr(&o.rsa, o.rsalen))
-		}
-		t.printf("recvfrom(%d, %d%s)%s%s", fd, len(o.b), traceFlags(o.flags), traceRet(o.n, err), addr)
-	case opRecvmsg:
-		extra := ""
-		if err == nil {
-			extra = traceAddr(decodeSockaddr(&o.rsa, o.rsalen))
-			if o.oobn > 0 {
-				extra += " cmsg " + itoa(o.oobn)
-			}
-			if o.rflags != 0 {
-				extra += " [" + MsgFlagsString(o.rflags) + "]"
-			}
-		}
-		t.printf("recvmsg(%d, %d, oob %d%s)%s%s", fd, len(o.b), len(o.oob), traceFlags(o.flags), traceRet(o.n, err), extra)
-	case opAccept:
-		addr := ""
-		if err == nil {
-			addr = traceAddr(decodeSockaddr(&o.rsa, o.rsalen))
-		}
-		t.printf("accept4(%d)%s%s", fd, traceRet(o.n, err), addr)
-	case opSendto:
-		if o.sa != nil {
-			t.printf("sendmsg(%d, %d, oob 0%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
-			break
-		}
-		t.printf("sendto(%d, %d%s%s)%s", fd, len(o.b), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
-	case opSendmsg:
-		t.printf("sendmsg(%d, %d, oob %d%s%s)%s", fd, len(o.b), len(o.oob), traceFlags(o.flags), o.traceDest(), traceRet(o.n, err))
-	case opRecvmmsg:
-		t.printf("recvmmsg(%d, %d msgs%s)%s", fd, o.nmsgs, traceFlags(o.flags), traceRet(o.n, err))
-	case opSendmmsg:
-		t.printf("sendmmsg(%d, %d msgs%s)%s", fd, o.nmsgs, traceFlags(o.flags), traceRet(o.n, err))
-	case opConnect:
-		if !o.phase2 {
-			t.printf("connect(%d, {%s})%s", fd, SockaddrString(o.sa), traceRet(0, err))
-		}
-	case opSendfile:
-		t.printf("sendfile(%d, %d, [%d], %d)%s", fd, o.infd, o.off, o.count, traceRet(o.n, err))
-	}
-}
-
-func (o *op) traceDest() string {
-	if o.sa != nil {
-		return ", {" + SockaddrString(o.sa) + "}"
-	}
-	if o.rsalen != 0 {
-		return ", {" + SockaddrString(decodeSockaddr(&o.rsa, o.rsalen)) + "}"
-	}
-	return ""
+	return nameSendfile
 }

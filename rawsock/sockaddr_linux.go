@@ -2,6 +2,7 @@ package rawsock
 
 import (
 	"net/netip"
+	"reflect"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -197,4 +198,33 @@ func sockaddrStringOS(sa unix.Sockaddr) string {
 		return "AF_NETLINK, pid=" + itoa(int(a.Pid)) + ", groups=" + itoa(int(a.Groups))
 	}
 	return "?"
+}
+
+// checkSockaddr refuses a nil address, or a typed nil pointer in the
+// interface, before x/sys/unix would dereference it.
+func checkSockaddr(sa unix.Sockaddr) error {
+	var isNil bool
+	switch a := sa.(type) {
+	case nil:
+		return unix.EINVAL
+	case *unix.SockaddrInet4:
+		isNil = a == nil
+	case *unix.SockaddrInet6:
+		isNil = a == nil
+	case *unix.SockaddrUnix:
+		isNil = a == nil
+	case *unix.SockaddrLinklayer:
+		isNil = a == nil
+	case *unix.SockaddrNetlink:
+		isNil = a == nil
+	default:
+		// The other families x/sys/unix knows, and any it adds: every
+		// Sockaddr is a pointer, and these calls are not the hot path.
+		v := reflect.ValueOf(sa)
+		isNil = v.Kind() == reflect.Pointer && v.IsNil()
+	}
+	if isNil {
+		return &hintError{unix.EINVAL, "nil " + reflect.TypeOf(sa).String()}
+	}
+	return nil
 }

@@ -785,6 +785,26 @@ const (
 	UDP_V6_FLOW                        = unix.UDP_V6_FLOW
 )
 
+// Internal names for the values the portable code switches on.
+const (
+	afInet       = unix.AF_INET
+	afInet6      = unix.AF_INET6
+	afUnix       = unix.AF_UNIX
+	afPacket     = unix.AF_PACKET
+	sockStream   = unix.SOCK_STREAM
+	sockDgram    = unix.SOCK_DGRAM
+	sockRaw      = unix.SOCK_RAW
+	sockSeqpkt   = unix.SOCK_SEQPACKET
+	sockCloexec  = unix.SOCK_CLOEXEC
+	sockNonblock = unix.SOCK_NONBLOCK
+	solSocket    = unix.SOL_SOCKET
+	solIP        = unix.SOL_IP
+	solIPv6      = unix.SOL_IPV6
+	solTCP       = unix.SOL_TCP
+	solUDP       = unix.SOL_UDP
+	solPacket    = unix.SOL_PACKET
+)
+
 // afNames lists AF_ names, preferred alias first.
 var afNames = []constName{
 	{unix.AF_UNIX, "AF_UNIX"},
@@ -1342,4 +1362,29 @@ var msgNames = []constName{
 	{unix.MSG_DONTROUTE, "MSG_DONTROUTE"},
 	{unix.MSG_WAITFORONE, "MSG_WAITFORONE"},
 	{unix.MSG_CMSG_CLOEXEC, "MSG_CMSG_CLOEXEC"},
+}
+
+// scmNames lists the SCM_ names it prints, in the order it prints them.
+var scmNames = []constName{
+	{unix.SCM_RIGHTS, "SCM_RIGHTS"},
+	{unix.SCM_CREDENTIALS, "SCM_CREDENTIALS"},
+}
+
+// epollCtlNames lists EPOLL_CTL_ names, preferred alias first.
+var epollCtlNames = []constName{
+	{unix.EPOLL_CTL_ADD, "EPOLL_CTL_ADD"},
+	{unix.EPOLL_CTL_DEL, "EPOLL_CTL_DEL"},
+	{unix.EPOLL_CTL_MOD, "EPOLL_CTL_MOD"},
+}
+
+// epollEventNames lists the EPOLL names it prints, in the order it prints them.
+var epollEventNames = []constName{
+	{unix.EPOLLIN, "EPOLLIN"},
+	{unix.EPOLLOUT, "EPOLLOUT"},
+	{unix.EPOLLRDHUP, "EPOLLRDHUP"},
+	{unix.EPOLLPRI, "EPOLLPRI"},
+	{unix.EPOLLERR, "EPOLLERR"},
+	{unix.EPOLLHUP, "EPOLLHUP"},
+	{unix.EPOLLET, "EPOLLET"},
+	{unix.EPOLLONESHOT, "EPOLLONESHOT"},
 }

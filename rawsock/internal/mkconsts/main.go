@@ -1,16 +1,23 @@
-// Command mkconsts writes rawsock/zconsts_linux.go: the AF_*, SOCK_*, IPPROTO_*,
-// SOL_*, SO_*, IP_*, ... constants re-exported from golang.org/x/sys/unix under
-// their own names, and the value-to-name tables the trace uses.
+// Command mkconsts writes rawsock/zconsts_linux.go and rawsock/zconsts_others.go:
+// the AF_*, SOCK_*, IPPROTO_*, SOL_*, SO_*, IP_*, ... constants re-exported
+// from golang.org/x/sys/unix under their own names, the internal names the
+// portable code switches on, and every value-to-name table names.go and the
+// trace use. zconsts_others.go holds the portable subset, from the same
+// lists, so that the two cannot drift apart.
 //
 // It reads the names (never the values) from x/sys/unix's generated zerrors and
 // ztypes files, so the output follows whatever x/sys version go.mod pins:
 //
 //	go generate ./rawsock
+//
+// -o writes the files into another directory (the test that checks the
+// committed files are what the generator writes uses it).
 package main
 
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"go/format"
 	"log"
@@ -35,22 +42,72 @@ type table struct {
 	name   string // Go identifier of the table
 	prefix string
 	skip   *regexp.Regexp // names that share the prefix but not the namespace
+	only   []string       // when set, these names in this order (flag bits printed in it)
 }
 
 var tables = []table{
-	{"afNames", "AF_", regexp.MustCompile(`^AF_(MAX|FILE|LOCAL|ROUTE)$`)},
-	{"sockTypeNames", "SOCK_", regexp.MustCompile(`^SOCK_(CLOEXEC|NONBLOCK|BUF_LOCK.*|.*SIZE.*|TXREHASH.*|SNDBUF_LOCK|RCVBUF_LOCK|IOC_TYPE)$`)},
-	{"ipprotoNames", "IPPROTO_", regexp.MustCompile(`^IPPROTO_(MAX|HOPOPTS)$`)},
-	{"solNames", "SOL_", nil},
-	{"soNames", "SO_", regexp.MustCompile(`^SO_(EE_.*|VM_.*|.*_OLD|.*_NEW|TXREHASH_.*|RCVMARK_.*)$`)},
-	{"ipNames", "IP_", regexp.MustCompile(`^IP_(PMTUDISC|PMTUDISC_.*|USER_FLOW|DEFAULT_.*|MAX_.*|MF|DF|OFFMASK|RF|MSS|MAXPACKET|XFRM_POLICY|IPSEC_POLICY|BIND_ADDRESS_NO_PORT_.*|UNICAST_IF_.*)$`)},
-	{"ipv6Names", "IPV6_", regexp.MustCompile(`^IPV6_(FLOW|PMTUDISC_.*|PREFER_.*|.*_FLOWLABEL_.*|FLOWINFO_.*|FLOWLABEL_MGR|PRIORITY_.*|ADDR_PREFERENCES|RTHDR_.*|HDRINCL_.*|MIN_MTU)$`)},
-	{"tcpNames", "TCP_", regexp.MustCompile(`^TCP_(V4_FLOW|V6_FLOW|ACCECN_.*|MSS_.*|MD5SIG_.*|MAX.*|MIN.*|REPAIR_(ON|OFF|OFF_NO_WP)|CM_INQ|COOKIE_.*|FASTOPEN_KEY_.*|ULP_.*|TX_DELAY|AO_.*|S_DATA_.*)$`)},
-	{"udpNames", "UDP_", regexp.MustCompile(`^UDP_(ENCAP_.*)$`)},
-	{"packetNames", "PACKET_", regexp.MustCompile(`^PACKET_(HOST|BROADCAST|MULTICAST|OTHERHOST|OUTGOING|LOOPBACK|USER|KERNEL|FASTROUTE|MR_.*|FANOUT_.*|.*_MASK)$`)},
-	{"ethPNames", "ETH_P_", nil},
-	{"shutNames", "SHUT_", nil},
-	{"msgNames", "MSG_", regexp.MustCompile(`^MSG_(TRYHARD|BATCH|SENDPAGE_NOTLAST|SOCK_DEVMEM|SPLICE_PAGES)$`)},
+	{"afNames", "AF_", regexp.MustCompile(`^AF_(MAX|FILE|LOCAL|ROUTE)$`), nil},
+	{"sockTypeNames", "SOCK_", regexp.MustCompile(`^SOCK_(CLOEXEC|NONBLOCK|BUF_LOCK.*|.*SIZE.*|TXREHASH.*|SNDBUF_LOCK|RCVBUF_LOCK|IOC_TYPE)$`), nil},
+	{"ipprotoNames", "IPPROTO_", regexp.MustCompile(`^IPPROTO_(MAX|HOPOPTS)$`), nil},
+	{"solNames", "SOL_", nil, nil},
+	{"soNames", "SO_", regexp.MustCompile(`^SO_(EE_.*|VM_.*|.*_OLD|.*_NEW|TXREHASH_.*|RCVMARK_.*)$`), nil},
+	{"ipNames", "IP_", regexp.MustCompile(`^IP_(PMTUDISC|PMTUDISC_.*|USER_FLOW|DEFAULT_.*|MAX_.*|MF|DF|OFFMASK|RF|MSS|MAXPACKET|XFRM_POLICY|IPSEC_POLICY|BIND_ADDRESS_NO_PORT_.*|UNICAST_IF_.*)$`), nil},
+	{"ipv6Names", "IPV6_", regexp.MustCompile(`^IPV6_(FLOW|PMTUDISC_.*|PREFER_.*|.*_FLOWLABEL_.*|FLOWINFO_.*|FLOWLABEL_MGR|PRIORITY_.*|ADDR_PREFERENCES|RTHDR_.*|HDRINCL_.*|MIN_MTU)$`), nil},
+	{"tcpNames", "TCP_", regexp.MustCompile(`^TCP_(V4_FLOW|V6_FLOW|ACCECN_.*|MSS_.*|MD5SIG_.*|MAX.*|MIN.*|REPAIR_(ON|OFF|OFF_NO_WP)|CM_INQ|COOKIE_.*|FASTOPEN_KEY_.*|ULP_.*|TX_DELAY|AO_.*|S_DATA_.*)$`), nil},
+	{"udpNames", "UDP_", regexp.MustCompile(`^UDP_(ENCAP_.*)$`), nil},
+	{"packetNames", "PACKET_", regexp.MustCompile(`^PACKET_(HOST|BROADCAST|MULTICAST|OTHERHOST|OUTGOING|LOOPBACK|USER|KERNEL|FASTROUTE|MR_.*|FANOUT_.*|.*_MASK)$`), nil},
+	{"ethPNames", "ETH_P_", nil, nil},
+	{"shutNames", "SHUT_", nil, nil},
+	{"msgNames", "MSG_", regexp.MustCompile(`^MSG_(TRYHARD|BATCH|SENDPAGE_NOTLAST|SOCK_DEVMEM|SPLICE_PAGES)$`), nil},
+	// SCM_TIMESTAMP* are the SO_ option's own numbers: OptName names them.
+	{"scmNames", "SCM_", nil, []string{"SCM_RIGHTS", "SCM_CREDENTIALS"}},
+	{"epollCtlNames", "EPOLL_CTL_", nil, nil},
+	{"epollEventNames", "EPOLL", nil, []string{"EPOLLIN", "EPOLLOUT", "EPOLLRDHUP", "EPOLLPRI", "EPOLLERR", "EPOLLHUP", "EPOLLET", "EPOLLONESHOT"}},
+}
+
+// portable lists the constants zconsts_others.go re-exports: those that
+// code written for Linux most often names and that every system x/sys/unix
+// knows has. The tables there hold these names only.
+var portable = []string{
+	"AF_UNSPEC", "AF_INET", "AF_INET6", "AF_UNIX",
+	"SOCK_STREAM", "SOCK_DGRAM", "SOCK_RAW", "SOCK_RDM", "SOCK_SEQPACKET",
+	"IPPROTO_IP", "IPPROTO_ICMP", "IPPROTO_TCP", "IPPROTO_UDP", "IPPROTO_IPV6", "IPPROTO_ICMPV6", "IPPROTO_RAW",
+	"SOL_SOCKET", "SO_REUSEADDR", "SO_REUSEPORT", "SO_KEEPALIVE", "SO_BROADCAST", "SO_RCVBUF", "SO_SNDBUF",
+	"SO_ERROR", "SO_TYPE", "SO_LINGER",
+	"IP_TTL", "IP_TOS", "IP_HDRINCL", "IPV6_V6ONLY",
+	"MSG_OOB", "MSG_PEEK", "MSG_WAITALL", "MSG_DONTWAIT", "MSG_TRUNC",
+	"SHUT_RD", "SHUT_WR", "SHUT_RDWR", "TCP_NODELAY",
+}
+
+// linuxValue lists the constants zconsts_others.go defines with Linux's
+// value, so that portable code passing them builds (the calls that take
+// them are not implemented there).
+var linuxValue = []string{"MSG_WAITFORONE"}
+
+// portableOS is the system whose x/sys/unix files the portable names are
+// checked against: the one CI vets (GOOS=darwin go vet ./rawsock).
+var portableOS = "darwin"
+
+// internal lists the package's own names for the values its portable code
+// switches on: the Linux constant, and what stands for it elsewhere (the
+// protocol number as the level, as BSD has it, or a value no call returns).
+var internal = []struct{ name, linux, others string }{
+	{"afInet", "AF_INET", "unix.AF_INET"},
+	{"afInet6", "AF_INET6", "unix.AF_INET6"},
+	{"afUnix", "AF_UNIX", "unix.AF_UNIX"},
+	{"afPacket", "AF_PACKET", "-1"},
+	{"sockStream", "SOCK_STREAM", "unix.SOCK_STREAM"},
+	{"sockDgram", "SOCK_DGRAM", "unix.SOCK_DGRAM"},
+	{"sockRaw", "SOCK_RAW", "unix.SOCK_RAW"},
+	{"sockSeqpkt", "SOCK_SEQPACKET", "unix.SOCK_SEQPACKET"},
+	{"sockCloexec", "SOCK_CLOEXEC", "0"},
+	{"sockNonblock", "SOCK_NONBLOCK", "0"},
+	{"solSocket", "SOL_SOCKET", "unix.SOL_SOCKET"},
+	{"solIP", "SOL_IP", "unix.IPPROTO_IP"},
+	{"solIPv6", "SOL_IPV6", "unix.IPPROTO_IPV6"},
+	{"solTCP", "SOL_TCP", "unix.IPPROTO_TCP"},
+	{"solUDP", "SOL_UDP", "unix.IPPROTO_UDP"},
+	{"solPacket", "SOL_PACKET", "-1"},
 }
 
 // preferred names win a tie with an alias of the same value.
@@ -69,6 +126,8 @@ var preferred = map[string]bool{
 var constLine = regexp.MustCompile(`^\s+([A-Z][A-Z0-9_]*)\s+=\s+(\S+)`)
 
 func main() {
+	outDir := flag.String("o", ".", "directory to write the files into")
+	flag.Parse()
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "golang.org/x/sys").Output()
 	if err != nil {
 		log.Fatalf("go list golang.org/x/sys: %v", err)
@@ -83,30 +142,15 @@ func main() {
 	archFiles, _ := filepath.Glob(filepath.Join(dir, "zerrors_linux_*.go"))
 	var perArch []map[string]string
 	for _, f := range archFiles {
-		m := map[string]string{}
-		readConsts(f, m)
-		t, _ := filepath.Glob(filepath.Join(dir, strings.Replace(filepath.Base(f), "zerrors", "ztypes", 1)))
-		for _, tf := range t {
-			readConsts(tf, m)
-		}
-		perArch = append(perArch, m)
+		perArch = append(perArch, readOS(dir, f))
 	}
-	amd64 := map[string]string{}
-	readConsts(filepath.Join(dir, "zerrors_linux_amd64.go"), amd64)
-	readConsts(filepath.Join(dir, "ztypes_linux_amd64.go"), amd64)
+	amd64 := readOS(dir, filepath.Join(dir, "zerrors_linux_amd64.go"))
 	values := map[string]string{}
 	for n, v := range common {
 		values[n] = v
 	}
 	for n, v := range amd64 {
-		everywhere := true
-		for _, m := range perArch {
-			if _, ok := m[n]; !ok {
-				everywhere = false
-				break
-			}
-		}
-		if everywhere {
+		if inAll(n, perArch) {
 			values[n] = v
 		}
 	}
@@ -130,29 +174,124 @@ func main() {
 		fmt.Fprintf(&b, "\t%s = unix.%s\n", n, n)
 	}
 	b.WriteString(")\n\n")
+	writeInternal(&b, func(i int) string { return "unix." + internal[i].linux })
+	writeTables(&b, names, values, true)
+	writeSource(filepath.Join(*outDir, "zconsts_linux.go"), b.Bytes())
 
+	// The portable subset, checked against the system CI vets.
+	osFiles, _ := filepath.Glob(filepath.Join(dir, "zerrors_"+portableOS+"_*.go"))
+	if len(osFiles) == 0 {
+		log.Fatalf("no zerrors_%s_*.go in %s", portableOS, dir)
+	}
+	var perOS []map[string]string
+	for _, f := range osFiles {
+		perOS = append(perOS, readOS(dir, f))
+	}
+	b.Reset()
+	b.WriteString("// Code generated by rawsock/internal/mkconsts; DO NOT EDIT.\n\n//go:build !linux\n\n")
+	b.WriteString("package rawsock\n\nimport \"golang.org/x/sys/unix\"\n\n")
+	b.WriteString("// The portable subset of the constants; Linux has the full set in\n// zconsts_linux.go.\nconst (\n")
+	for _, n := range portable {
+		if !inAll(n, perOS) {
+			log.Fatalf("%s: not defined by x/sys/unix on %s", n, portableOS)
+		}
+		if _, ok := values[n]; !ok {
+			log.Fatalf("%s: not defined by x/sys/unix on linux", n)
+		}
+		fmt.Fprintf(&b, "\t%s = unix.%s\n", n, n)
+	}
+	for _, n := range linuxValue {
+		v, ok := values[n]
+		if !ok {
+			log.Fatalf("%s: not defined by x/sys/unix on linux", n)
+		}
+		fmt.Fprintf(&b, "\t%s = %s // Linux's value: the calls that take it are Linux's\n", n, v)
+	}
+	b.WriteString(")\n\n")
+	writeInternal(&b, func(i int) string { return internal[i].others })
+	writeTables(&b, portable, values, false)
+	writeSource(filepath.Join(*outDir, "zconsts_others.go"), b.Bytes())
+}
+
+// readOS reads one zerrors file and its ztypes twin.
+func readOS(dir, zerrors string) map[string]string {
+	m := map[string]string{}
+	readConsts(zerrors, m)
+	t, _ := filepath.Glob(filepath.Join(dir, strings.Replace(filepath.Base(zerrors), "zerrors", "ztypes", 1)))
+	for _, tf := range t {
+		readConsts(tf, m)
+	}
+	return m
+}
+
+func inAll(n string, maps []map[string]string) bool {
+	for _, m := range maps {
+		if _, ok := m[n]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func writeInternal(b *bytes.Buffer, value func(int) string) {
+	b.WriteString("// Internal names for the values the portable code switches on.\nconst (\n")
+	for i, c := range internal {
+		fmt.Fprintf(b, "\t%s = %s\n", c.name, value(i))
+	}
+	b.WriteString(")\n\n")
+}
+
+// writeTables writes every table from the names given (all of Linux's, or
+// the portable subset). values are Linux's: a table holds only names with a
+// numeric value, and its order (rank) is the same on every system.
+func writeTables(b *bytes.Buffer, names []string, values map[string]string, report bool) {
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
 	for _, t := range tables {
 		var tn []string
-		for _, n := range names {
-			if strings.HasPrefix(n, t.prefix) && (t.skip == nil || !t.skip.MatchString(n)) {
-				if _, err := parseInt(values[n]); err == nil {
+		if t.only != nil {
+			for _, n := range t.only {
+				if have[n] {
 					tn = append(tn, n)
 				}
 			}
+		} else {
+			for _, n := range names {
+				if strings.HasPrefix(n, t.prefix) && (t.skip == nil || !t.skip.MatchString(n)) {
+					if _, err := parseInt(values[n]); err == nil {
+						tn = append(tn, n)
+					}
+				}
+			}
+			sort.SliceStable(tn, func(i, j int) bool { return rank(tn[i]) < rank(tn[j]) })
 		}
-		sort.SliceStable(tn, func(i, j int) bool { return rank(tn[i]) < rank(tn[j]) })
-		reportCollisions(t.name, tn, values)
-		fmt.Fprintf(&b, "// %s lists %s names, preferred alias first.\nvar %s = []constName{\n", t.name, t.prefix, t.name)
+		if report {
+			reportCollisions(t.name, tn, values)
+		}
+		desc := t.prefix + " names, preferred alias first"
+		if t.only != nil {
+			desc = "the " + t.prefix + " names it prints, in the order it prints them"
+		}
+		if len(tn) == 0 {
+			fmt.Fprintf(b, "// %s lists %s: none here.\nvar %s []constName\n\n", t.name, desc, t.name)
+			continue
+		}
+		fmt.Fprintf(b, "// %s lists %s.\nvar %s = []constName{\n", t.name, desc, t.name)
 		for _, n := range tn {
-			fmt.Fprintf(&b, "\t{unix.%s, %q},\n", n, n)
+			fmt.Fprintf(b, "\t{unix.%s, %q},\n", n, n)
 		}
 		b.WriteString("}\n\n")
 	}
-	src, err := format.Source(b.Bytes())
+}
+
+func writeSource(path string, src []byte) {
+	src, err := format.Source(src)
 	if err != nil {
-		log.Fatalf("gofmt: %v", err)
+		log.Fatalf("gofmt %s: %v", path, err)
 	}
-	if err := os.WriteFile("zconsts_linux.go", src, 0o644); err != nil {
+	if err := os.WriteFile(path, src, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }
