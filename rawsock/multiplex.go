@@ -33,8 +33,8 @@ func Poll(fds []PollFd, timeout time.Duration) (int, error) { return poll(fds, t
 // A thread blocked in Wait (or Poll, or Select) keeps its goroutine's P
 // until the runtime's sysmon takes it back, 20µs to 10ms later: under
 // GOMAXPROCS 1 the program's other goroutines wait that long. Give an event
-// loop a second P (runtime.GOMAXPROCS(2)); rawsock/echo's epoll engine
-// does, and measured 124µs per round trip without it, 8µs with it.
+// loop a second P (runtime.GOMAXPROCS(2)), as rawsock serve --loop epoll
+// does for its engine (README.md, "The epoll engine and GOMAXPROCS").
 type Epoll struct {
 	fd     int
 	wake   int // an eventfd in the set, written by Close to end a Wait
