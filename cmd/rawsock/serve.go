@@ -175,7 +175,9 @@ func serveMain(args []string, stderr io.Writer, sigs <-chan os.Signal, ready fun
 		}
 	}()
 	err = s.Shutdown(ctx)
-	if serr := <-served; serr != nil {
+	// ErrServerClosed: the signal came before Serve began, which then
+	// found the server stopping; that is a clean stop too.
+	if serr := <-served; serr != nil && !errors.Is(serr, echo.ErrServerClosed) {
 		fmt.Fprintf(stderr, "rawsock serve: %v\n", serr)
 		return 1
 	}

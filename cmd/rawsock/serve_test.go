@@ -427,3 +427,19 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestServeSignalBeforeServe: a signal that arrives before Serve has begun
+// (on a loaded machine the goroutine that calls it may not have run yet)
+// is a clean stop, not "echo: server closed" and exit 1.
+func TestServeSignalBeforeServe(t *testing.T) {
+	for _, loop := range []string{"epoll", "goroutine"} {
+		for i := range 20 {
+			sigs := make(chan os.Signal, 1)
+			sigs <- syscall.SIGTERM // there before serveMain starts Serve
+			var stderr syncBuffer
+			if code := serveMain([]string{"--addr", "127.0.0.1:0", "--loop", loop, "-q"}, &stderr, sigs, nil); code != 0 {
+				t.Fatalf("--loop %s, run %d: exit %d: %s", loop, i, code, stderr.String())
+			}
+		}
+	}
+}
