@@ -1,4 +1,4 @@
-package main
+package tour
 
 import (
 	"bytes"
@@ -29,8 +29,8 @@ The echo request is built and the reply parsed with golang.org/x/net/icmp.`,
 	trace:   true,
 	needRaw: true,
 	run: func(s *stepRun) error {
-		if b, err := os.ReadFile(procEchoIgnored); err == nil && strings.TrimSpace(string(b)) != "0" {
-			return skip("net.ipv4.icmp_echo_ignore_all is %s: this kernel answers no echo request", strings.TrimSpace(string(b)))
+		if v, on := echoIgnoreAll(); on {
+			return skip("net.ipv4.icmp_echo_ignore_all is %s: this kernel answers no echo request", v)
 		}
 		s.say("ping", "s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP)")
 		c, err := s.socket(rawsock.AF_INET, rawsock.SOCK_RAW, rawsock.IPPROTO_ICMP)
@@ -120,4 +120,12 @@ The echo request is built and the reply parsed with golang.org/x/net/icmp.`,
 		}
 		return fmt.Errorf("no echo reply from 127.0.0.1 within %v", s.opts.CallTimeout)
 	},
+}
+
+// echoIgnoreAll returns net.ipv4.icmp_echo_ignore_all, and whether it is
+// set: then this kernel answers no echo request.
+func echoIgnoreAll() (string, bool) {
+	b, err := os.ReadFile(procEchoIgnored)
+	v := strings.TrimSpace(string(b))
+	return v, err == nil && v != "0"
 }

@@ -1,4 +1,4 @@
-package main
+package tour
 
 import (
 	"bytes"
@@ -13,10 +13,10 @@ import (
 // client's FIN after its close, and the server's FIN after its own.
 func TestTourWire(t *testing.T) {
 	if err := rawErr(); err != nil {
-		t.Skipf("needs CAP_NET_RAW for the capture (the unprivileged tour's skip line is checked by TestTourUnprivileged): %v", err)
+		t.Skipf("needs CAP_NET_RAW for the capture (the unprivileged tour's skip line is checked by TestTour and cmd/rawsock's TestTourUnprivileged): %v", err)
 	}
 	var buf bytes.Buffer
-	if err := runSteps(&buf, tourOptions{CallTimeout: 5 * time.Second, StepTimeout: 20 * time.Second}, []tourStep{stepWire}); err != nil {
+	if err := runSteps(&buf, Options{CallTimeout: 5 * time.Second, StepTimeout: 20 * time.Second}, []tourStep{stepWire}); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
 	out := buf.String()

@@ -1,10 +1,12 @@
-package main
+package tour
 
 import (
 	"bytes"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rawsock/rawsock/internal/tour/tourtest"
 )
 
 // TestTourHdrincl runs the IP_HDRINCL step alone: with CAP_NET_RAW it shows
@@ -13,7 +15,7 @@ import (
 // without it, the step is skipped with the one-line reason.
 func TestTourHdrincl(t *testing.T) {
 	var buf bytes.Buffer
-	err := runSteps(&buf, tourOptions{CallTimeout: 5 * time.Second, StepTimeout: 20 * time.Second}, []tourStep{stepHdrinclUDP})
+	err := runSteps(&buf, Options{CallTimeout: 5 * time.Second, StepTimeout: 20 * time.Second}, []tourStep{stepHdrinclUDP})
 	out := buf.String()
 	if err != nil {
 		t.Errorf("tour: %v", err)
@@ -23,14 +25,14 @@ func TestTourHdrincl(t *testing.T) {
 			t.Logf("tour output:\n%s", out)
 		}
 	}()
-	sec := section(t, out, "Raw socket with IP_HDRINCL: a UDP datagram built by hand")
+	sec := tourtest.Section(t, out, "Raw socket with IP_HDRINCL: a UDP datagram built by hand")
 	if err := rawErr(); err != nil {
 		t.Logf("no raw sockets here (%v): checking that the step says why it is skipped", err)
-		mustMatch(t, sec, `(?m)^  skipped: this process has no effective CAP_NET_RAW \(CapEff [0-9a-f]{16}, bit 13 clear; uid \d+\): run as root, or: .*setcap cap_net_raw\+ep`)
-		mustMatch(t, out, `(?m)^== Done: 1 steps, 0 ran, 1 skipped, 0 failed ==$`)
+		tourtest.MustMatch(t, sec, `(?m)^  skipped: this process has no effective CAP_NET_RAW \(CapEff [0-9a-f]{16}, bit 13 clear; uid \d+\): run as root, or: .*setcap cap_net_raw\+ep`)
+		tourtest.MustMatch(t, out, `(?m)^== Done: 1 steps, 0 ran, 1 skipped, 0 failed ==$`)
 		return
 	}
-	mustMatch(t, sec,
+	tourtest.MustMatch(t, sec,
 		`(?m)^      getsockname\(\d+\) = 0 \{AF_INET, 127\.0\.0\.1:(\d+)\}$`,
 		`(?m)^    IPv4 header, 20 bytes\n    0000  45 +version 4, IHL 5 \(20 bytes\)$`,
 		`(?m)^    0004  00 00 +identification 0x0000 \(0\)$`,
@@ -44,10 +46,10 @@ func TestTourHdrincl(t *testing.T) {
 		`(?m)^  => server got "hello from a hand-built header" from 127\.0\.0\.1:40000: the UDP checksum was right$`,
 	)
 	// The destination port in the dump is the one the server was given.
-	if m := mustMatch(t, sec, `getsockname\(\d+\) = 0 \{AF_INET, 127\.0\.0\.1:(\d+)\}`); m != nil {
+	if m := tourtest.MustMatch(t, sec, `getsockname\(\d+\) = 0 \{AF_INET, 127\.0\.0\.1:(\d+)\}`); m != nil {
 		if !strings.Contains(sec, "destination port "+m[1]+"\n") {
 			t.Errorf("the dump does not show destination port %s", m[1])
 		}
 	}
-	mustMatch(t, out, `(?m)^== Done: 1 steps, 1 ran, 0 skipped, 0 failed ==$`)
+	tourtest.MustMatch(t, out, `(?m)^== Done: 1 steps, 1 ran, 0 skipped, 0 failed ==$`)
 }
