@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/echo"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 )
 
 // loops are the two engines every behaviour is checked on.
