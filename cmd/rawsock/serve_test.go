@@ -16,33 +16,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
 	"github.com/rawsock/rawsock/rawsock/echo"
 )
 
-// syncBuffer is a stderr that the command and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serving runs serveMain in the background; the returned function sends
 // it a signal (or two) and returns its exit status.
-func serving(t *testing.T, args ...string) (s *echo.Server, stderr *syncBuffer, stop func(...os.Signal) int) {
+func serving(t *testing.T, args ...string) (s *echo.Server, stderr *socktest.SyncBuffer, stop func(...os.Signal) int) {
 	t.Helper()
-	stderr = &syncBuffer{}
+	stderr = &socktest.SyncBuffer{}
 	sigs := make(chan os.Signal, 2)
 	ready := make(chan *echo.Server, 1)
 	code := make(chan int, 1)
@@ -290,7 +273,7 @@ func TestServeProcess(t *testing.T) {
 		t.Run("SIGTERM under load/"+loop, func(t *testing.T) {
 			addr := freeAddr(t)
 			cmd := rawsockCmd("serve", "--addr", addr, "--loop", loop)
-			var stderr syncBuffer
+			var stderr socktest.SyncBuffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -352,7 +335,7 @@ func TestServeProcess(t *testing.T) {
 		// No write timeout, a minute of grace: a client that sends and
 		// never reads holds the graceful stop for that minute.
 		cmd := rawsockCmd("serve", "--addr", addr, "--grace", "1m", "--write-timeout", "0")
-		var stderr syncBuffer
+		var stderr socktest.SyncBuffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -397,7 +380,7 @@ func TestServeProcess(t *testing.T) {
 	})
 }
 
-func waitLog(t *testing.T, stderr *syncBuffer, what string) {
+func waitLog(t *testing.T, stderr *socktest.SyncBuffer, what string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), what) {
