@@ -123,7 +123,7 @@ func TestConnectEveryNetwork(t *testing.T) {
 			addr := "127.0.0.1:0"
 			switch proto {
 			case "tcp6", "udp6":
-				skipIfNoIPv6(t)
+				socktest.SkipIfNoIPv6(t)
 				addr = "[::1]:0"
 			case "unix", "unixpacket", "unixgram":
 				addr = filepath.Join(t.TempDir(), "s.sock")

@@ -54,7 +54,7 @@ func TestRunUsage(t *testing.T) {
 // process when it lacks the capability, else as uid 65534.
 func runWithoutRaw(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	if rawErr() != nil {
+	if socktest.RawErr() != nil {
 		return runCmd(args...)
 	}
 	return runUnprivileged(t, args...)
@@ -70,5 +70,8 @@ func runUnprivileged(t *testing.T, args ...string) (stdout, stderr string, code 
 	return socktest.RunNobody(t, cmd)
 }
 
-// nobodyBinary copies this test binary where uid 65534 may run it.
+// nobodyBinary and needRaw are socktest's, for ping's tests, which
+// another change moves; they go when those call socktest themselves.
 func nobodyBinary(t *testing.T) string { return socktest.NobodyBinary(t) }
+
+func needRaw(t *testing.T) { t.Helper(); socktest.NeedRaw(t) }

@@ -61,7 +61,7 @@ func serving(t *testing.T, args ...string) (s *echo.Server, stderr *socktest.Syn
 // address; it accepts nothing.
 func listening(t *testing.T) (*rawsock.Conn, string) {
 	t.Helper()
-	l := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
+	l := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
 	sa, _ := rawsock.InetAddr("127.0.0.1", 0)
 	if err := l.Bind(sa); err != nil {
 		t.Fatal(err)
@@ -82,29 +82,6 @@ func freeAddr(t *testing.T) string {
 	l, addr := listening(t)
 	l.Close()
 	return addr
-}
-
-func mustSocket(t *testing.T, family, typ int) *rawsock.Conn {
-	t.Helper()
-	c, err := rawsock.Socket(family, typ, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func skipIfNoIPv6(t *testing.T) {
-	t.Helper()
-	c, err := rawsock.Socket(rawsock.AF_INET6, rawsock.SOCK_DGRAM, 0)
-	if err == nil {
-		sa, _ := rawsock.Inet6Addr("::1", 0)
-		err = c.Bind(sa)
-		c.Close()
-	}
-	if err != nil {
-		t.Skipf("no IPv6 loopback here: %v", err)
-	}
 }
 
 // TestServeBadInput: each bad flag or unusable address gives exit status
@@ -169,7 +146,7 @@ func TestServeStop(t *testing.T) {
 				addr := "127.0.0.1:0"
 				switch proto {
 				case "tcp6", "udp6":
-					skipIfNoIPv6(t)
+					socktest.SkipIfNoIPv6(t)
 					addr = "[::1]:0"
 				case "unix", "unixpacket", "unixgram":
 					addr = filepath.Join(t.TempDir(), "s.sock")
@@ -342,7 +319,7 @@ func TestServeProcess(t *testing.T) {
 		}
 		defer cmd.Process.Kill()
 		waitLog(t, &stderr, "waiting for connection...")
-		c := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
+		c := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
 		if err := c.Connect(rawsock.SockaddrFromAddrPort(netip.MustParseAddrPort(addr))); err != nil {
 			t.Fatal(err)
 		}

@@ -91,7 +91,7 @@ func TestSniffBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.raw {
-				needRaw(t)
+				socktest.NeedRaw(t)
 			}
 			stdout, stderr, code := runCmd(append([]string{"sniff"}, tc.args...)...)
 			if code != 2 {
@@ -151,7 +151,7 @@ func TestSniffUnprivileged(t *testing.T) {
 	args := []string{"sniff", "-i", "lo", "-c", "1"}
 	var stderr string
 	var code int
-	if rawErr() != nil {
+	if socktest.RawErr() != nil {
 		_, stderr, code = runCmd(args...) // this process has no CAP_NET_RAW
 	} else {
 		_, stderr, code = runUnprivileged(t, args...)
