@@ -5,8 +5,8 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/sys/unix"
 )
 

@@ -27,8 +27,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/sys/unix"
 )
 

@@ -1,15 +1,14 @@
 package rawsock_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
 	"golang.org/x/sys/unix"
 )
@@ -51,21 +50,10 @@ func runChild(mode string) int {
 // traceBuf collects trace lines. Tests that call startTrace never call
 // t.Parallel: the trace writer is global, and sequential tests never run
 // beside parallel ones.
-type traceBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (w *traceBuf) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
+type traceBuf struct{ socktest.SyncBuffer }
 
 func (w *traceBuf) Lines() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	s := strings.TrimSuffix(w.b.String(), "\n")
+	s := strings.TrimSuffix(w.String(), "\n")
 	if s == "" {
 		return nil
 	}

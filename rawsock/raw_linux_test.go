@@ -8,13 +8,12 @@ import (
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
 	"golang.org/x/sys/unix"
@@ -243,13 +242,9 @@ func TestRawRefusedUnprivileged(t *testing.T) {
 func runAsNobody(t *testing.T) []string {
 	cmd := socktest.NobodyCommand(t, "-test.run=^$")
 	cmd.Env = append(os.Environ(), childEnv+"=unprivileged")
-	out, err := cmd.Output()
-	if err != nil {
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			t.Fatalf("child as nobody: %v\n%s", err, ee.Stderr)
-		}
-		t.Skipf("cannot run a child as uid 65534 here: %v", err)
+	out, stderr, code := socktest.RunNobody(t, cmd)
+	if code != 0 {
+		t.Fatalf("child as nobody: exit status %d\n%s", code, stderr)
 	}
-	return strings.Split(strings.TrimSpace(string(out)), "\n")
+	return strings.Split(strings.TrimSpace(out), "\n")
 }

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 )
 
 // TestSendfileCloseFile: closing f while Sendfile is blocked, then opening

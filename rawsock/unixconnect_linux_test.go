@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/sys/unix"
 )
 

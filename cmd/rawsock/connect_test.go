@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/echo"
 )
 
@@ -91,7 +92,7 @@ func TestConnectErrors(t *testing.T) {
 
 	t.Run("server leaves", func(t *testing.T) {
 		s, _, stop := serving(t, "--addr", "127.0.0.1:0", "-q")
-		var stdout, stderr syncBuffer
+		var stdout, stderr socktest.SyncBuffer
 		r, w := ioPipe()
 		code := make(chan int)
 		go func() { code <- connectMain([]string{"--addr", s.Addr()}, r, false, &stdout, &stderr) }()
@@ -122,7 +123,7 @@ func TestConnectEveryNetwork(t *testing.T) {
 			addr := "127.0.0.1:0"
 			switch proto {
 			case "tcp6", "udp6":
-				skipIfNoIPv6(t)
+				socktest.SkipIfNoIPv6(t)
 				addr = "[::1]:0"
 			case "unix", "unixpacket", "unixgram":
 				addr = filepath.Join(t.TempDir(), "s.sock")

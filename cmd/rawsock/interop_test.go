@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // The tutorial's two Python programs are the original peers: its client
@@ -110,7 +112,7 @@ func TestPythonServer(t *testing.T) {
 	server, _ := tutorialPrograms(t)
 	addr := freeAddr(t)
 	cmd := exec.Command("python3", "-u", withPort(t, server, port(addr), "server.py"))
-	var stderr syncBuffer
+	var stderr socktest.SyncBuffer
 	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

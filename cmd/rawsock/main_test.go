@@ -2,14 +2,11 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // envRunMain makes the test binary act as the rawsock command itself, so a
@@ -57,7 +54,7 @@ func TestRunUsage(t *testing.T) {
 // process when it lacks the capability, else as uid 65534.
 func runWithoutRaw(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	if rawErr() != nil {
+	if socktest.RawErr() != nil {
 		return runCmd(args...)
 	}
 	return runUnprivileged(t, args...)
@@ -68,62 +65,13 @@ func runWithoutRaw(t *testing.T, args ...string) (stdout, stderr string, code in
 // command (see TestMain). It skips t when not root.
 func runUnprivileged(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	bin := nobodyBinary(t)
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = filepath.Dir(bin)
+	cmd := socktest.NobodyCommand(t, args...)
 	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	if err := cmd.Start(); err != nil {
-		if errors.Is(err, os.ErrPermission) {
-			t.Skipf("uid 65534 cannot run %s here: %v", bin, err)
-		}
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(time.Minute):
-		cmd.Process.Kill()
-		<-done
-		t.Fatalf("rawsock %q as uid 65534 did not end within a minute", args)
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	return socktest.RunNobody(t, cmd)
 }
 
-// nobodyBinary copies this test binary where uid 65534 may run it.
-func nobodyBinary(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start a child as uid 65534")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "rawsock-cmd-test-") // not t.TempDir(): its parent is for root only
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	b, err := os.ReadFile(exe)
-	if err == nil {
-		err = os.WriteFile(filepath.Join(dir, "rawsock.test"), b, 0o755)
-	}
-	if err == nil {
-		err = os.Chmod(dir, 0o755)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dir, "rawsock.test")
-}
+// nobodyBinary and needRaw are socktest's, for ping's tests, which
+// another change moves; they go when those call socktest themselves.
+func nobodyBinary(t *testing.T) string { return socktest.NobodyBinary(t) }
+
+func needRaw(t *testing.T) { t.Helper(); socktest.NeedRaw(t) }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // testNS is a network namespace of the test's own (ip-netns(8)), with lo
@@ -25,7 +27,7 @@ var testNSSeq atomic.Uint64
 // newTestNS makes a namespace, or skips t with the reason.
 func newTestNS(t *testing.T, label string) *testNS {
 	t.Helper()
-	needRaw(t)
+	socktest.NeedRaw(t)
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skipf("needs ip(8) to make a network namespace: %v", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // kernelChanged reads the fields --show-kernel reports changed.
@@ -23,7 +25,7 @@ func kernelChanged(t *testing.T, stdout string) []string {
 }
 
 func TestSendShowKernel(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	_, port := udpListener(t)
 	dport := strconv.Itoa(int(port))
 	for i, tc := range []struct {

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
 	"github.com/rawsock/rawsock/rawsock/packet"
 	"golang.org/x/net/bpf"
@@ -20,14 +21,6 @@ import (
 )
 
 var lo4 = netip.MustParseAddr("127.0.0.1")
-
-// needRaw skips t, with the reason, without CAP_NET_RAW.
-func needRaw(t *testing.T) {
-	t.Helper()
-	if err := rawErr(); err != nil {
-		t.Skipf("needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the test binary): %v", err)
-	}
-}
 
 // runCmd runs a subcommand in this process and returns its output.
 func runCmd(args ...string) (stdout, stderr string, code int) {
@@ -207,7 +200,7 @@ func TestSendDefaults(t *testing.T) {
 // arrive (the kernel verifies checksums of packets a raw socket sent, even
 // on lo), so arriving proves the checksum right.
 func TestSendUDPReceived(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	l, port := udpListener(t)
 	l.SetTimeout(2 * time.Second)
 	for _, extra := range [][]string{nil, {"--src", "0.0.0.0"}, {"--df", "--id", "999", "--tos", "4"}} {
@@ -256,7 +249,7 @@ func TestSendUDPReceived(t *testing.T) {
 // kernel filled in the identification left 0 and the source left 0.0.0.0,
 // and the header checksum it computed is right.
 func TestSendKernelFills(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	capture, err := rawsock.Socket(rawsock.AF_INET, rawsock.SOCK_RAW, rawsock.IPPROTO_UDP)
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +311,7 @@ func TestSendKernelFills(t *testing.T) {
 // port (SYN-ACK) and an ICMP echo request (echo reply). An answer proves
 // the checksums right: the kernel drops a segment whose checksum is wrong.
 func TestSendAnswered(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	if echoIgnored() {
 		t.Skip("net.ipv4.icmp_echo_ignore_all is set: this kernel answers no echo request")
 	}
@@ -540,7 +533,7 @@ func TestSendQuiet(t *testing.T) {
 // before anything is printed, exit 1, as sendto(2) would refuse it
 // (EMSGSIZE) after the dump before.
 func TestSendOverMTU(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	if _, err := exec.LookPath("ip"); err != nil {
 		t.Skipf("no ip(8) to make an interface: %v", err)
 	}

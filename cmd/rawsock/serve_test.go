@@ -16,33 +16,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
 	"github.com/rawsock/rawsock/rawsock/echo"
 )
 
-// syncBuffer is a stderr that the command and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // serving runs serveMain in the background; the returned function sends
 // it a signal (or two) and returns its exit status.
-func serving(t *testing.T, args ...string) (s *echo.Server, stderr *syncBuffer, stop func(...os.Signal) int) {
+func serving(t *testing.T, args ...string) (s *echo.Server, stderr *socktest.SyncBuffer, stop func(...os.Signal) int) {
 	t.Helper()
-	stderr = &syncBuffer{}
+	stderr = &socktest.SyncBuffer{}
 	sigs := make(chan os.Signal, 2)
 	ready := make(chan *echo.Server, 1)
 	code := make(chan int, 1)
@@ -78,7 +61,7 @@ func serving(t *testing.T, args ...string) (s *echo.Server, stderr *syncBuffer, 
 // address; it accepts nothing.
 func listening(t *testing.T) (*rawsock.Conn, string) {
 	t.Helper()
-	l := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
+	l := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
 	sa, _ := rawsock.InetAddr("127.0.0.1", 0)
 	if err := l.Bind(sa); err != nil {
 		t.Fatal(err)
@@ -99,29 +82,6 @@ func freeAddr(t *testing.T) string {
 	l, addr := listening(t)
 	l.Close()
 	return addr
-}
-
-func mustSocket(t *testing.T, family, typ int) *rawsock.Conn {
-	t.Helper()
-	c, err := rawsock.Socket(family, typ, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-func skipIfNoIPv6(t *testing.T) {
-	t.Helper()
-	c, err := rawsock.Socket(rawsock.AF_INET6, rawsock.SOCK_DGRAM, 0)
-	if err == nil {
-		sa, _ := rawsock.Inet6Addr("::1", 0)
-		err = c.Bind(sa)
-		c.Close()
-	}
-	if err != nil {
-		t.Skipf("no IPv6 loopback here: %v", err)
-	}
 }
 
 // TestServeBadInput: each bad flag or unusable address gives exit status
@@ -186,7 +146,7 @@ func TestServeStop(t *testing.T) {
 				addr := "127.0.0.1:0"
 				switch proto {
 				case "tcp6", "udp6":
-					skipIfNoIPv6(t)
+					socktest.SkipIfNoIPv6(t)
 					addr = "[::1]:0"
 				case "unix", "unixpacket", "unixgram":
 					addr = filepath.Join(t.TempDir(), "s.sock")
@@ -290,7 +250,7 @@ func TestServeProcess(t *testing.T) {
 		t.Run("SIGTERM under load/"+loop, func(t *testing.T) {
 			addr := freeAddr(t)
 			cmd := rawsockCmd("serve", "--addr", addr, "--loop", loop)
-			var stderr syncBuffer
+			var stderr socktest.SyncBuffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -352,14 +312,14 @@ func TestServeProcess(t *testing.T) {
 		// No write timeout, a minute of grace: a client that sends and
 		// never reads holds the graceful stop for that minute.
 		cmd := rawsockCmd("serve", "--addr", addr, "--grace", "1m", "--write-timeout", "0")
-		var stderr syncBuffer
+		var stderr socktest.SyncBuffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
 		defer cmd.Process.Kill()
 		waitLog(t, &stderr, "waiting for connection...")
-		c := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
+		c := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
 		if err := c.Connect(rawsock.SockaddrFromAddrPort(netip.MustParseAddrPort(addr))); err != nil {
 			t.Fatal(err)
 		}
@@ -397,7 +357,7 @@ func TestServeProcess(t *testing.T) {
 	})
 }
 
-func waitLog(t *testing.T, stderr *syncBuffer, what string) {
+func waitLog(t *testing.T, stderr *socktest.SyncBuffer, what string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), what) {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/capture"
 )
 
@@ -90,7 +91,7 @@ func TestSniffBadInput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.raw {
-				needRaw(t)
+				socktest.NeedRaw(t)
 			}
 			stdout, stderr, code := runCmd(append([]string{"sniff"}, tc.args...)...)
 			if code != 2 {
@@ -150,7 +151,7 @@ func TestSniffUnprivileged(t *testing.T) {
 	args := []string{"sniff", "-i", "lo", "-c", "1"}
 	var stderr string
 	var code int
-	if rawErr() != nil {
+	if socktest.RawErr() != nil {
 		_, stderr, code = runCmd(args...) // this process has no CAP_NET_RAW
 	} else {
 		_, stderr, code = runUnprivileged(t, args...)
@@ -299,7 +300,7 @@ func TestSniffDumpMatchesTcpdump(t *testing.T) {
 // sniffer is "rawsock sniff" running as a child process in a namespace.
 type sniffer struct {
 	cmd            *exec.Cmd
-	stdout, stderr *syncBuffer
+	stdout, stderr *socktest.SyncBuffer
 	done           chan error
 }
 
@@ -315,7 +316,7 @@ func startSniff(t *testing.T, ns *testNS, args ...string) *sniffer {
 func startTool(t *testing.T, ns *testNS, cmd *exec.Cmd, ready string) *sniffer {
 	t.Helper()
 	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
-	s := &sniffer{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	s := &sniffer{cmd: cmd, stdout: &socktest.SyncBuffer{}, stderr: &socktest.SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := ns.start(cmd); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/traceroute"
 )
 
@@ -143,7 +144,7 @@ func TestTracerouteLoopback(t *testing.T) {
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			if tc.raw {
-				needRaw(t)
+				socktest.NeedRaw(t)
 			}
 			if strings.Contains(strings.Join(tc.args, " "), "::1") && ipv6Missing() {
 				t.Skip("no IPv6 loopback here")
@@ -171,7 +172,7 @@ func TestTracerouteNoPrivilege(t *testing.T) {
 	args := []string{"traceroute", "-n", "-T", "127.0.0.1"}
 	var stdout, stderr string
 	var code int
-	if rawErr() != nil {
+	if socktest.RawErr() != nil {
 		stdout, stderr, code = runCmd(args...)
 	} else {
 		stdout, stderr, code = runUnprivileged(t, args...)

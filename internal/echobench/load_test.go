@@ -10,24 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
-	"golang.org/x/sys/unix"
 )
-
-// rawsock/internal/socktest is out of reach from here (Go's internal
-// rule), so these tests open their few sockets themselves.
-
-func loopback4() unix.Sockaddr { return &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}} }
-
-func mustSocket(t *testing.T, family, typ int) *rawsock.Conn {
-	t.Helper()
-	c, err := rawsock.Socket(family, typ, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // loadTestServer is an echo server for the load generator's tests, on
 // rawsock, with a hook that may damage the answer to a round trip.
@@ -96,17 +81,7 @@ func (s *loadTestServer) serve(c *rawsock.Conn) {
 
 // tcpLoadServer starts s on a loopback TCP port and returns its address.
 func tcpLoadServer(t *testing.T, s *loadTestServer) string {
-	l := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
-	if err := l.Bind(loopback4()); err != nil {
-		t.Fatal(err)
-	}
-	if err := l.Listen(128); err != nil {
-		t.Fatal(err)
-	}
-	sa, err := l.Getsockname()
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, sa := socktest.Listener(t, rawsock.AF_INET)
 	serveLoadTest(t, l, s)
 	return rawsock.AddrString(sa)
 }
@@ -264,7 +239,7 @@ func TestLoadUnix(t *testing.T) {
 	}{{"unix", rawsock.SOCK_STREAM}, {"unixpacket", rawsock.SOCK_SEQPACKET}} {
 		t.Run(tt.network, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "echo.sock")
-			l := mustSocket(t, rawsock.AF_UNIX, tt.typ)
+			l := socktest.MustSocket(t, rawsock.AF_UNIX, tt.typ, 0)
 			if err := l.Bind(rawsock.UnixAddr(path)); err != nil {
 				t.Fatal(err)
 			}
@@ -315,8 +290,8 @@ func TestLoadCancel(t *testing.T) {
 
 func TestLoadErrors(t *testing.T) {
 	// A port that was free a moment ago.
-	s := mustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM)
-	if err := s.Bind(loopback4()); err != nil {
+	s := socktest.MustSocket(t, rawsock.AF_INET, rawsock.SOCK_STREAM, 0)
+	if err := s.Bind(socktest.Loopback(t, rawsock.AF_INET)); err != nil {
 		t.Fatal(err)
 	}
 	sa, _ := s.Getsockname()

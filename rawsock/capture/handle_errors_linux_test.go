@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/capture"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 )

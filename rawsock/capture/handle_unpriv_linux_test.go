@@ -1,15 +1,14 @@
 package capture_test
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/capture"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,12 +30,11 @@ func TestUnprivilegedChild(t *testing.T) {
 func TestUnprivileged(t *testing.T) {
 	cmd := socktest.NobodyCommand(t, "-test.run=^TestUnprivilegedChild$")
 	cmd.Env = append(os.Environ(), unprivChildEnv+"=1")
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%v: %s", err, out.Bytes())
+	out, stderr, code := socktest.RunNobody(t, cmd)
+	if code != 0 {
+		t.Fatalf("exit status %d: %s%s", code, out, stderr)
 	}
-	got, _, _ := strings.Cut(out.String(), "\n")
+	got, _, _ := strings.Cut(out, "\n")
 	if !strings.HasPrefix(got, "eperm=true socket(AF_PACKET, SOCK_RAW, 0): operation not permitted (AF_PACKET sockets need CAP_NET_RAW") {
 		t.Errorf("as nobody, Open says %q; want EPERM and the CAP_NET_RAW hint", got)
 	}

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/echo"
 	"golang.org/x/sys/unix"
 )
@@ -80,7 +81,7 @@ func TestEMFILE(t *testing.T) {
 		t.Run(loop, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
 			cmd.Env = append(os.Environ(), envChild+"=tcp "+loop)
-			var stderr lockedBuffer
+			var stderr socktest.SyncBuffer
 			cmd.Stderr = &stderr
 			out, err := cmd.StdoutPipe()
 			if err != nil {

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
 	"github.com/rawsock/rawsock/rawsock/echo"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"golang.org/x/sys/unix"
 )
 
@@ -218,7 +218,7 @@ func TestIdleTimeout(t *testing.T) {
 	for _, network := range []string{"tcp", "unixpacket"} {
 		for _, loop := range loops {
 			t.Run(network+"/"+loop, func(t *testing.T) {
-				var log lockedBuffer
+				var log socktest.SyncBuffer
 				s := start(t, echo.ServerConfig{Network: network, Loop: loop, IdleTimeout: idle, Log: &log})
 				talker := dial(t, s)
 				base := baseFDs(t, s, 1)

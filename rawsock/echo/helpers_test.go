@@ -1,19 +1,17 @@
 package echo_test
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/echo"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 )
 
 // loops are the two engines every behaviour is checked on.
@@ -31,24 +29,6 @@ func testAddr(t testing.TB, network string) string {
 		return "[::1]:0"
 	}
 	return filepath.Join(t.TempDir(), "s.sock")
-}
-
-// lockedBuffer is a log the server writes from many goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // start runs a server for the test; it is stopped, and Serve's result

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/echo"
 )
 
@@ -20,7 +21,7 @@ func TestExchange(t *testing.T) {
 	for _, network := range echo.Networks {
 		for _, loop := range loops {
 			t.Run(network+"/"+loop, func(t *testing.T) {
-				var log lockedBuffer
+				var log socktest.SyncBuffer
 				s := start(t, echo.ServerConfig{Network: network, Loop: loop, Log: &log})
 				c := dial(t, s)
 				for _, msg := range []string{"i", "hello", "Tue Sep 13 19:11:20 2016 looks like a stamp"} {

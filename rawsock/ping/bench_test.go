@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // BenchmarkFlood is the library's flood to 127.0.0.1 on a raw socket: one

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
 	"github.com/rawsock/rawsock/rawsock/internal/netns"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/packet"
 	"golang.org/x/sys/unix"
 )

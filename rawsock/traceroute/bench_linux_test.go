@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/internal/netns"
-	"github.com/rawsock/rawsock/rawsock/internal/socktest"
 )
 
 // BenchmarkTraceLoopback is one whole trace of 127.0.0.1 (one hop, three

@@ -9,10 +9,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/internal/netns"
 )
 
@@ -82,7 +82,7 @@ func TestCommandInterrupt(t *testing.T) {
 	l.Routers[0].RouteType("blackhole", netip.MustParsePrefix("10.253.0.0/24"))
 	bin := buildCommand(t)
 	cmd := l.A.Command(bin, "traceroute", "-n", "-w", "30", "10.253.0.1")
-	var out syncBuffer
+	var out socktest.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -108,24 +108,6 @@ func TestCommandInterrupt(t *testing.T) {
 	if want := "traceroute to 10.253.0.1 (10.253.0.1), 30 hops max, 60 byte packets\n"; out.String() != want {
 		t.Errorf("output %q, want only the header", out.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer a child process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // TestCommandMatchesTraceroute runs the rawsock binary and the system's

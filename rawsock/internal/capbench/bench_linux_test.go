@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock/internal/netns"
 	"golang.org/x/sys/unix"
 )
@@ -168,12 +168,12 @@ func floodOnce(ns *netns.Namespace, bin string, f Flood, stall time.Duration) (f
 // capture is a capture tool running in the namespace.
 type capture struct {
 	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	stderr *socktest.SyncBuffer
 	done   chan error
 }
 
 func startCapture(ns *netns.Namespace, cmd *exec.Cmd) (*capture, error) {
-	c := &capture{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	c := &capture{cmd: cmd, stderr: &socktest.SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = c.stderr
 	if err := ns.Start(cmd); err != nil {
 		return nil, err
@@ -220,23 +220,6 @@ func (c *capture) kill() {
 		c.cmd.Process.Kill()
 		c.done <- <-c.done
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // buildRawsock builds the rawsock command into a temporary directory.

@@ -4,14 +4,13 @@ package netns
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // TestProbe proves the probe reports a missing ip(8) by name.
@@ -26,31 +25,13 @@ func TestProbe(t *testing.T) {
 // and tests skip with the reason. As root it runs itself again as nobody.
 func TestUnprivilegedSkips(t *testing.T) {
 	if os.Geteuid() == 0 && os.Getenv("RSNETNS_UNPRIV") == "" {
-		// t.TempDir's parent is private to root: nobody could not exec.
-		dir, err := os.MkdirTemp("", "netns-unpriv-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(dir) })
-		if err := os.Chmod(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		bin := filepath.Join(dir, "netns.test")
-		b, err := os.ReadFile(os.Args[0])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(bin, b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(bin, "-test.run=^TestUnprivilegedSkips$", "-test.v")
-		cmd.Dir = dir
+		cmd := socktest.NobodyCommand(t, "-test.run=^TestUnprivilegedSkips$", "-test.v")
 		cmd.Env = append(os.Environ(), "RSNETNS_UNPRIV=1")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "--- SKIP: TestUnprivilegedSkips/line") ||
-			!strings.Contains(string(out), "CAP_SYS_ADMIN") {
-			t.Fatalf("as nobody: %v\n%s", err, out)
+		stdout, stderr, code := socktest.RunNobody(t, cmd)
+		out := stdout + stderr
+		if code != 0 || !strings.Contains(out, "--- SKIP: TestUnprivilegedSkips/line") ||
+			!strings.Contains(out, "CAP_SYS_ADMIN") {
+			t.Fatalf("as nobody: exit status %d\n%s", code, out)
 		}
 		t.Logf("as nobody:\n%s", out)
 		return

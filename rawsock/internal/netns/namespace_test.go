@@ -10,9 +10,10 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // TestSysctl proves the per-namespace sysctls: set where asked and nowhere
@@ -72,7 +73,7 @@ func TestCommandAndStart(t *testing.T) {
 	}
 
 	cmd := exec.Command("sh", "-c", "id -u; readlink /proc/self/ns/net")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	socktest.AsNobody(cmd)
 	var buf strings.Builder
 	cmd.Stdout = &buf
 	if err := ns.Start(cmd); err != nil {

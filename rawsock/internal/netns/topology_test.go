@@ -13,11 +13,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/rawsock/rawsock/internal/socktest"
 )
 
 // netnsState is what the system shows of this package's namespaces.
@@ -113,7 +114,7 @@ func TestCleanup(t *testing.T) {
 		}
 		cmds = append(cmds, cmd)
 		cmd = exec.Command("sleep", "600")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		socktest.AsNobody(cmd)
 		if err := l.Routers[0].Start(cmd); err != nil {
 			t.Fatal(err)
 		}

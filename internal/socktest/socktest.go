@@ -1,14 +1,12 @@
-// Package socktest holds the helpers rawsock's tests share: loopback pairs
-// on port 0, the CAP_NET_RAW probe, and the fd counter of the leak checks.
+// Package socktest holds the helpers the module's tests share: loopback
+// pairs on port 0, the CAP_NET_RAW probe, the fd counter of the leak
+// checks, a buffer for output shared between goroutines, and a copy of the
+// test binary run as nobody.
 package socktest
 
 import (
 	"errors"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"syscall"
 	"testing"
 
 	"github.com/rawsock/rawsock/rawsock"
@@ -206,53 +204,4 @@ func FDCount(t testing.TB) int {
 		t.Fatal(err)
 	}
 	return len(ents) - 1 // the directory's own fd
-}
-
-// NobodyCommand returns a command running a copy of this test binary with
-// args as uid and gid 65534 (nobody), with no supplementary groups and so
-// no capabilities: what an unprivileged user sees. The copy sits in a
-// directory nobody may enter (go test builds where only root may). It
-// skips the test unless the process is root.
-func NobodyCommand(t testing.TB, args ...string) *exec.Cmd {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to start a child as uid 65534")
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "rawsock-nobody-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, filepath.Base(exe))
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := copyFile(exe, bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-	return cmd
-}
-
-func copyFile(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
