@@ -396,7 +396,7 @@ func TestServeSignalBeforeServe(t *testing.T) {
 		for i := range 20 {
 			sigs := make(chan os.Signal, 1)
 			sigs <- syscall.SIGTERM // there before serveMain starts Serve
-			var stderr syncBuffer
+			var stderr socktest.SyncBuffer
 			if code := serveMain([]string{"--addr", "127.0.0.1:0", "--loop", loop, "-q"}, &stderr, sigs, nil); code != 0 {
 				t.Fatalf("--loop %s, run %d: exit %d: %s", loop, i, code, stderr.String())
 			}
