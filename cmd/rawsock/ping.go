@@ -123,12 +123,8 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 	if o.broadcast && isBroadcast(dst) && !o.quiet {
 		fmt.Fprintln(stderr, "WARNING: pinging broadcast address")
 	}
-	if err := ping.DropPrivileges(); err != nil {
-		if !errors.Is(err, ping.ErrCapsRemain) {
-			fmt.Fprintln(stderr, err)
-			return 2
-		}
-		fmt.Fprintf(stderr, "ping: warning: %v\n", strings.TrimPrefix(err.Error(), "ping: "))
+	if !dropPrivilegesOrExit("ping: ", stderr) {
+		return 2
 	}
 
 	out := bufio.NewWriterSize(stdout, 64<<10)
