@@ -401,6 +401,11 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 		}
 		defer watch.h.Close()
 	}
+	// Every socket is open (the raw one, and the capture's): give up root
+	// and capabilities before the packet leaves, as ping does.
+	if !dropPrivilegesOrExit("rawsock send: ", stderr) {
+		return 2
+	}
 	// The port of a raw socket's address is not used: 0. sendto(2) on a
 	// raw socket sends the whole datagram or fails.
 	n, err := c.Sendto(pkt, 0, rawsock.SockaddrFromAddrPort(netip.AddrPortFrom(s.dst, 0)))

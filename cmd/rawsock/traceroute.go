@@ -311,6 +311,11 @@ func runTraceroute(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer tr.Close()
+	// New opened every socket of the trace: give up root and capabilities
+	// before the first probe, as ping does.
+	if !dropPrivilegesOrExit("rawsock traceroute: ", stderr) {
+		return 2
+	}
 
 	p := &traceroute.Printer{W: stdout, Numeric: o.numeric, Names: &traceroute.Names{}}
 	cfg := tr.Config()
