@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/netip"
 	"regexp"
 	"strings"
 	"syscall"
@@ -102,5 +103,18 @@ func TestPingBroadcast(t *testing.T) {
 	cmd.Run()
 	if !strings.HasPrefix(stderr.String(), "WARNING: pinging broadcast address\n") || !strings.HasPrefix(stdout.String(), "PING 127.255.255.255 (127.255.255.255) 56(84) bytes of data.\n") {
 		t.Errorf("stderr %q, stdout:\n%s", stderr, stdout)
+	}
+}
+
+// TestIsBroadcast checks which destinations get iputils' broadcast
+// warning: the limited broadcast address, and the broadcast address of a
+// network on an interface (lo's 127.0.0.0/8), not a host nor IPv6.
+func TestIsBroadcast(t *testing.T) {
+	for a, want := range map[string]bool{
+		"255.255.255.255": true, "127.255.255.255": true, "127.0.0.1": false, "127.255.255.254": false, "::1": false,
+	} {
+		if got := isBroadcast(netip.MustParseAddr(a)); got != want {
+			t.Errorf("isBroadcast(%s) = %v, want %v", a, got, want)
+		}
 	}
 }

@@ -67,6 +67,8 @@ Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary), checked
 before anything is printed, as is the packet's size against the MTU of the
 route's interface (IP_HDRINCL packets are not fragmented); --dry-run
 prints the dump without sending and needs nothing; -q prints no dump.
+Once its sockets are open and before the packet leaves, send gives up
+root (to SUDO_UID or nobody) and every capability, as ping does.
 
 Exit status: 0 sent; 1 the kernel refused the send (the sendto(2) error
 named), or the packet is over the route's MTU; 2 bad flags, or no raw
