@@ -131,9 +131,8 @@ func runPing(args []string, stdout, stderr io.Writer) int {
 		j.Start(p)
 		event, status, statistics = j.Event, j.Status, j.Summary
 	} else {
-		pr := &ping.Printer{W: stdout, Err: stderr, Host: o.host, Dst: dst, Size: p.Size(), Timed: p.Timed(), ID: p.ID(), Payload: p.Payload(),
-			Names: !numeric && !o.numeric && !o.flood, Interface: o.iface, Quiet: o.quiet, Flood: o.flood,
-			IPG: o.flood || o.adaptive || o.effectiveInterval() == 0, Verbose: o.verbose, Audible: o.audible, Stamps: o.stamps, Pending: o.pending}
+		pr := o.printer(numeric)
+		pr.W, pr.Err, pr.Dst, pr.Size, pr.Timed, pr.ID, pr.Payload = stdout, stderr, dst, p.Size(), p.Timed(), p.ID(), p.Payload()
 		pr.Header(p.Source())
 		event, status, statistics = pr.Event, pr.Status, pr.Statistics
 	}

@@ -97,6 +97,40 @@ func TestPingConfig(t *testing.T) {
 	}
 }
 
+// TestPingPrinterOptions checks how the options map onto the text
+// Printer: names unless -n, a literal address or a flood; ipg/ewma in the
+// statistics for -f, -A and -i 0, as iputils.
+func TestPingPrinterOptions(t *testing.T) {
+	type fields struct{ names, quiet, flood, ipg, verbose, audible, stamps, pending bool }
+	for _, tc := range []struct {
+		args    []string
+		numeric bool
+		want    fields
+	}{
+		{[]string{"h"}, false, fields{names: true}},
+		{[]string{"h"}, true, fields{}},
+		{[]string{"-n", "h"}, false, fields{}},
+		{[]string{"-f", "h"}, false, fields{flood: true, ipg: true}},
+		{[]string{"-i", "0", "h"}, false, fields{names: true, ipg: true}},
+		{[]string{"-A", "-q", "h"}, false, fields{names: true, quiet: true, ipg: true}},
+		{[]string{"-vaDO", "h"}, true, fields{verbose: true, audible: true, stamps: true, pending: true}},
+	} {
+		o, err := parsePingArgs(tc.args)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr := o.printer(tc.numeric)
+		got := fields{pr.Names, pr.Quiet, pr.Flood, pr.IPG, pr.Verbose, pr.Audible, pr.Stamps, pr.Pending}
+		if got != tc.want || pr.Host != "h" {
+			t.Errorf("%q, numeric %v: %+v (host %q), want %+v", tc.args, tc.numeric, got, pr.Host, tc.want)
+		}
+	}
+	o, _ := parsePingArgs([]string{"-I", "lo", "h"})
+	if pr := o.printer(false); pr.Interface != "lo" {
+		t.Errorf("-I lo: Interface %q", pr.Interface)
+	}
+}
+
 // pingChild starts "rawsock ping args" as a child process (this test
 // binary acting as the command), as root.
 func pingChild(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
