@@ -18,6 +18,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(envRunMain) == "1" {
 		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	dropPrivileges = func() error { return nil } // this process stays root: see privilege.go
 	os.Exit(m.Run())
 }
 

@@ -276,6 +276,16 @@ func (o *pingOpts) config() ping.Config {
 	return cfg
 }
 
+// printer turns the options into the text Printer's: which lines, and
+// how. numeric is a literal destination, whose replies iputils never looks
+// up in reverse either. The caller sets the writers and the Pinger's
+// figures.
+func (o *pingOpts) printer(numeric bool) *ping.Printer {
+	return &ping.Printer{Host: o.host, Names: !numeric && !o.numeric && !o.flood, Interface: o.iface,
+		Quiet: o.quiet, Flood: o.flood, IPG: o.flood || o.adaptive || o.effectiveInterval() == 0,
+		Verbose: o.verbose, Audible: o.audible, Stamps: o.stamps, Pending: o.pending}
+}
+
 // interval is the gap between requests the options ask for: 0 in a flood.
 func (o *pingOpts) effectiveInterval() time.Duration {
 	if o.intervalSet {

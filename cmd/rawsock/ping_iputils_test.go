@@ -1,16 +1,11 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"net/netip"
 	"regexp"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/rawsock/rawsock/rawsock/ping"
 )
 
 // TestInetAton checks the IPv4 forms inet_aton(3) reads, which iputils
@@ -34,77 +29,6 @@ func TestInetAton(t *testing.T) {
 		if err != nil || !numeric || !a.Is4() {
 			t.Errorf("resolveTarget(%q, -4) = %v, %v, %v", host, a, numeric, err)
 		}
-	}
-}
-
-// TestPrintIputilsLines checks the reply lines of the options and reports
-// added for iputils: -v ident, -a bell, BAD CHECKSUM, wrong data, a
-// link-local reply (no DIFFERENT ADDRESS), the flood's C, -D's stamp.
-func TestPrintIputilsLines(t *testing.T) {
-	lo := netip.MustParseAddr("127.0.0.1")
-	ll := netip.MustParseAddr("fe80::b%eth0")
-	us := time.Microsecond
-	payload := make([]byte, 56)
-	for i := range payload {
-		payload[i] = byte(i)
-	}
-	wrong := append([]byte(nil), payload...)
-	wrong[20] = 0xeb
-	for _, tc := range []struct {
-		name string
-		o    pingOpts
-		dst  netip.Addr
-		e    ping.Event
-		want string
-	}{
-		{"verbose", pingOpts{verbose: true}, lo, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo, Size: 64, TTL: 64, Timed: true, RTT: 27 * us, Mismatch: -1}, "64 bytes from 127.0.0.1: icmp_seq=1 ident=4242 ttl=64 time=0.027 ms"},
-		{"audible", pingOpts{audible: true}, lo, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo, Size: 64, TTL: 64, Timed: true, RTT: 25 * us, Mismatch: -1}, "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.025 ms\a"},
-		{"bad checksum", pingOpts{}, lo, ping.Event{Kind: ping.EventReply, Seq: 2, From: lo, Size: 64, TTL: 64, Timed: true, RTT: 30 * us, BadChecksum: true, Mismatch: -1}, "64 bytes from 127.0.0.1: icmp_seq=2 ttl=64 time=0.030 ms (BAD CHECKSUM!)"},
-		{"link-local", pingOpts{}, ll, ping.Event{Kind: ping.EventReply, Seq: 1, From: ll, Size: 64, TTL: 64, Timed: true, RTT: 60 * us, Mismatch: -1, IPv6: true}, "64 bytes from fe80::b%eth0: icmp_seq=1 ttl=64 time=0.060 ms"},
-		{"link-local, numeric zone", pingOpts{}, ll, ping.Event{Kind: ping.EventReply, Seq: 1, From: ll.WithZone("2"), Size: 64, TTL: 64, Timed: true, RTT: 60 * us, Mismatch: -1, IPv6: true}, "64 bytes from fe80::b%2: icmp_seq=1 ttl=64 time=0.060 ms"},
-		{"wrong data", pingOpts{}, lo, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo, Size: 64, TTL: 64, Timed: true, RTT: 28 * us, Mismatch: 20, Data: wrong},
-			"64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.028 ms\nwrong data byte #20 should be 0x14 but was 0xeb\n" +
-				"#16\t10 11 12 13 eb 15 16 17 18 19 1a 1b 1c 1d 1e 1f 20 21 22 23 24 25 26 27 28 29 2a 2b 2c 2d 2e 2f \n" +
-				"#48\t30 31 32 33 34 35 36 37 "},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			pr := &pingPrinter{o: &tc.o, dst: tc.dst, size: 56, id: 4242, payload: payload}
-			if got := pr.line(&tc.e); got != tc.want {
-				t.Errorf("got  %q\nwant %q", got, tc.want)
-			}
-		})
-	}
-	var flood bytes.Buffer
-	fpr := &pingPrinter{w: bufio.NewWriter(&flood), o: &pingOpts{flood: true, audible: true}, dst: lo, size: 56}
-	fpr.event(&ping.Event{Kind: ping.EventSent, Seq: 1})
-	fpr.event(&ping.Event{Kind: ping.EventReply, Seq: 1, From: lo, Size: 64, Mismatch: -1})
-	fpr.w.Flush()
-	if flood.String() != ".\b \b\a" {
-		t.Errorf("-f -a: %q, want iputils' \".\\b \\b\\a\"", flood.String())
-	}
-	if got := floodMark(&ping.Event{Kind: ping.EventReply, BadChecksum: true}); got != "\bC" {
-		t.Errorf("flood mark of a bad checksum: %q, want \"\\bC\"", got)
-	}
-	if got := stamp(time.Unix(1796278657, 720916999)); got != "[1796278657.720916] " {
-		t.Errorf("stamp: %q", got)
-	}
-	st := ping.Statistics{Transmitted: 3, Received: 2, Corrupted: 1}
-	if got := statisticsText("h", &st, true, false); !strings.Contains(got, "3 packets transmitted, 2 received, +1 corrupted, 33.3333% packet loss") {
-		t.Errorf("statistics: %q", got)
-	}
-}
-
-// TestStatusLine compares the SIGQUIT line with iputils' for the same
-// figures (a real iputils 20221126 run: 4 replies of 36, 51, 59 and 49 µs).
-func TestStatusLine(t *testing.T) {
-	us := time.Microsecond
-	st := ping.Statistics{Transmitted: 4, Received: 4, Timed: true, Min: 36 * us, Avg: 48 * us, EWMA: 41 * us, Max: 59 * us}
-	if got, want := statusLine(&st, true), "\r4/4 packets, 0% loss, min/avg/ewma/max = 0.036/0.048/0.041/0.059 ms\n"; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	st = ping.Statistics{Transmitted: 3, Received: 1}
-	if got, want := statusLine(&st, true), "\r1/3 packets, 66% loss\n"; got != want {
-		t.Errorf("got %q, want %q", got, want)
 	}
 }
 
@@ -179,5 +103,18 @@ func TestPingBroadcast(t *testing.T) {
 	cmd.Run()
 	if !strings.HasPrefix(stderr.String(), "WARNING: pinging broadcast address\n") || !strings.HasPrefix(stdout.String(), "PING 127.255.255.255 (127.255.255.255) 56(84) bytes of data.\n") {
 		t.Errorf("stderr %q, stdout:\n%s", stderr, stdout)
+	}
+}
+
+// TestIsBroadcast checks which destinations get iputils' broadcast
+// warning: the limited broadcast address, and the broadcast address of a
+// network on an interface (lo's 127.0.0.0/8), not a host nor IPv6.
+func TestIsBroadcast(t *testing.T) {
+	for a, want := range map[string]bool{
+		"255.255.255.255": true, "127.255.255.255": true, "127.0.0.1": false, "127.255.255.254": false, "::1": false,
+	} {
+		if got := isBroadcast(netip.MustParseAddr(a)); got != want {
+			t.Errorf("isBroadcast(%s) = %v, want %v", a, got, want)
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -20,131 +19,7 @@ import (
 	"time"
 
 	"github.com/rawsock/rawsock/rawsock/ping"
-	"golang.org/x/sys/unix"
 )
-
-func TestFormatRTT(t *testing.T) {
-	us := time.Microsecond
-	for _, tc := range []struct {
-		d    time.Duration
-		want string
-	}{
-		{0, "0.000"},
-		{45 * us, "0.045"},
-		{45*us + 999*time.Nanosecond, "0.045"}, // iputils works in whole microseconds
-		{999 * us, "0.999"},
-		{1000 * us, "1.00"},
-		{1234 * us, "1.23"},
-		{1235 * us, "1.24"},
-		{9994 * us, "9.99"},
-		{9995 * us, "10.0"}, // the 10000-5 boundary
-		{12345 * us, "12.3"},
-		{99949 * us, "99.9"},
-		{99950 * us, "100"}, // the 100000-50 boundary
-		{123456 * us, "123"},
-		{1500 * time.Millisecond, "1500"},
-	} {
-		if got := formatRTT(tc.d); got != tc.want {
-			t.Errorf("formatRTT(%v) = %q, want %q", tc.d, got, tc.want)
-		}
-	}
-}
-
-// TestStatisticsText compares the closing block with iputils' for the same
-// figures; the first three are real iputils 20221126 runs.
-func TestStatisticsText(t *testing.T) {
-	us := time.Microsecond
-	for _, tc := range []struct {
-		name  string
-		host  string
-		st    ping.Statistics
-		timed bool
-		flood bool
-		want  string
-	}{
-		{"loopback", "127.0.0.1", ping.Statistics{Transmitted: 3, Received: 3, Timed: true, Min: 24 * us, Avg: 32 * us, Max: 41 * us, Mdev: 7 * us, Time: 456 * time.Millisecond}, true, false,
-			"\n--- 127.0.0.1 ping statistics ---\n3 packets transmitted, 3 received, 0% packet loss, time 456ms\nrtt min/avg/max/mdev = 0.024/0.032/0.041/0.007 ms\n"},
-		{"errors and no reply", "10.250.0.1", ping.Statistics{Transmitted: 1, Errors: 1}, true, false,
-			"\n--- 10.250.0.1 ping statistics ---\n1 packets transmitted, 0 received, +1 errors, 100% packet loss, time 0ms\n\n"},
-		{"flood", "127.0.0.1", ping.Statistics{Transmitted: 100000, Received: 100000, Timed: true, Min: 1 * us, Avg: 1 * us, Max: 87 * us, Mdev: 1 * us, EWMA: 1 * us, Pipe: 2, Time: 1138 * time.Millisecond}, true, true,
-			"\n--- 127.0.0.1 ping statistics ---\n100000 packets transmitted, 100000 received, 0% packet loss, time 1138ms\nrtt min/avg/max/mdev = 0.001/0.001/0.087/0.001 ms, pipe 2, ipg/ewma 0.011/0.001 ms\n"},
-		{"untimed (-s 8)", "127.0.0.1", ping.Statistics{Transmitted: 2, Received: 2, Time: 206 * time.Millisecond}, false, false,
-			"\n--- 127.0.0.1 ping statistics ---\n2 packets transmitted, 2 received, 0% packet loss, time 206ms\n\n"},
-		{"loss and duplicates", "b.example", ping.Statistics{Transmitted: 3, Received: 2, Duplicates: 2, Timed: true, Min: 1500 * us, Avg: 2 * time.Millisecond, Max: 2500 * us, Mdev: 500 * us, Time: 2000400 * us}, true, false,
-			"\n--- b.example ping statistics ---\n3 packets transmitted, 2 received, +2 duplicates, 33.3333% packet loss, time 2000ms\nrtt min/avg/max/mdev = 1.500/2.000/2.500/0.500 ms\n"},
-		{"time rounds half up", "h", ping.Statistics{Transmitted: 2, Received: 1, Timed: true, Min: us, Avg: us, Max: us, Time: 1500 * us}, true, false,
-			"\n--- h ping statistics ---\n2 packets transmitted, 1 received, 50% packet loss, time 2ms\nrtt min/avg/max/mdev = 0.001/0.001/0.001/0.000 ms\n"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if got := statisticsText(tc.host, &tc.st, tc.timed, tc.flood); got != tc.want {
-				t.Errorf("got\n%q\nwant\n%q", got, tc.want)
-			}
-		})
-	}
-}
-
-// TestPrintLines checks each line a reply, error or failed send prints,
-// and the flood's marks.
-func TestPrintLines(t *testing.T) {
-	lo4, lo6 := netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")
-	router := netip.MustParseAddr("10.0.2.2")
-	us := time.Microsecond
-	for _, tc := range []struct {
-		name string
-		dst  netip.Addr
-		size int
-		e    ping.Event
-		want string
-	}{
-		{"reply", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo4, Size: 64, TTL: 64, Timed: true, RTT: 45 * us}, "64 bytes from 127.0.0.1: icmp_seq=1 ttl=64 time=0.045 ms"},
-		{"reply v6", lo6, 56, ping.Event{Kind: ping.EventReply, Seq: 2, From: lo6, Size: 64, TTL: 64, Timed: true, RTT: 12345 * us, IPv6: true}, "64 bytes from ::1: icmp_seq=2 ttl=64 time=12.3 ms"},
-		{"duplicate", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 3, From: lo4, Size: 64, TTL: 63, Timed: true, RTT: 123456 * us, Dup: true}, "64 bytes from 127.0.0.1: icmp_seq=3 ttl=63 time=123 ms (DUP!)"},
-		{"untimed, no TTL", lo4, 8, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo4, Size: 16, TTL: -1}, "16 bytes from 127.0.0.1: icmp_seq=1"},
-		{"truncated", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 1, From: lo4, Size: 40, TTL: 64, Timed: true, RTT: us}, "40 bytes from 127.0.0.1: icmp_seq=1 ttl=64 (truncated)"},
-		{"different address", lo4, 56, ping.Event{Kind: ping.EventReply, Seq: 1, From: router, Size: 64, TTL: 64, Timed: true, RTT: 2 * us}, "64 bytes from 10.0.2.2: icmp_seq=1 ttl=64 time=0.002 ms (DIFFERENT ADDRESS!)"},
-		{"unreachable", netip.MustParseAddr("10.9.0.1"), 56, ping.Event{Kind: ping.EventError, Seq: 1, From: router, Type: 3, Code: 1}, "From 10.0.2.2 icmp_seq=1 Destination Host Unreachable"},
-		{"ttl exceeded", netip.MustParseAddr("10.9.0.1"), 56, ping.Event{Kind: ping.EventError, Seq: 4, From: router, Type: 11}, "From 10.0.2.2 icmp_seq=4 Time to live exceeded"},
-		{"v6 no route", lo6, 56, ping.Event{Kind: ping.EventError, Seq: 1, From: netip.MustParseAddr("fd00::2"), Type: 1, IPv6: true}, "From fd00::2 icmp_seq=1 Destination unreachable: No route"},
-		{"send error", lo4, 56, ping.Event{Kind: ping.EventSendError, Seq: 1, Err: os.NewSyscallError("sendto", unix.ENETUNREACH)}, "ping: sendto: Network is unreachable"},
-		{"local error, message too long", lo4, 56, ping.Event{Kind: ping.EventSendError, Seq: 1, Err: mtuErr{}}, "ping: local error: message too long, mtu=1500"},
-		{"sent prints nothing", lo4, 56, ping.Event{Kind: ping.EventSent, Seq: 1}, ""},
-		{"timeout prints nothing", lo4, 56, ping.Event{Kind: ping.EventTimeout, Seq: 1}, ""},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			pr := &pingPrinter{o: &pingOpts{}, dst: tc.dst, size: tc.size}
-			if got := pr.line(&tc.e); got != tc.want {
-				t.Errorf("got  %q\nwant %q", got, tc.want)
-			}
-		})
-	}
-	for kind, want := range map[ping.EventKind]string{ping.EventSent: ".", ping.EventReply: "\b \b", ping.EventError: "\bE", ping.EventSendError: "E", ping.EventTimeout: ""} {
-		if got := floodMark(&ping.Event{Kind: kind}); got != want {
-			t.Errorf("flood mark of %v: %q, want %q", kind, got, want)
-		}
-	}
-}
-
-// mtuErr is the library's local EMSGSIZE error as the command sees it.
-type mtuErr struct{}
-
-func (mtuErr) Error() string { return "local error: message too long, mtu=1500" }
-func (mtuErr) Unwrap() error { return unix.EMSGSIZE }
-func (mtuErr) MTU() int      { return 1500 }
-
-// TestSendErrorToStderr checks that a failed send is reported on standard
-// error, as iputils' error(3) does, and a reply on standard output.
-func TestSendErrorToStderr(t *testing.T) {
-	var out, errOut bytes.Buffer
-	w := bufio.NewWriter(&out)
-	lo := netip.MustParseAddr("127.0.0.1")
-	pr := &pingPrinter{w: w, errw: &errOut, o: &pingOpts{}, dst: lo, size: 56}
-	pr.event(&ping.Event{Kind: ping.EventSendError, Seq: 1, Err: os.NewSyscallError("sendto", unix.EHOSTUNREACH)})
-	pr.event(&ping.Event{Kind: ping.EventReply, Seq: 2, From: lo, Size: 64, TTL: 64})
-	w.Flush()
-	if errOut.String() != "ping: sendto: No route to host\n" || out.String() != "64 bytes from 127.0.0.1: icmp_seq=2 ttl=64\n" {
-		t.Errorf("stdout %q, stderr %q", out.String(), errOut.String())
-	}
-}
 
 func TestParsePingArgs(t *testing.T) {
 	for _, tc := range []struct {
@@ -222,27 +97,37 @@ func TestPingConfig(t *testing.T) {
 	}
 }
 
-func TestPingHeader(t *testing.T) {
+// TestPingPrinterOptions checks how the options map onto the text
+// Printer: names unless -n, a literal address or a flood; ipg/ewma in the
+// statistics for -f, -A and -i 0, as iputils.
+func TestPingPrinterOptions(t *testing.T) {
+	type fields struct{ names, quiet, flood, ipg, verbose, audible, stamps, pending bool }
 	for _, tc := range []struct {
-		host, iface string
-		dst, src    string
-		size        int
-		want        string
+		args    []string
+		numeric bool
+		want    fields
 	}{
-		{"127.0.0.1", "", "127.0.0.1", "127.0.0.1", 56, "PING 127.0.0.1 (127.0.0.1) 56(84) bytes of data.\n"},
-		{"localhost", "", "127.0.0.1", "127.0.0.1", 8, "PING localhost (127.0.0.1) 8(36) bytes of data.\n"},
-		{"127.0.0.1", "lo", "127.0.0.1", "127.0.0.1", 56, "PING 127.0.0.1 (127.0.0.1) from 127.0.0.1 lo: 56(84) bytes of data.\n"},
-		{"127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1", 56, "PING 127.0.0.1 (127.0.0.1) from 127.0.0.1 : 56(84) bytes of data.\n"},
-		{"::1", "", "::1", "::1", 56, "PING ::1(::1) 56 data bytes\n"},
+		{[]string{"h"}, false, fields{names: true}},
+		{[]string{"h"}, true, fields{}},
+		{[]string{"-n", "h"}, false, fields{}},
+		{[]string{"-f", "h"}, false, fields{flood: true, ipg: true}},
+		{[]string{"-i", "0", "h"}, false, fields{names: true, ipg: true}},
+		{[]string{"-A", "-q", "h"}, false, fields{names: true, quiet: true, ipg: true}},
+		{[]string{"-vaDO", "h"}, true, fields{verbose: true, audible: true, stamps: true, pending: true}},
 	} {
-		var b bytes.Buffer
-		w := bufio.NewWriter(&b)
-		pr := &pingPrinter{w: w, o: &pingOpts{host: tc.host, iface: tc.iface}, dst: netip.MustParseAddr(tc.dst), size: tc.size}
-		pr.headerLine(netip.MustParseAddr(tc.src))
-		w.Flush()
-		if b.String() != tc.want {
-			t.Errorf("got  %q\nwant %q", b.String(), tc.want)
+		o, err := parsePingArgs(tc.args)
+		if err != nil {
+			t.Fatal(err)
 		}
+		pr := o.printer(tc.numeric)
+		got := fields{pr.Names, pr.Quiet, pr.Flood, pr.IPG, pr.Verbose, pr.Audible, pr.Stamps, pr.Pending}
+		if got != tc.want || pr.Host != "h" {
+			t.Errorf("%q, numeric %v: %+v (host %q), want %+v", tc.args, tc.numeric, got, pr.Host, tc.want)
+		}
+	}
+	o, _ := parsePingArgs([]string{"-I", "lo", "h"})
+	if pr := o.printer(false); pr.Interface != "lo" {
+		t.Errorf("-I lo: Interface %q", pr.Interface)
 	}
 }
 

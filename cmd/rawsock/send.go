@@ -67,6 +67,8 @@ Needs CAP_NET_RAW (root, or setcap cap_net_raw+ep on the binary), checked
 before anything is printed, as is the packet's size against the MTU of the
 route's interface (IP_HDRINCL packets are not fragmented); --dry-run
 prints the dump without sending and needs nothing; -q prints no dump.
+Once its sockets are open and before the packet leaves, send gives up
+root (to SUDO_UID or nobody) and every capability, as ping does.
 
 Exit status: 0 sent; 1 the kernel refused the send (the sendto(2) error
 named), or the packet is over the route's MTU; 2 bad flags, or no raw
@@ -400,6 +402,11 @@ func runSend(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		defer watch.h.Close()
+	}
+	// Every socket is open (the raw one, and the capture's): give up root
+	// and capabilities before the packet leaves, as ping does.
+	if !dropPrivilegesOrExit("rawsock send: ", stderr) {
+		return 2
 	}
 	// The port of a raw socket's address is not used: 0. sendto(2) on a
 	// raw socket sends the whole datagram or fails.

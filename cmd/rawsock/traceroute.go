@@ -73,6 +73,9 @@ options:
                  with --mtu 65000); raised to the headers if shorter, as
                  traceroute; TCP probes ignore it
 
+Once its sockets are open and before the first probe, traceroute gives up
+root (to SUDO_UID or nobody) and every capability, as ping does.
+
 Exit status: 0 when the trace ran (reaching the host or not); 1 when it
 failed midway (the error named); 2 for bad options, an unknown host, or
 sockets this process may not open; 130 after Ctrl-C, which stops it.
@@ -311,6 +314,11 @@ func runTraceroute(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	defer tr.Close()
+	// New opened every socket of the trace: give up root and capabilities
+	// before the first probe, as ping does.
+	if !dropPrivilegesOrExit("rawsock traceroute: ", stderr) {
+		return 2
+	}
 
 	p := &traceroute.Printer{W: stdout, Numeric: o.numeric, Names: &traceroute.Names{}}
 	cfg := tr.Config()

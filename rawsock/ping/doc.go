@@ -51,13 +51,23 @@
 // reported as an EventTimeout then, so each request ends in exactly one
 // EventReply, EventError, EventSendError or EventTimeout.
 //
+// # Output
+//
+// Printer writes a run's events as iputils ping prints them (the header,
+// a line per reply or error, the flood's dots, the statistics and the
+// SIGQUIT status line), and JSONPrinter as rawsock ping --json does: one
+// JSON object a line. Both take the events Run reports; the rawsock ping
+// command is only their flags and wiring.
+//
 // # Privileges
 //
 // DropPrivileges is the step iputils takes once the socket is open and
 // before the first request: as root it becomes SUDO_UID/SUDO_GID (or
-// nobody), and in every case it clears all capabilities. The socket stays
-// usable: the kernel checks privilege when a socket is created, not when
-// it is used.
+// nobody), and in every case it clears all capabilities. It changes the
+// whole process, so a Pinger never does it on its own: the caller asks.
+// The socket stays usable: the kernel checks privilege when a socket is
+// created, not when it is used. The rawsock commands share the same step
+// (internal/privdrop) for ping, traceroute and send.
 //
 // Read icmp(7), raw(7), ip(7) (IP_RECVERR, IP_RECVTTL), ipv6(7), socket(7)
 // (SO_TIMESTAMPNS, SO_ATTACH_FILTER), capabilities(7), and ping(8).

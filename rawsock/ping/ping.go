@@ -315,12 +315,3 @@ func (p *Pinger) Run(ctx context.Context, fn func(*Event)) (Statistics, error) {
 	err := p.run(ctx, fn)
 	return p.Statistics(), err
 }
-
-// Nobody is the uid and gid root becomes when SUDO_UID and SUDO_GID do not
-// name the invoking user.
-const Nobody = 65534
-
-// ErrCapsRemain matches the error DropPrivileges returns when it cleared
-// the capabilities of the calling thread but some other thread of the
-// process still holds some: see DropPrivileges.
-var ErrCapsRemain = errors.New("capabilities remain on other threads")

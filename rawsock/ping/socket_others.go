@@ -22,6 +22,3 @@ func (p *Pinger) run(ctx context.Context, fn func(*Event)) error { return errNot
 
 // Payload returns nil here: New fails.
 func (p *Pinger) Payload() []byte { return nil }
-
-// DropPrivileges is not implemented here.
-func DropPrivileges() error { return errNotImplemented }

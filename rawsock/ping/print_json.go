@@ -1,13 +1,31 @@
-package main
+package ping
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"time"
-
-	"github.com/rawsock/rawsock/rawsock/ping"
 )
+
+// JSONPrinter writes a run as rawsock ping --json does: one JSON object a
+// line, a "start" line (Start), one per reply, timeout, ICMP error and
+// failed send (Event: pass it to Pinger.Run), and a "summary" (Summary).
+// Each line is one write. Status writes the SIGQUIT line on Err, as
+// Printer.Status does.
+type JSONPrinter struct {
+	W    io.Writer // standard output
+	Err  io.Writer // standard error: Status
+	Host string    // the destination as the user gave it
+
+	timed bool
+}
+
+// Start writes the "start" line for the Pinger p, opened for Host.
+func (j *JSONPrinter) Start(p *Pinger) error {
+	j.timed = p.Timed()
+	return j.json(jsonStart{Type: "start", TS: jsonTime(time.Now()), Host: j.Host, Addr: p.Dst().String(), Size: p.Size(),
+		Socket: p.SocketKind().String(), ID: int(p.ID()), MTU: p.MTU()})
+}
 
 // The --json lines (the README lists their fields). Times are numbers:
 // "ts" in seconds since 1970 with microseconds, durations in milliseconds.
@@ -73,63 +91,56 @@ func (t jsonTime) MarshalJSON() ([]byte, error) {
 
 func msFloat(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// mtuOf is the MTU an error carries: the next-hop MTU of "fragmentation
-// needed" or "packet too big", or the path MTU of a local EMSGSIZE.
-func mtuOf(e *ping.Event) int {
-	switch {
-	case e.Kind == ping.EventError && !e.IPv6 && e.Type == 3 && e.Code == 4,
-		e.Kind == ping.EventError && e.IPv6 && e.Type == 2:
-		return int(e.Info)
-	case e.Kind == ping.EventSendError:
-		var m interface{ MTU() int }
-		if errors.As(e.Err, &m) {
-			return m.MTU()
-		}
-	}
-	return 0
-}
-
-func (pr *pingPrinter) jsonEvent(e *ping.Event) {
-	j := jsonEvent{Seq: int(e.Seq), TS: jsonTime(e.Time)}
+// Event writes the line of a reply, timeout, ICMP error or failed send;
+// other events print nothing.
+func (j *JSONPrinter) Event(e *Event) {
+	v := jsonEvent{Seq: int(e.Seq), TS: jsonTime(e.Time)}
 	switch e.Kind {
-	case ping.EventReply:
-		j.Type, j.From, j.Bytes, j.Dup, j.Late, j.BadChecksum = "reply", e.From.String(), e.Size, e.Dup, e.Late, e.BadChecksum
+	case EventReply:
+		v.Type, v.From, v.Bytes, v.Dup, v.Late, v.BadChecksum = "reply", e.From.String(), e.Size, e.Dup, e.Late, e.BadChecksum
 		if e.TTL >= 0 {
 			ttl := e.TTL
-			j.TTL = &ttl
+			v.TTL = &ttl
 		}
 		if e.Timed {
 			t := msFloat(e.RTT)
-			j.TimeMS = &t
+			v.TimeMS = &t
 		}
 		if e.Mismatch >= 0 {
 			i := e.Mismatch
-			j.WrongByte = &i
+			v.WrongByte = &i
 		}
-	case ping.EventTimeout:
-		j.Type = "timeout"
-	case ping.EventError:
-		j.Type, j.From, j.ICMP, j.Reason, j.MTU = "error", e.From.String(), &[2]int{int(e.Type), int(e.Code)}, e.Reason(), mtuOf(e)
-	case ping.EventSendError:
-		j.Type, j.Reason, j.MTU = "send_error", cError(e.Err), mtuOf(e)
+	case EventTimeout:
+		v.Type = "timeout"
+	case EventError:
+		v.Type, v.From, v.ICMP, v.Reason, v.MTU = "error", e.From.String(), &[2]int{int(e.Type), int(e.Code)}, e.Reason(), mtuOf(e)
+	case EventSendError:
+		v.Type, v.Reason, v.MTU = "send_error", ErrorText(e.Err), mtuOf(e)
 	default:
 		return
 	}
-	pr.json(j)
+	j.json(v)
 }
 
-func (pr *pingPrinter) jsonSummary(st *ping.Statistics) {
-	j := jsonSummary{Type: "summary", TS: jsonTime(time.Now()), Host: pr.o.host, Transmitted: st.Transmitted, Received: st.Received,
+// Summary writes the "summary" line.
+func (j *JSONPrinter) Summary(st *Statistics) error {
+	v := jsonSummary{Type: "summary", TS: jsonTime(time.Now()), Host: j.Host, Transmitted: st.Transmitted, Received: st.Received,
 		Duplicates: st.Duplicates, Corrupted: st.Corrupted, Errors: st.Errors, Timeouts: st.Timeouts, Loss: st.Loss(),
 		TimeMS: int64((st.Time + 500*time.Microsecond) / time.Millisecond)}
 	if st.Received > 0 && st.Timed {
-		j.RTT = &jsonRTT{msFloat(st.Min), msFloat(st.Avg), msFloat(st.Max), msFloat(st.Mdev), msFloat(st.EWMA)}
+		v.RTT = &jsonRTT{msFloat(st.Min), msFloat(st.Avg), msFloat(st.Max), msFloat(st.Mdev), msFloat(st.EWMA)}
 	}
-	pr.json(j)
+	return j.json(v)
 }
 
-func (pr *pingPrinter) json(v any) {
+// Status writes iputils' status(), the SIGQUIT line, on Err: text, as
+// with Printer.
+func (j *JSONPrinter) Status(st *Statistics) {
+	io.WriteString(j.Err, statusLine(st, j.timed))
+}
+
+func (j *JSONPrinter) json(v any) error {
 	b, _ := json.Marshal(v) // plain structs: cannot fail
-	pr.w.Write(b)
-	pr.w.WriteByte('\n')
+	_, err := j.W.Write(append(b, '\n'))
+	return err
 }

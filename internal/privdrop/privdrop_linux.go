@@ -1,4 +1,4 @@
-package ping
+package privdrop
 
 import (
 	"fmt"
@@ -12,8 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DropPrivileges gives up what opening a raw socket took, as iputils does
-// once its socket is open and before it sends: run it between New and Run.
+// Drop gives up what opening a raw socket took, as iputils does once its
+// socket is open and before it sends.
 //
 // As root (real or effective uid 0) it becomes the invoking user, SUDO_UID
 // and SUDO_GID when sudo set them (and they are not 0), else nobody
@@ -29,17 +29,20 @@ import (
 // read back from /proc/self/task, and if one still holds a capability
 // (a setcap'd binary run by a user, where no uid change clears them) the
 // error matches ErrCapsRemain. Build such a binary with CGO_ENABLED=0.
-func DropPrivileges() error {
+//
+// Errors name the syscall and carry its errno; the caller puts its own
+// name in front ("ping: setuid(65534): operation not permitted").
+func Drop() error {
 	if os.Getuid() == 0 || os.Geteuid() == 0 {
 		uid, gid := invokingUser()
 		if err := syscall.Setgroups(nil); err != nil {
-			return fmt.Errorf("ping: setgroups: %w", err)
+			return fmt.Errorf("setgroups: %w", err)
 		}
 		if err := syscall.Setgid(gid); err != nil {
-			return fmt.Errorf("ping: setgid(%d): %w", gid, err)
+			return fmt.Errorf("setgid(%d): %w", gid, err)
 		}
 		if err := syscall.Setuid(uid); err != nil {
-			return fmt.Errorf("ping: setuid(%d): %w", uid, err)
+			return fmt.Errorf("setuid(%d): %w", uid, err)
 		}
 	}
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
@@ -50,11 +53,11 @@ func DropPrivileges() error {
 		return nil
 	case syscall.ENOTSUP: // cgo linked
 		if err := unix.Capset(&hdr, &data[0]); err != nil {
-			return fmt.Errorf("ping: capset: %w", err)
+			return fmt.Errorf("capset: %w", err)
 		}
 		return checkThreads()
 	}
-	return fmt.Errorf("ping: capset: %w", errno)
+	return fmt.Errorf("capset: %w", errno)
 }
 
 // invokingUser reads SUDO_UID and SUDO_GID, else returns nobody.
@@ -71,7 +74,7 @@ func invokingUser() (uid, gid int) {
 func checkThreads() error {
 	dirs, err := filepath.Glob("/proc/self/task/*/status")
 	if err != nil || len(dirs) == 0 {
-		return fmt.Errorf("ping: cannot read the threads' capabilities: %w (%w)", err, ErrCapsRemain)
+		return fmt.Errorf("cannot read the threads' capabilities: %w (%w)", err, ErrCapsRemain)
 	}
 	for _, f := range dirs {
 		b, err := os.ReadFile(f)
@@ -81,7 +84,7 @@ func checkThreads() error {
 		for _, line := range strings.Split(string(b), "\n") {
 			k, v, ok := strings.Cut(line, ":")
 			if ok && (k == "CapPrm" || k == "CapEff") && strings.Trim(strings.TrimSpace(v), "0") != "" {
-				return fmt.Errorf("ping: %s %s on thread %s: this binary links cgo, which keeps Go from clearing capabilities on every thread; build it with CGO_ENABLED=0 (%w)",
+				return fmt.Errorf("%s %s on thread %s: this binary links cgo, which keeps Go from clearing capabilities on every thread; build it with CGO_ENABLED=0 (%w)",
 					k, strings.TrimSpace(v), filepath.Base(filepath.Dir(f)), ErrCapsRemain)
 			}
 		}
