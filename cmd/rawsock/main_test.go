@@ -70,9 +70,3 @@ func runUnprivileged(t *testing.T, args ...string) (stdout, stderr string, code 
 	cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
 	return socktest.RunNobody(t, cmd)
 }
-
-// nobodyBinary and needRaw are socktest's, for ping's tests, which
-// another change moves; they go when those call socktest themselves.
-func nobodyBinary(t *testing.T) string { return socktest.NobodyBinary(t) }
-
-func needRaw(t *testing.T) { t.Helper(); socktest.NeedRaw(t) }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/rawsock/rawsock/internal/socktest"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -36,7 +37,7 @@ func TestInetAton(t *testing.T) {
 // standard error, and it goes on (no goroutine dump, no exit); then
 // SIGTERM, which ends it with the statistics, in text and in JSON.
 func TestPingSignals(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	for _, json := range []bool{false, true} {
 		args := []string{"-i", "0.1", "-w", "20", "127.0.0.1"}
 		reply, summary := `(?m)^64 bytes from`, `(?m)^\d+ packets transmitted, \d+ received, 0% packet loss`
@@ -45,7 +46,7 @@ func TestPingSignals(t *testing.T) {
 			reply, summary = `"type":"reply"`, `(?m)^\{"type":"summary".*"loss_percent":0,`
 		}
 		cmd, _, _ := pingChild(t, nil, args...)
-		var out, errOut lockedBuffer
+		var out, errOut socktest.SyncBuffer
 		cmd.Stdout, cmd.Stderr = &out, &errOut
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -71,7 +72,7 @@ func TestPingSignals(t *testing.T) {
 
 // TestPingPattern runs -p: the PATTERN line first, and the replies match.
 func TestPingPattern(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	cmd, stdout, stderr := pingChild(t, nil, "-c", "1", "-p", "ff00", "-s", "40", "127.0.0.1")
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%v: %s", err, stderr)
@@ -84,7 +85,7 @@ func TestPingPattern(t *testing.T) {
 // TestPingAdaptive runs -A: iputils ends its statistics with ipg/ewma, as
 // for a flood.
 func TestPingAdaptive(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	cmd, stdout, stderr := pingChild(t, nil, "-c", "3", "-A", "127.0.0.1")
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%v: %s", err, stderr)
@@ -98,7 +99,7 @@ func TestPingAdaptive(t *testing.T) {
 // with -b: iputils' warning on standard error (whether anything answers
 // depends on net.ipv4.icmp_echo_ignore_broadcasts; nothing leaves lo).
 func TestPingBroadcast(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	cmd, stdout, stderr := pingChild(t, nil, "-b", "-c", "1", "-w", "1", "127.255.255.255")
 	cmd.Run()
 	if !strings.HasPrefix(stderr.String(), "WARNING: pinging broadcast address\n") || !strings.HasPrefix(stdout.String(), "PING 127.255.255.255 (127.255.255.255) 56(84) bytes of data.\n") {

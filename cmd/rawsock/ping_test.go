@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/rawsock/rawsock/internal/socktest"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -13,8 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -149,7 +148,7 @@ func pingChild(t *testing.T, env []string, args ...string) (*exec.Cmd, *bytes.Bu
 // TestPingLoopback runs the command on 127.0.0.1 and ::1 (-c 3 -i 0.2) and
 // checks every line of its output.
 func TestPingLoopback(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	for _, tc := range []struct{ dst, header string }{
 		{"127.0.0.1", `PING 127\.0\.0\.1 \(127\.0\.0\.1\) 56\(84\) bytes of data\.`},
 		{"::1", `PING ::1\(::1\) 56 data bytes`},
@@ -212,7 +211,7 @@ func TestPingExitStatus(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.raw {
-				needRaw(t)
+				socktest.NeedRaw(t)
 			}
 			cmd, stdout, stderr := pingChild(t, nil, tc.args...)
 			err := cmd.Run()
@@ -233,7 +232,7 @@ func TestPingExitStatus(t *testing.T) {
 
 // TestPingJSON checks the --json lines: start, one per reply, summary.
 func TestPingJSON(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	cmd, stdout, stderr := pingChild(t, nil, "--json", "-c", "2", "-i", "0.2", "-w", "10", "127.0.0.1")
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%v: %s", err, stderr)
@@ -266,7 +265,7 @@ func TestPingJSON(t *testing.T) {
 }
 
 // waitLines reads r until want lines matching re have come, or fails.
-func waitLines(t *testing.T, out *lockedBuffer, re *regexp.Regexp, want int) {
+func waitLines(t *testing.T, out *socktest.SyncBuffer, re *regexp.Regexp, want int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for len(re.FindAllString(out.String(), -1)) < want {
@@ -280,9 +279,9 @@ func waitLines(t *testing.T, out *lockedBuffer, re *regexp.Regexp, want int) {
 // TestPingInterrupt sends SIGINT to an endless ping: it prints the
 // statistics and exits 0, as iputils does on Ctrl-C.
 func TestPingInterrupt(t *testing.T) {
-	needRaw(t)
+	socktest.NeedRaw(t)
 	cmd, _, stderr := pingChild(t, nil, "-i", "0.1", "-w", "20", "127.0.0.1")
-	var out lockedBuffer
+	var out socktest.SyncBuffer
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -320,7 +319,7 @@ func TestPingDropsPrivileges(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the test is that root gives itself up")
 	}
-	needRaw(t)
+	socktest.NeedRaw(t)
 	for _, tc := range []struct {
 		name string
 		env  []string
@@ -335,7 +334,7 @@ func TestPingDropsPrivileges(t *testing.T) {
 				uid, gid = "4321", "4322"
 			}
 			cmd, _, stderr := pingChild(t, tc.env, "-c", "4", "-i", "0.2", "-w", "10", "127.0.0.1")
-			var out lockedBuffer
+			var out socktest.SyncBuffer
 			cmd.Stdout = &out
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -372,44 +371,13 @@ func TestPingDropsPrivileges(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a child's stdout that the test reads while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestPingUnprivileged runs the command as nobody: a flood, or an interval
 // below 2 ms, is refused as iputils refuses it; and the ping itself works
 // on the datagram socket when this host's ping_group_range admits nobody,
 // or fails with the one line that says what to do.
 func TestPingUnprivileged(t *testing.T) {
-	bin := nobodyBinary(t)
 	run := func(args ...string) (stdout, stderr string, code int) {
-		cmd := exec.Command(bin, append([]string{"ping"}, args...)...)
-		cmd.Env = append(os.Environ(), envRunMain+"=1", "RAWSOCK_TRACE=")
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534, Groups: []uint32{}}}
-		var o, e bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &o, &e
-		err := cmd.Run()
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return o.String(), e.String(), code
+		return runUnprivileged(t, append([]string{"ping"}, args...)...)
 	}
 	for _, args := range [][]string{{"-f", "-c", "1", "127.0.0.1"}, {"-i", "0.001", "-c", "1", "127.0.0.1"}, {"-i", "0", "-c", "1", "127.0.0.1"}} {
 		if _, stderr, code := run(args...); code != 2 || stderr != "ping: cannot flood; minimal interval allowed for user is 2ms\n" {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/rawsock/rawsock/internal/socktest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +21,7 @@ func TestDropPrivilegesOrder(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: the test is that root gives itself up")
 	}
-	needRaw(t)
+	socktest.NeedRaw(t)
 	strace, err := exec.LookPath("strace")
 	if err != nil {
 		t.Skip("strace is not installed")

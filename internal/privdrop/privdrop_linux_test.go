@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/rawsock/rawsock/internal/socktest"
 	"net"
 	"os"
 	"os/exec"
@@ -11,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -204,7 +204,7 @@ func testDrop(t *testing.T, bin string, env []string, asNobody, cgo bool, uid, g
 	cmd := exec.Command(bin)
 	cmd.Env = append(append(os.Environ(), envChild+"=1"), env...)
 	if asNobody {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: Nobody, Gid: Nobody, Groups: []uint32{}}}
+		socktest.AsNobody(cmd)
 	}
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -386,8 +386,8 @@ func (sc *sysConn) send(seq uint16, timed bool, now time.Time) error {
 // warmUp runs the send path once without sending anything: MSG_OOB makes
 // raw_sendmsg, rawv6_sendmsg and the ping sockets' sendmsg fail at once
 // with EOPNOTSUPP. Run just before the first request, on its thread, it
-// takes the cold start of that path (a first SendtoInet costs 7-8 µs, the
-// next ones 1 µs) out of the first round trip.
+// takes the cold start of that path out of the first round trip (README,
+// "The first ping reply's round trip on loopback against iputils").
 func (sc *sysConn) warmUp(timed bool) {
 	sc.sendFlags(0, timed, time.Now(), unix.MSG_OOB)
 }
