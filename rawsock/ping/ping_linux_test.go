@@ -413,8 +413,16 @@ func TestAllocs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("allocation counts are skipped in -short mode")
 	}
-	for _, kind := range []SocketKind{SocketRaw, SocketDgram} {
-		t.Run(kind.String(), func(t *testing.T) {
+	for _, tc := range []struct {
+		kind   SocketKind
+		direct bool // a flood's Run takes a raw socket off the poller (direct_linux.go)
+	}{{SocketRaw, true}, {SocketRaw, false}, {SocketDgram, false}} {
+		kind := tc.kind
+		name := kind.String()
+		if tc.direct {
+			name += "-direct"
+		}
+		t.Run(name, func(t *testing.T) {
 			var ns *netns.Namespace
 			if kind == SocketRaw {
 				socktest.NeedRaw(t)
@@ -423,6 +431,12 @@ func TestAllocs(t *testing.T) {
 			}
 			p := openIn(t, ns, Config{Dst: netip.MustParseAddr("127.0.0.1"), Flood: true, Socket: kind})
 			p.initState(time.Now())
+			if tc.direct {
+				if err := p.sys.goDirect(); err != nil {
+					t.Fatal(err)
+				}
+				defer p.sys.endDirect()
+			}
 			replies := 0
 			fn := func(e *Event) {
 				if e.Kind == EventReply {

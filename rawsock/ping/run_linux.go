@@ -60,6 +60,15 @@ func (p *Pinger) initState(now time.Time) {
 func (p *Pinger) run(ctx context.Context, fn func(*Event)) error {
 	s := &p.st
 	p.initState(time.Now())
+	if p.cfg.Flood && p.kind == SocketRaw {
+		if err := p.sys.goDirect(); err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		defer p.sys.endDirect()
+	}
 	// Cancelling sets the flag, then pulls the read deadline into the past;
 	// recv checks the flag after it sets its own deadline, so one of the
 	// two always stops the wait.

@@ -40,9 +40,26 @@ type sysConn struct {
 	ebuf, eoob []byte // the error queue's
 
 	zoneIndex, zone string // the last zone zoneName looked up, and its name
+
+	direct bool   // a flood's Run took the socket off the poller: d has it
+	d      direct // direct_linux.go
 }
 
 func (sc *sysConn) close() error {
+	d := &sc.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed.Swap(true) {
+		return nil
+	}
+	if sc.direct {
+		if d.running {
+			d.wake() // the run closes the fd as it ends
+		} else {
+			d.closeFDs()
+		}
+		return nil
+	}
 	if sc.c == nil {
 		return nil
 	}
@@ -404,6 +421,9 @@ func (sc *sysConn) sendFlags(seq uint16, timed bool, now time.Time, flags int) e
 		b[2], b[3] = 0, 0
 		binary.BigEndian.PutUint16(b[2:], packet.Checksum(b))
 	}
+	if sc.direct {
+		return sc.d.sendto(b, flags)
+	}
 	_, err := sc.c.SendtoInet(b, flags, sc.dst)
 	return err
 }
@@ -415,6 +435,9 @@ func (sc *sysConn) sendFlags(seq uint16, timed bool, now time.Time, flags int) e
 // wake time nor a deadline is computed.
 func (p *Pinger) recv(now time.Time) (int, error) {
 	sc := &p.sys
+	if sc.direct {
+		return p.recvDirect()
+	}
 	c := sc.c
 	if !sc.armed.IsZero() && !sc.armed.After(now) {
 		// An expired deadline fails even a non-blocking call.
@@ -447,6 +470,15 @@ func (p *Pinger) recv(now time.Time) (int, error) {
 
 // wake makes a blocked recv return, from another goroutine.
 func (sc *sysConn) wake() {
+	d := &sc.d
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if sc.direct {
+		if d.running {
+			d.wake()
+		}
+		return
+	}
 	sc.c.SetReadDeadline(time.Unix(1, 0))
 }
 
