@@ -453,10 +453,14 @@ func median(v []float64) float64 {
 // "rawsock ping -f -c N 127.0.0.1" side by side, alternating which goes
 // first each round, with the dot display ("f") and without it ("fq", -q),
 // and reports the medians: requests per second, min and avg round trip of
-// each, and rawsock's rate over iputils'. Run it as root with
-// iputils-ping installed:
+// each, rawsock's rate over iputils' (pps-ratio, of the medians) and the
+// median of each round's ratio (round-ratio, steadier on a shared machine:
+// both programs of a round meet the same load). Run it as root with
+// iputils-ping installed, pinned to one CPU as the README's table is:
 //
-//	go test -run '^$' -bench PingFloodVsIputils -benchtime 10x ./cmd/rawsock
+//	go test -c -o /tmp/cmd.test ./cmd/rawsock && go build -o /tmp/rawsock-bin ./cmd/rawsock &&
+//	RAWSOCK_BIN=/tmp/rawsock-bin RAWSOCK_PING_FLOOD_COUNT=20000 taskset -c 0 \
+//		/tmp/cmd.test -test.run '^$' -test.bench PingFloodVsIputils -test.benchtime 21x
 //
 // RAWSOCK_PING_FLOOD_COUNT sets N (default 100000); RAWSOCK_BIN a built
 // rawsock binary to time instead of this test binary acting as one.
@@ -481,6 +485,7 @@ func BenchmarkPingFloodVsIputils(b *testing.B) {
 		b.Run(mode.name, func(b *testing.B) {
 			args := []string{mode.flags, "-c", count, "-w", "120", "127.0.0.1"}
 			var ours, theirs [3][]float64
+			var ratios []float64
 			for i := 0; i < b.N; i++ {
 				var r [2]floodRun
 				for k := range 2 {
@@ -496,10 +501,12 @@ func BenchmarkPingFloodVsIputils(b *testing.B) {
 				for j, v := range [3]float64{r[1].pps, r[1].min, r[1].avg} {
 					theirs[j] = append(theirs[j], v)
 				}
+				ratios = append(ratios, r[0].pps/r[1].pps)
 			}
 			b.ReportMetric(median(ours[0]), "rawsock-pps")
 			b.ReportMetric(median(theirs[0]), "iputils-pps")
 			b.ReportMetric(median(ours[0])/median(theirs[0]), "pps-ratio")
+			b.ReportMetric(median(ratios), "round-ratio")
 			b.ReportMetric(median(ours[1]), "rawsock-min-µs")
 			b.ReportMetric(median(theirs[1]), "iputils-min-µs")
 			b.ReportMetric(median(ours[2]), "rawsock-avg-µs")
