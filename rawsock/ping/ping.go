@@ -75,7 +75,9 @@ type Config struct {
 	Interval time.Duration
 	// Flood sends the next request as soon as the last one is answered, or
 	// FloodGap after it if none is (iputils -f, or -i 0). Interval is then
-	// not used.
+	// not used. On a raw socket Run takes the socket off the runtime poller
+	// for a flood and waits as C's ping does (README, "Flood ping against
+	// iputils").
 	Flood bool
 	// Size is the number of data bytes after the ICMP header (iputils -s):
 	// 0 means DefaultSize, EmptyPayload none.
