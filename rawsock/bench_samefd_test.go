@@ -44,14 +44,7 @@ func benchSameSocket(b *testing.B, size int, deadline bool) {
 	nc.(*net.TCPConn).SetNoDelay(true)
 	rs, rc := fromNet(b, ns), fromNet(b, nc)
 	if !deadline {
-		for _, c := range []net.Conn{ns, nc} {
-			c.SetDeadline(time.Time{})
-		}
-		for _, c := range []*rawsock.Conn{rs, rc} {
-			c.SetDeadline(time.Time{})
-		}
-		dog := time.AfterFunc(benchDeadline, func() { ns.Close(); nc.Close(); rs.Close(); rc.Close() })
-		b.Cleanup(func() { dog.Stop() })
+		noDeadline(b, ns, nc, rs, rc)
 	}
 	b.Run("impl=net", func(b *testing.B) {
 		msg, buf := benchBufs(b, size)

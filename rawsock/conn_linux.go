@@ -169,6 +169,11 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 }
 
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
+	if ctx == nil && !c.waitall(flags) {
+		if n, from, ok, err := c.fastRecvfromInet(b, flags); ok {
+			return n, from, err
+		}
+	}
 	o, err := c.lockOp(opRecvfrom)
 	if err != nil {
 		return 0, netip.AddrPort{}, err
@@ -255,6 +260,11 @@ func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context
 }
 
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
+	if ctx == nil {
+		if n, ok, err := c.fastSendtoInet(b, flags, to); ok {
+			return n, err
+		}
+	}
 	o, err := c.lockOp(opSendto)
 	if err != nil {
 		return 0, err

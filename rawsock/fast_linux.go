@@ -1,6 +1,7 @@
 package rawsock
 
 import (
+	"net/netip"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -69,6 +70,54 @@ func (c *Conn) fastRecv(b []byte, flags int) (n int, ok bool, err error) {
 	}
 	c.rgate.Add(-gateHeld)
 	return c.fastResult(n, e, flags, nameRecvfrom)
+}
+
+// fastSendtoInet is SendtoInet without the poller, as fastSend; the
+// address is encoded on the stack.
+func (c *Conn) fastSendtoInet(b []byte, flags int, to netip.AddrPort) (n int, ok bool, err error) {
+	if !c.fastOK(&c.wd) {
+		return 0, false, nil
+	}
+	var rsa unix.RawSockaddrAny
+	l, err := encodeAddrPort(c.family, to, &rsa)
+	if err != nil {
+		return 0, false, nil // the poller's way reports it
+	}
+	if !c.wgate.CompareAndSwap(0, gateHeld) {
+		return 0, false, nil
+	}
+	var e syscall.Errno
+	for {
+		n, e = sysSendto(c.fd, b, flags, &rsa, l)
+		if e != unix.EINTR {
+			break
+		}
+	}
+	c.wgate.Add(-gateHeld)
+	return c.fastResult(n, e, flags, nameSendto)
+}
+
+// fastRecvfromInet is RecvfromInet without the poller, as fastRecv.
+func (c *Conn) fastRecvfromInet(b []byte, flags int) (n int, from netip.AddrPort, ok bool, err error) {
+	if !c.fastOK(&c.rd) || !c.rgate.CompareAndSwap(0, gateHeld) {
+		return 0, netip.AddrPort{}, false, nil
+	}
+	var rsa unix.RawSockaddrAny
+	var e syscall.Errno
+	for {
+		l := uint32(unix.SizeofSockaddrAny)
+		n, e = sysRecvfrom(c.fd, b, flags, &rsa, &l)
+		if e != unix.EINTR {
+			from = decodeAddrPort(&rsa, l)
+			break
+		}
+	}
+	c.rgate.Add(-gateHeld)
+	n, ok, err = c.fastResult(n, e, flags, nameRecvfrom)
+	if !ok || err != nil {
+		return 0, netip.AddrPort{}, ok, err
+	}
+	return n, from, true, nil
 }
 
 // fastResult is a fast call's outcome: EAGAIN is the poller's to wait on,
