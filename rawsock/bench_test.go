@@ -291,15 +291,43 @@ func waitDone(b *testing.B, done <-chan error) {
 // loopback UDP sockets. impl=syscall is sendto(2)/recvfrom(2) through
 // unix.Syscall6 on the same fds with sockaddrs on the stack, the floor;
 // impl=net is net.UDPConn WriteToUDPAddrPort/ReadFromUDPAddrPort.
+//
+// deadline=none runs them with no deadline on either socket (a watchdog
+// closes them instead), the case rawsock's fast path takes; deadline=set
+// with the benchmarks' far deadline on every socket.
 func BenchmarkUDP(b *testing.B) {
 	rawsock.SetTrace(nil)
-	for _, size := range benchSizes {
-		b.Run(fmt.Sprintf("size=%d", size), func(b *testing.B) {
-			b.Run("impl=net", func(b *testing.B) { benchUDPNet(b, size) })
-			b.Run("impl=rawsock", func(b *testing.B) { benchUDPRawsock(b, size) })
-			b.Run("impl=syscall", func(b *testing.B) { benchUDPSyscall(b, size) })
-		})
+	for _, dl := range []bool{false, true} {
+		for _, size := range benchSizes {
+			b.Run(fmt.Sprintf("deadline=%s/size=%d", map[bool]string{false: "none", true: "set"}[dl], size), func(b *testing.B) {
+				b.Run("impl=net", func(b *testing.B) { benchUDPNet(b, size, dl) })
+				b.Run("impl=rawsock", func(b *testing.B) { benchUDPRawsock(b, size, dl) })
+				b.Run("impl=syscall", func(b *testing.B) { benchUDPSyscall(b, size) })
+			})
+		}
 	}
+}
+
+// deadlineCloser is a socket of either kind, as noDeadline needs it.
+type deadlineCloser interface {
+	SetDeadline(time.Time) error
+	Close() error
+}
+
+// noDeadline clears the sockets' deadlines and bounds a hang with a
+// watchdog that closes them after benchDeadline.
+func noDeadline(b *testing.B, socks ...deadlineCloser) {
+	for _, s := range socks {
+		if err := s.SetDeadline(time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dog := time.AfterFunc(benchDeadline, func() {
+		for _, s := range socks {
+			s.Close()
+		}
+	})
+	b.Cleanup(func() { dog.Stop() })
 }
 
 // udpPair is two bound, unconnected loopback UDP sockets and z's address.
@@ -327,8 +355,11 @@ func boundUDP(b *testing.B) (*rawsock.Conn, netip.AddrPort) {
 	return c, ap
 }
 
-func benchUDPRawsock(b *testing.B, size int) {
+func benchUDPRawsock(b *testing.B, size int, deadline bool) {
 	a, z, to := udpPair(b)
+	if !deadline {
+		noDeadline(b, a, z)
+	}
 	msg, buf := benchBufs(b, size)
 	for b.Loop() {
 		if _, err := a.SendtoInet(msg, 0, to); err != nil {
@@ -397,8 +428,11 @@ func netUDP(b *testing.B) *net.UDPConn {
 	return c
 }
 
-func benchUDPNet(b *testing.B, size int) {
+func benchUDPNet(b *testing.B, size int, deadline bool) {
 	a, z := netUDP(b), netUDP(b)
+	if !deadline {
+		noDeadline(b, a, z)
+	}
 	to := z.LocalAddr().(*net.UDPAddr).AddrPort()
 	msg, buf := benchBufs(b, size)
 	for b.Loop() {

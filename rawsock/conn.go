@@ -43,6 +43,8 @@ type Conn struct {
 
 	rmu, wmu sync.Mutex
 	rop, wop op // the read and write call in flight, under rmu and wmu
+
+	rgate, wgate atomic.Int32 // the fast path's, per side (fast_linux.go)
 }
 
 const (

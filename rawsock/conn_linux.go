@@ -117,7 +117,10 @@ func (c *Conn) sockname(name string, call func(int, *unix.RawSockaddrAny) (uint3
 	return decodeSockaddr(&rsa, l), nil
 }
 
-func (c *Conn) close() error { return wrapErr(nameClose, sysCloseFile(c.file, c.fd)) }
+func (c *Conn) close() error {
+	c.closeGates()
+	return wrapErr(nameClose, sysCloseFile(c.file, c.fd))
+}
 
 // accept is Accept, with a context for AcceptContext.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
@@ -146,6 +149,11 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 }
 
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
+	if ctx == nil && !wantAddr && !c.waitall(flags) {
+		if n, ok, err := c.fastRecv(b, flags); ok {
+			return n, nil, err
+		}
+	}
 	o, err := c.lockOp(opRecvfrom)
 	if err != nil {
 		return 0, nil, err
@@ -161,6 +169,11 @@ func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool)
 }
 
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
+	if ctx == nil && !c.waitall(flags) {
+		if n, from, ok, err := c.fastRecvfromInet(b, flags); ok {
+			return n, from, err
+		}
+	}
 	o, err := c.lockOp(opRecvfrom)
 	if err != nil {
 		return 0, netip.AddrPort{}, err
@@ -229,6 +242,11 @@ func (o *op) setDest(to unix.Sockaddr) error {
 }
 
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
+	if ctx == nil && to == nil {
+		if n, ok, err := c.fastSend(b, flags); ok {
+			return n, err
+		}
+	}
 	o, err := c.lockOp(opSendto)
 	if err != nil {
 		return 0, err
@@ -242,6 +260,11 @@ func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context
 }
 
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
+	if ctx == nil {
+		if n, ok, err := c.fastSendtoInet(b, flags, to); ok {
+			return n, err
+		}
+	}
 	o, err := c.lockOp(opSendto)
 	if err != nil {
 		return 0, err

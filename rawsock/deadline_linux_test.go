@@ -143,7 +143,7 @@ func TestDeadlineWithContextDeadline(t *testing.T) {
 // BenchmarkTimeoutCall is BenchmarkUDP's rawsock round (SendtoInet and
 // RecvfromInet) with a per-call timeout set on both sockets, the path
 // that sets the file's deadline at each call's start: compare with
-// BenchmarkUDP/size=64/impl=rawsock.
+// BenchmarkUDP/deadline=set/size=64/impl=rawsock.
 func BenchmarkTimeoutCall(b *testing.B) {
 	rawsock.SetTrace(nil)
 	a, z, to := udpPair(b)

@@ -47,8 +47,12 @@ var errNotImplemented = fmt.Errorf("rawsock: not implemented on %s", runtime.GOO
 // package returns reads "syscall: cause" and matches its cause with errors.Is.
 func wrapErr(name string, err error) error {
 	if err == nil {
-		return nil
+		return nil // inlined: the hot path's success costs no call
 	}
+	return wrapNonNil(name, err)
+}
+
+func wrapNonNil(name string, err error) error {
 	// The type assertion first: errors.As makes its target escape, an
 	// allocation on every error, and the package's own errors (the cached
 	// EAGAIN of a non-blocking poll among them) are *os.SyscallError.

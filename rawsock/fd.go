@@ -17,6 +17,9 @@ type deadlines struct {
 	// the next call must set it again. Written under dlmu, read without
 	// it on the fast path.
 	armed atomic.Bool
+	// set: the file has a deadline on this side, so that the fast path,
+	// which does not look at it, is closed.
+	set atomic.Bool
 }
 
 // effective is the deadline the file must have.
@@ -68,6 +71,7 @@ func (c *Conn) apply(write bool) error {
 	d := c.side(write)
 	eff := d.effective()
 	d.armed.Store(!eff.Equal(d.user))
+	d.set.Store(!eff.IsZero())
 	if write {
 		return c.file.SetWriteDeadline(eff)
 	}

@@ -39,15 +39,16 @@ func (c *Conn) control(name string, f func(fd int) error) error {
 // lockOp begins a blocking call of kind k: it takes the mutex of k's side,
 // held until unlock, and fails at once on a closed socket.
 func (c *Conn) lockOp(k opKind) (*op, error) {
-	o, mu := &c.rop, &c.rmu
+	o, mu, g := &c.rop, &c.rmu, &c.rgate
 	if k.write() {
-		o, mu = &c.wop, &c.wmu
+		o, mu, g = &c.wop, &c.wmu, &c.wgate
 	}
 	mu.Lock()
-	if err := c.closedCheck(opName(k)); err != nil {
+	if c.state.Load() != stateOpen {
 		mu.Unlock()
-		return nil, err
+		return nil, errClosed(opName(k))
 	}
+	o.waitedBefore, o.waited = gateSlowIn(g), false
 	o.kind = k
 	return o, nil
 }
@@ -57,8 +58,10 @@ func (c *Conn) lockOp(k opKind) (*op, error) {
 func (o *op) unlock() {
 	o.release()
 	if o.kind.write() {
+		gateSlowOut(&o.c.wgate, o.waitedBefore, o.waited)
 		o.c.wmu.Unlock()
 	} else {
+		gateSlowOut(&o.c.rgate, o.waitedBefore, o.waited)
 		o.c.rmu.Unlock()
 	}
 }
@@ -66,6 +69,12 @@ func (o *op) unlock() {
 // call makes the call o holds: started with the timeout, the deadlines and
 // ctx, waited for on the poller, finished.
 func (c *Conn) call(o *op, ctx context.Context) error {
+	// The common case, checked here so that it costs no call of start and
+	// finish: no context, no timeout, no mode, nothing armed.
+	if ctx == nil && !o.armed && o.kind != opConnect && c.timeout.Load() == 0 && !c.side(o.kind.write()).armed.Load() {
+		o.nonblock = o.flagsNonblock()
+		return c.wait(o)
+	}
 	err := c.start(o, ctx)
 	if err != nil {
 		return err
@@ -175,16 +184,15 @@ func (c *Conn) wait(o *op) error {
 	} else {
 		err = c.rc.Read(o.fn)
 	}
-	name := opName(o.kind)
 	if err != nil {
-		err = c.mapPollErr(name, err)
+		err = c.mapPollErr(opName(o.kind), err)
 		if t := traceOut.Load(); t != nil {
 			t.traceWake(c.fd, err)
 		}
 		return err
 	}
 	if o.errno != 0 {
-		return errnoErr(name, o.errno)
+		return errnoErr(opName(o.kind), o.errno)
 	}
 	return nil
 }

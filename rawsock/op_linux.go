@@ -62,6 +62,9 @@ type op struct {
 	stop func() bool
 	// armed: start set the side's call deadline, which finish clears.
 	armed bool
+	// waited: this call parked on the poller; waitedBefore: the side's
+	// last call did (the gate's gateWaited when the call began).
+	waited, waitedBefore bool
 }
 
 func (o *op) init(c *Conn) {
@@ -96,6 +99,7 @@ func (o *op) run(uintptr) bool {
 		if t := traceOut.Load(); t != nil {
 			t.traceWait(o.c.fd, o.kind.write())
 		}
+		o.waited = true
 		return false
 	}
 	return true
@@ -246,14 +250,17 @@ func (o *op) setMsg(recv bool) {
 
 // release drops o's references to the caller's memory once a call ends.
 func (o *op) release() {
-	o.b, o.oob, o.sa = nil, nil, nil
-	o.iov = unix.Iovec{}
-	o.msg = unix.Msghdr{}
-	o.rsalen = 0
-	o.flags = 0
-	o.phase2 = false
-	o.more, o.got = false, 0
-	if o.nmsgs != 0 {
+	o.b, o.sa = nil, nil
+	o.rsalen, o.flags = 0, 0
+	o.phase2, o.more, o.got = false, false, 0
+	// Only the calls that set them clear the message headers: the
+	// per-call path of Send and Recv stays short.
+	switch o.kind {
+	case opRecvmsg, opSendmsg:
+		o.oob = nil
+		o.iov = unix.Iovec{}
+		o.msg = unix.Msghdr{}
+	case opRecvmmsg, opSendmmsg:
 		o.mm.clear()
 		o.nmsgs = 0
 	}
