@@ -34,9 +34,11 @@ const (
 )
 
 // fastOK reports whether the side's calls may take the fast path at all:
-// the file has no deadline, no timeout or mode is set, the trace is off.
+// the file has no deadline, no timeout is set (blocking without limit, or
+// SetBlocking(false), whose calls never wait), the trace is off.
 func (c *Conn) fastOK(d *deadlines) bool {
-	return c.timeout.Load() == 0 && !d.set.Load() && !d.armed.Load() && traceOut.Load() == nil
+	t := c.timeout.Load()
+	return (t == 0 || t == modeNonblock) && !d.set.Load() && !d.armed.Load() && traceOut.Load() == nil
 }
 
 // fastSend is Send without the poller; ok false sends nothing and leaves
@@ -121,12 +123,12 @@ func (c *Conn) fastRecvfromInet(b []byte, flags int) (n int, from netip.AddrPort
 }
 
 // fastResult is a fast call's outcome: EAGAIN is the poller's to wait on,
-// unless MSG_DONTWAIT asked for one try.
+// unless MSG_DONTWAIT or SetBlocking(false) asked for one try.
 func (c *Conn) fastResult(n int, e syscall.Errno, flags int, name string) (int, bool, error) {
 	switch {
 	case e == 0:
 		return n, true, nil
-	case e == unix.EAGAIN && flags&unix.MSG_DONTWAIT == 0:
+	case e == unix.EAGAIN && flags&unix.MSG_DONTWAIT == 0 && c.timeout.Load() != modeNonblock:
 		return 0, false, nil
 	}
 	return 0, true, errnoErr(name, e)
