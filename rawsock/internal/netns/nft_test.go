@@ -131,16 +131,7 @@ func TestLoss(t *testing.T) {
 		rule := l.Routers[1].Loss(30, match)
 		p := newPinger(t, l.A, pick(v4, l.B.Addr4(), l.B.Addr6()))
 		const n = 500
-		p.send(t, n)
-		// Stop as soon as every request the rule let through has its reply.
-		p.wait(func(total int) bool {
-			_, dropped, err := rule.Counters()
-			return err == nil && uint64(total)+dropped >= n
-		})
-		matched, dropped, err := rule.Counters()
-		if err != nil {
-			t.Fatal(err)
-		}
+		matched, dropped := sendThroughLoss(t, p, rule, n)
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		got := 0
@@ -165,6 +156,22 @@ func TestLoss(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// sendThroughLoss sends n echo requests through a loss rule and returns
+// its counters once every request the rule let through has its reply.
+func sendThroughLoss(t *testing.T, p *pinger, rule *Rule, n int) (matched, dropped uint64) {
+	t.Helper()
+	p.send(t, n)
+	p.wait(func(total int) bool {
+		_, dropped, err := rule.Counters()
+		return err == nil && uint64(total)+dropped >= uint64(n)
+	})
+	matched, dropped, err := rule.Counters()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return matched, dropped
 }
 
 // TestDup duplicates every echo reply crossing r2 toward A: each sequence
@@ -212,15 +219,7 @@ func TestLossBounds(t *testing.T) {
 		rule := l.Routers[0].Loss(percent, "icmp type echo-request")
 		p := newPinger(t, l.A, l.B.Addr4())
 		const n = 20
-		p.send(t, n)
-		p.wait(func(total int) bool {
-			_, dropped, err := rule.Counters()
-			return err == nil && uint64(total)+dropped >= n
-		})
-		matched, dropped, err := rule.Counters()
-		if err != nil {
-			t.Fatal(err)
-		}
+		matched, dropped := sendThroughLoss(t, p, rule, n)
 		if want := uint64(n * percent / 100); matched != n || dropped != want {
 			t.Errorf("Loss(%d): matched %d dropped %d, want %d and %d", percent, matched, dropped, n, want)
 		}
