@@ -48,9 +48,10 @@ func runConnect(args []string, stdout, stderr io.Writer) int {
 	return connectMain(args, os.Stdin, isTerminal(os.Stdin), stdout, stderr)
 }
 
-// isTerminal reports whether f is a terminal (it answers TCGETS).
+// isTerminal reports whether f is a terminal (it answers TCGETS, TIOCGETA
+// on the BSDs: ioctlGetTermios).
 func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	_, err := unix.IoctlGetTermios(int(f.Fd()), ioctlGetTermios)
 	return err == nil
 }
 

@@ -11,7 +11,6 @@ import (
 
 	"github.com/rawsock/rawsock/rawsock/capture"
 	"github.com/rawsock/rawsock/rawsock/packet"
-	"golang.org/x/sys/unix"
 )
 
 // kernelWait bounds how long --show-kernel waits for its packet's outgoing
@@ -69,7 +68,7 @@ func (k *kernelWatch) wait() ([]byte, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		if ci.PacketType != unix.PACKET_OUTGOING || ci.HardwareType != unix.ARPHRD_ETHER && ci.HardwareType != unix.ARPHRD_LOOPBACK {
+		if !ci.Outgoing() || !ci.Ethernet() {
 			continue
 		}
 		var eth packet.Ethernet

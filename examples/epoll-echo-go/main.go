@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command epoll-echo-go is ../epoll-echo-c/server.c ported line for line
 // onto rawsock.Epoll: the timestamp echo server as one epoll(7) event loop
 // with non-blocking fds in a level-triggered set, a table of connections

@@ -28,3 +28,23 @@ type Stats struct {
 	// FreezeQueueCount is TPACKET_V3's tp_freeze_q_cnt: times the ring was full.
 	FreezeQueueCount uint64
 }
+
+// PacketOutgoing is PACKET_OUTGOING of linux/if_packet.h (CaptureInfo's
+// PacketType of the copy of a packet this host sent), here so that code
+// reading pcap files builds where x/sys/unix does not define it.
+const PacketOutgoing = 4
+
+// ARPHRD_ETHER and ARPHRD_LOOPBACK of linux/if_arp.h, for the same reason.
+const (
+	hardwareEther    = 1
+	hardwareLoopback = 772
+)
+
+// Outgoing reports whether the packet is the copy of one this host sent.
+func (ci *CaptureInfo) Outgoing() bool { return ci.PacketType == PacketOutgoing }
+
+// Ethernet reports whether the packet's interface is an Ethernet or
+// loopback one, whose frames start with an Ethernet header.
+func (ci *CaptureInfo) Ethernet() bool {
+	return ci.HardwareType == hardwareEther || ci.HardwareType == hardwareLoopback
+}

@@ -10,10 +10,6 @@ import (
 	"golang.org/x/net/bpf"
 )
 
-// packetOutgoing is PACKET_OUTGOING of linux/if_packet.h, here so that Loop
-// builds (and reads pcap files) where x/sys/unix does not define it.
-const packetOutgoing = 4
-
 // Loop moves packets from a source (a Handle or a pcap Reader) to an output
 // (a Printer or a Writer), as tcpdump's pcap_loop and its callback do: it
 // skips the loopback device's outgoing copies, runs a user-space filter when
@@ -86,7 +82,7 @@ func (l *Loop) Run(read Read, wake func()) error {
 // keep says whether a packet counts: not the loopback's outgoing copy, and
 // accepted by the user-space filter.
 func (l *Loop) keep(ci CaptureInfo, frame []byte) bool {
-	if l.Loopback != 0 && ci.Ifindex == l.Loopback && ci.PacketType == packetOutgoing {
+	if l.Loopback != 0 && ci.Ifindex == l.Loopback && ci.Outgoing() {
 		return false
 	}
 	if l.Filter != nil {

@@ -245,8 +245,9 @@ func TestLoopAllocs(t *testing.T) {
 }
 
 func TestPacketOutgoing(t *testing.T) {
-	if packetOutgoing != unix.PACKET_OUTGOING {
-		t.Errorf("packetOutgoing = %d, unix.PACKET_OUTGOING = %d", packetOutgoing, unix.PACKET_OUTGOING)
+	if PacketOutgoing != unix.PACKET_OUTGOING || hardwareEther != unix.ARPHRD_ETHER || hardwareLoopback != unix.ARPHRD_LOOPBACK {
+		t.Errorf("PacketOutgoing = %d, unix.PACKET_OUTGOING = %d; ARPHRD_ETHER, ARPHRD_LOOPBACK %d, %d here, %d, %d in x/sys",
+			PacketOutgoing, unix.PACKET_OUTGOING, hardwareEther, hardwareLoopback, unix.ARPHRD_ETHER, unix.ARPHRD_LOOPBACK)
 	}
 }
 

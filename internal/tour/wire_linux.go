@@ -90,7 +90,7 @@ func runWire(s *stepRun) error {
 				packets <- got
 				return
 			}
-			if ci.PacketType == unix.PACKET_OUTGOING {
+			if ci.Outgoing() {
 				continue // lo's second copy
 			}
 			got = append(got, wireEvent{at: ci.Timestamp, frame: append([]byte(nil), frame...)})
