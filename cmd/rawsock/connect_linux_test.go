@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -120,14 +119,7 @@ func TestConnectErrors(t *testing.T) {
 func TestConnectEveryNetwork(t *testing.T) {
 	for _, proto := range echo.Networks {
 		t.Run(proto, func(t *testing.T) {
-			addr := "127.0.0.1:0"
-			switch proto {
-			case "tcp6", "udp6":
-				socktest.SkipIfNoIPv6(t)
-				addr = "[::1]:0"
-			case "unix", "unixpacket", "unixgram":
-				addr = filepath.Join(t.TempDir(), "s.sock")
-			}
+			addr := listenAddr(t, proto)
 			s, _, _ := serving(t, "--proto", proto, "--addr", addr, "-q")
 			var stdout, stderr bytes.Buffer
 			if code := connectMain([]string{"--proto", proto, "--addr", s.Addr()}, strings.NewReader("a\nb\n"), false, &stdout, &stderr); code != 0 {

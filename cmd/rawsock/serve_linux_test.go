@@ -137,20 +137,26 @@ func TestServeNotWritable(t *testing.T) {
 	}
 }
 
+// listenAddr is an address for serve --proto proto: port 0 on loopback,
+// or a path in the test's directory. It skips tcp6 and udp6 without IPv6.
+func listenAddr(t *testing.T, proto string) string {
+	switch proto {
+	case "tcp6", "udp6":
+		socktest.SkipIfNoIPv6(t)
+		return "[::1]:0"
+	case "unix", "unixpacket", "unixgram":
+		return filepath.Join(t.TempDir(), "s.sock")
+	}
+	return "127.0.0.1:0"
+}
+
 // TestServeStop: the tutorial's log, a client served, then SIGTERM: exit
 // 0, and the socket file is gone. On both engines and every network.
 func TestServeStop(t *testing.T) {
 	for _, proto := range echo.Networks {
 		for _, loop := range []string{"goroutine", "epoll"} {
 			t.Run(proto+"/"+loop, func(t *testing.T) {
-				addr := "127.0.0.1:0"
-				switch proto {
-				case "tcp6", "udp6":
-					socktest.SkipIfNoIPv6(t)
-					addr = "[::1]:0"
-				case "unix", "unixpacket", "unixgram":
-					addr = filepath.Join(t.TempDir(), "s.sock")
-				}
+				addr := listenAddr(t, proto)
 				s, stderr, stop := serving(t, "--proto", proto, "--addr", addr, "--loop", loop)
 				var stdout bytes.Buffer
 				if code := connectMain([]string{"--proto", proto, "--addr", s.Addr(), "-m", "i"}, nil, false, &stdout, stderr); code != 0 {
