@@ -22,6 +22,10 @@ import (
 // serialized (a MSG_WAITALL receive is never split by another's); and
 // Close sets gateClosed and waits for gateHeld to clear before it closes
 // the fd, so the number cannot be closed or reused under a fast syscall.
+// A fast call adds MSG_DONTWAIT: it returns at once even if someone
+// clears O_NONBLOCK on the open file description (fcntl on Fileno, a dup
+// in a child), so Close never waits on a fast call the kernel has put to
+// sleep, and sys_linux.go may make it on RawSyscall6 (cannotWait).
 // gateWaited records that the side's last call waited: a receive that
 // usually finds nothing (a ping-pong) then skips the fast try, which would
 // cost it a second syscall.
@@ -49,7 +53,7 @@ func (c *Conn) fastSend(b []byte, flags int) (n int, ok bool, err error) {
 	}
 	var e syscall.Errno
 	for {
-		n, e = sysSendto(c.fd, b, flags, nil, 0)
+		n, e = sysSendto(c.fd, b, flags|unix.MSG_DONTWAIT, nil, 0)
 		if e != unix.EINTR {
 			break
 		}
@@ -65,7 +69,7 @@ func (c *Conn) fastRecv(b []byte, flags int) (n int, ok bool, err error) {
 	}
 	var e syscall.Errno
 	for {
-		n, e = sysRecvfrom(c.fd, b, flags, nil, nil)
+		n, e = sysRecvfrom(c.fd, b, flags|unix.MSG_DONTWAIT, nil, nil)
 		if e != unix.EINTR {
 			break
 		}
@@ -90,7 +94,7 @@ func (c *Conn) fastSendtoInet(b []byte, flags int, to netip.AddrPort) (n int, ok
 	}
 	var e syscall.Errno
 	for {
-		n, e = sysSendto(c.fd, b, flags, &rsa, l)
+		n, e = sysSendto(c.fd, b, flags|unix.MSG_DONTWAIT, &rsa, l)
 		if e != unix.EINTR {
 			break
 		}
@@ -108,7 +112,7 @@ func (c *Conn) fastRecvfromInet(b []byte, flags int) (n int, from netip.AddrPort
 	var e syscall.Errno
 	for {
 		l := uint32(unix.SizeofSockaddrAny)
-		n, e = sysRecvfrom(c.fd, b, flags, &rsa, &l)
+		n, e = sysRecvfrom(c.fd, b, flags|unix.MSG_DONTWAIT, &rsa, &l)
 		if e != unix.EINTR {
 			from = decodeAddrPort(&rsa, l)
 			break

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rawsock/rawsock/internal/socktest"
 	"github.com/rawsock/rawsock/rawsock"
 	"golang.org/x/sys/unix"
 )
@@ -115,5 +116,35 @@ func TestFastRecvWaitsForWaitall(t *testing.T) {
 	got, got2 := <-all, <-other
 	if !(got == "0123456789" && got2 == "after" || got2 == "01234" && got == "56789after") {
 		t.Fatalf("MSG_WAITALL recv got %q and the recv beside it %q: not one after the other", got, got2)
+	}
+}
+
+// TestFastPathBlockingFileDescription: the fd's open file description is
+// shared with every dup of it, and whoever holds one can clear O_NONBLOCK.
+// A call in SetBlocking(false) mode must still return EAGAIN at once, not
+// sleep in recvfrom(2): the fast path adds MSG_DONTWAIT. (A blocking call's
+// wait on the poller assumes O_NONBLOCK, as net's does.)
+func TestFastPathBlockingFileDescription(t *testing.T) {
+	a, b := socktest.Pair(t, rawsock.SOCK_DGRAM)
+	if err := unix.SetNonblock(a.Fileno(), false); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetBlocking(false); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Recv(make([]byte, 8), 0)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, unix.EAGAIN) {
+			t.Errorf("SetBlocking(false) Recv on a blocking file description: %v, want EAGAIN", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Errorf("SetBlocking(false) Recv still in recvfrom(2) after 10 s on a file description without O_NONBLOCK")
+		b.Send([]byte("x"), 0) // release it
+		<-done
 	}
 }

@@ -251,6 +251,19 @@ func sysAccept4(fd int, rsa *unix.RawSockaddrAny, rsalen *uint32) (int, syscall.
 	return n, e
 }
 
+// rawMax is the most bytes a call that cannot wait copies on
+// RawSyscall6: a few microseconds at most, so holding the P through it
+// costs the scheduler less than entersyscall and exitsyscall cost the call
+// (README, "The core's calls that cannot wait").
+const rawMax = 64 << 10
+
+// cannotWait reports a send or receive that returns at once whatever the
+// fd's mode: MSG_DONTWAIT, not O_NONBLOCK, which another holder of the
+// open file description can clear.
+func cannotWait(flags, size int) bool {
+	return flags&unix.MSG_DONTWAIT != 0 && size <= rawMax
+}
+
 // sysRecvfrom makes recvfrom(2); rsa nil asks for no address.
 func sysRecvfrom(fd int, b []byte, flags int, rsa *unix.RawSockaddrAny, rsalen *uint32) (int, syscall.Errno) {
 	// Pointers, converted in the call (unsafe.Pointer rule 4).
@@ -258,7 +271,13 @@ func sysRecvfrom(fd int, b []byte, flags int, rsa *unix.RawSockaddrAny, rsalen *
 	if rsa != nil {
 		from, fromlen = unsafe.Pointer(rsa), unsafe.Pointer(rsalen)
 	}
-	r, _, e := syscall.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(from), uintptr(fromlen))
+	var r uintptr
+	var e syscall.Errno
+	if cannotWait(flags, len(b)) {
+		r, _, e = syscall.RawSyscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(from), uintptr(fromlen))
+	} else {
+		r, _, e = syscall.Syscall6(unix.SYS_RECVFROM, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(from), uintptr(fromlen))
+	}
 	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		addr := ""
@@ -277,7 +296,13 @@ func sysSendto(fd int, b []byte, flags int, rsa *unix.RawSockaddrAny, rsalen uin
 	if rsalen != 0 {
 		to = unsafe.Pointer(rsa)
 	}
-	r, _, e := syscall.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(to), uintptr(rsalen))
+	var r uintptr
+	var e syscall.Errno
+	if cannotWait(flags, len(b)) {
+		r, _, e = syscall.RawSyscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(to), uintptr(rsalen))
+	} else {
+		r, _, e = syscall.Syscall6(unix.SYS_SENDTO, uintptr(fd), uintptr(bufPtr(b)), uintptr(len(b)), uintptr(flags), uintptr(to), uintptr(rsalen))
+	}
 	n := retval(r, e)
 	if t := traceOut.Load(); t != nil {
 		t.printf("sendto(%d, %d%s%s)%s", fd, len(b), traceFlags(flags), traceDest(rsa, rsalen), traceRet(n, errOrNil(e)))
