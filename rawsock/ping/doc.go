@@ -27,7 +27,9 @@
 // ICMPv6 packet too big), and a classic BPF program (SO_ATTACH_FILTER)
 // passes echo replies only when they carry this pinger's identifier. So
 // several pingers to one host, in one process or many, each count only
-// their own replies. Errors arrive as data and are matched on the echo
+// their own replies. A flood attaches the BPF program only when the first
+// packet not its own arrives, as iputils does for every ping: alone on a
+// host it would run it on every reply for nothing. Errors arrive as data and are matched on the echo
 // header they quote (packet.Quoted). The identifier of a raw pinger is
 // random unless Config.ID sets it.
 //

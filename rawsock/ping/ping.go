@@ -178,6 +178,7 @@ type Pinger struct {
 	pendingEv bool  // ev holds a report not yet delivered
 	ran       bool
 	noBPF     bool // tests: leave the BPF filter off, to show what it keeps out
+	lazyBPF   bool // a raw socket without its BPF filter yet: notOurs attaches it
 }
 
 // New checks cfg, opens and sets up the socket (see the package doc), and

@@ -251,6 +251,11 @@ func (p *Pinger) ipOptions() error {
 }
 
 // rawFilters installs ICMP_FILTER (or ICMPV6_FILTER) and the BPF program.
+// A flood's BPF program waits for the first packet that is not ours
+// (notOurs), as iputils' always does: alone on its host, a flood would run
+// it on every reply for nothing (README, "Flood ping against iputils").
+// Any other pinger attaches it at once: a flood next to it would fill its
+// socket's buffer, and drop its replies, before it saw the first packet.
 func (p *Pinger) rawFilters() error {
 	c := p.sys.c
 	if p.v6 {
@@ -268,15 +273,29 @@ func (p *Pinger) rawFilters() error {
 			return fmt.Errorf("ping: setsockopt(ICMP_FILTER): %w", unwrapSyscall(err))
 		}
 	}
-	if p.noBPF {
+	if p.noBPF || p.cfg.Flood {
+		p.lazyBPF = !p.noBPF
 		return nil
 	}
-	return attachFilter(c, echoFilter(p.id, p.v6))
+	return p.sys.attachFilter(echoFilter(p.id, p.v6))
+}
+
+// notOurs counts a packet the socket delivered that is not this pinger's,
+// and on a raw socket attaches the BPF filter the first time, which keeps
+// the rest of them out. The packets queued before it are still delivered
+// and counted. A failed attach leaves them all to be counted here.
+func (p *Pinger) notOurs() {
+	p.ignored()
+	if p.lazyBPF {
+		p.lazyBPF = false
+		p.sys.attachFilter(echoFilter(p.id, p.v6))
+	}
 }
 
 // attachFilter sets SO_ATTACH_FILTER with a struct sock_fprog built by
-// hand: the kernel copies the program during the call.
-func attachFilter(c *rawsock.Conn, prog []bpf.Instruction) error {
+// hand: the kernel copies the program during the call. A flood's Run has
+// the fd itself (direct_linux.go).
+func (sc *sysConn) attachFilter(prog []bpf.Instruction) error {
 	raw, err := bpf.Assemble(prog)
 	if err != nil {
 		return fmt.Errorf("ping: BPF filter: %w", err)
@@ -285,7 +304,11 @@ func attachFilter(c *rawsock.Conn, prog []bpf.Instruction) error {
 	fprog.Len = uint16(len(raw))
 	fprog.Filter = (*unix.SockFilter)(unsafe.Pointer(&raw[0]))
 	b := unsafe.Slice((*byte)(unsafe.Pointer(&fprog)), unsafe.Sizeof(fprog))
-	err = c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, b)
+	if sc.direct {
+		err = os.NewSyscallError("setsockopt", unix.SetsockoptString(sc.d.fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, string(b)))
+	} else {
+		err = sc.c.SetsockoptBytes(unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, b)
+	}
 	runtime.KeepAlive(raw)
 	runtime.KeepAlive(&fprog)
 	if err != nil {
@@ -517,7 +540,7 @@ func (p *Pinger) handle(m *rawsock.Message) {
 	if sc.raw4 {
 		payload, err := sc.ip.Parse(data)
 		if err != nil || sc.ip.Protocol != packet.ProtoICMP {
-			p.ignored()
+			p.notOurs()
 			return
 		}
 		ttl = int(sc.ip.TTL)
@@ -536,7 +559,7 @@ func (p *Pinger) handle(m *rawsock.Message) {
 	switch {
 	case err == nil && msg.IsEchoReply():
 		if msg.ID != p.id {
-			p.ignored() // another pinger's: the BPF filter normally drops these
+			p.notOurs() // another pinger's
 			return
 		}
 		p.reply(msg.Seq, from, ttl, len(data), rx, msg.Data, badSum)
@@ -544,12 +567,12 @@ func (p *Pinger) handle(m *rawsock.Message) {
 		// Raw sockets only: a datagram socket gets errors on its queue.
 		id, seq, ok := msg.Quoted.Echo()
 		if !ok || id != p.id || !sameAddr(msg.Quoted.Dst(), p.cfg.Dst) {
-			p.ignored()
+			p.notOurs()
 			return
 		}
 		p.icmpError(seq, from, ttl, rx, msg.Type, msg.Code, errorInfo(msg))
 	default:
-		p.ignored()
+		p.notOurs()
 	}
 }
 

@@ -18,7 +18,8 @@ type Statistics struct {
 	Corrupted int
 	// Ignored counts what the socket delivered that was not ours: another
 	// pinger's replies, errors about other traffic. The kernel filters keep
-	// it near zero; it is here so a test can prove it.
+	// it near zero (a flood's, those queued before its first foreign packet
+	// attached the BPF one); it is here so a test can prove it.
 	Ignored int
 
 	// Timed says whether the round-trip times below mean anything: the
