@@ -124,7 +124,12 @@ func (e *Epoll) wait(events []EpollEvent, msec int) (int, error) {
 	if e.closed.Load() {
 		return 0, errEpollClosed(nameEpollWait)
 	}
-	deadline := time.Now().Add(time.Duration(msec) * time.Millisecond)
+	// The clock only for a timeout to keep across EINTR: an event loop
+	// that waits without one (its timers on a Timerfd) reads none.
+	var deadline time.Time
+	if msec > 0 {
+		deadline = time.Now().Add(time.Duration(msec) * time.Millisecond)
+	}
 	for {
 		n, err := sysEpollWait(e.fd, events, msec)
 		if e.closed.Load() {
@@ -156,12 +161,12 @@ func (e *Epoll) close() error {
 	return wrapErr(nameClose, err)
 }
 
-// epollClosedError is what a call on a closed Epoll returns: it matches
-// net.ErrClosed, as a closed Conn's calls do, and EBADF, as C's calls on
-// a closed epoll fd do.
-type epollClosedError struct{}
+// closedError is what a call on a closed Epoll or Timerfd returns (the
+// type's name): it matches net.ErrClosed, as a closed Conn's calls do, and
+// EBADF, as C's calls on a closed fd do.
+type closedError string
 
-func (epollClosedError) Error() string   { return "use of closed Epoll" }
-func (epollClosedError) Unwrap() []error { return []error{net.ErrClosed, unix.EBADF} }
+func (e closedError) Error() string { return "use of closed " + string(e) }
+func (closedError) Unwrap() []error { return []error{net.ErrClosed, unix.EBADF} }
 
-func errEpollClosed(name string) error { return os.NewSyscallError(name, epollClosedError{}) }
+func errEpollClosed(name string) error { return os.NewSyscallError(name, closedError("Epoll")) }

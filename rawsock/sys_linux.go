@@ -446,6 +446,34 @@ func sysEpollWait(epfd int, events []EpollEvent, msec int) (int, error) {
 	return n, err
 }
 
+// sysTimerfdCreate makes timerfd_create(2) with TFD_NONBLOCK|TFD_CLOEXEC.
+func sysTimerfdCreate(clock int) (int, error) {
+	fd, err := unix.TimerfdCreate(clock, unix.TFD_NONBLOCK|unix.TFD_CLOEXEC)
+	if t := traceOut.Load(); t != nil {
+		t.printf("timerfd_create(%s, TFD_NONBLOCK|TFD_CLOEXEC)%s", nameOr(clockNames, clock), traceRet(fd, err))
+	}
+	return fd, err
+}
+
+// sysTimerfdSettime makes timerfd_settime(2) with a relative time.
+func sysTimerfdSettime(fd int, its *unix.ItimerSpec) error {
+	err := unix.TimerfdSettime(fd, 0, its, nil)
+	if t := traceOut.Load(); t != nil {
+		t.printf("timerfd_settime(%d, 0, {it_value=%v, it_interval=%v})%s", fd,
+			time.Duration(its.Value.Nano()), time.Duration(its.Interval.Nano()), traceRet(0, err))
+	}
+	return err
+}
+
+// sysRead makes read(2).
+func sysRead(fd int, b []byte) (int, error) {
+	n, err := unix.Read(fd, b)
+	if t := traceOut.Load(); t != nil {
+		t.printf("read(%d, %d)%s", fd, len(b), traceRet(n, err))
+	}
+	return n, err
+}
+
 // sysWrite makes write(2).
 func sysWrite(fd int, b []byte) (int, error) {
 	n, err := unix.Write(fd, b)

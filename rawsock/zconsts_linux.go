@@ -55,6 +55,14 @@ const (
 	AF_WANPIPE                         = unix.AF_WANPIPE
 	AF_X25                             = unix.AF_X25
 	AF_XDP                             = unix.AF_XDP
+	CLOCK_BOOTTIME                     = unix.CLOCK_BOOTTIME
+	CLOCK_BOOTTIME_ALARM               = unix.CLOCK_BOOTTIME_ALARM
+	CLOCK_MONOTONIC                    = unix.CLOCK_MONOTONIC
+	CLOCK_MONOTONIC_COARSE             = unix.CLOCK_MONOTONIC_COARSE
+	CLOCK_MONOTONIC_RAW                = unix.CLOCK_MONOTONIC_RAW
+	CLOCK_REALTIME                     = unix.CLOCK_REALTIME
+	CLOCK_REALTIME_ALARM               = unix.CLOCK_REALTIME_ALARM
+	CLOCK_REALTIME_COARSE              = unix.CLOCK_REALTIME_COARSE
 	EPOLLERR                           = unix.EPOLLERR
 	EPOLLET                            = unix.EPOLLET
 	EPOLLEXCLUSIVE                     = unix.EPOLLEXCLUSIVE
@@ -1375,6 +1383,15 @@ var epollCtlNames = []constName{
 	{unix.EPOLL_CTL_ADD, "EPOLL_CTL_ADD"},
 	{unix.EPOLL_CTL_DEL, "EPOLL_CTL_DEL"},
 	{unix.EPOLL_CTL_MOD, "EPOLL_CTL_MOD"},
+}
+
+// clockNames lists the CLOCK_ names it prints, in the order it prints them.
+var clockNames = []constName{
+	{unix.CLOCK_REALTIME, "CLOCK_REALTIME"},
+	{unix.CLOCK_MONOTONIC, "CLOCK_MONOTONIC"},
+	{unix.CLOCK_BOOTTIME, "CLOCK_BOOTTIME"},
+	{unix.CLOCK_REALTIME_ALARM, "CLOCK_REALTIME_ALARM"},
+	{unix.CLOCK_BOOTTIME_ALARM, "CLOCK_BOOTTIME_ALARM"},
 }
 
 // epollEventNames lists the EPOLL names it prints, in the order it prints them.

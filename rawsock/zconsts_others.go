@@ -165,5 +165,8 @@ var scmNames []constName
 // epollCtlNames lists EPOLL_CTL_ names, preferred alias first: none here.
 var epollCtlNames []constName
 
+// clockNames lists the CLOCK_ names it prints, in the order it prints them: none here.
+var clockNames []constName
+
 // epollEventNames lists the EPOLL names it prints, in the order it prints them: none here.
 var epollEventNames []constName

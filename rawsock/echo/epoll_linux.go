@@ -35,6 +35,7 @@ import (
 const (
 	padListener int32 = -1
 	padWake     int32 = -2
+	padSweep    int32 = -3
 )
 
 // Connection states in the epoll engine.
@@ -84,7 +85,10 @@ type eloop struct {
 	retryAt    time.Time
 	stopping   bool
 	sweepEvery time.Duration
-	nextSweep  time.Time
+	// The sweep's clock: a periodic Timerfd in the set, so that epoll_wait
+	// needs no timeout (the kernel would arm an hrtimer at every wait that
+	// sleeps: README, "The epoll engine against C").
+	sweeper *rawsock.Timerfd
 }
 
 // maxEvents is epoll_wait's batch.
@@ -115,6 +119,18 @@ func newEloop(s *Server) (*eloop, error) {
 		}
 	}
 	l.sweepEvery = max(l.sweepEvery, 5*time.Millisecond)
+	if l.sweeper, err = rawsock.TimerfdCreate(rawsock.CLOCK_MONOTONIC); err != nil {
+		l.cleanup()
+		return nil, err
+	}
+	if err := l.ctl(unix.EPOLL_CTL_ADD, l.sweeper.Fd(), rawsock.EPOLLIN, padSweep); err != nil {
+		l.cleanup()
+		return nil, err
+	}
+	if err := l.sweeper.Settime(l.sweepEvery, l.sweepEvery); err != nil {
+		l.cleanup()
+		return nil, err
+	}
 	if err := l.ctl(unix.EPOLL_CTL_ADD, wr.Fileno(), rawsock.EPOLLIN, padWake); err != nil {
 		l.cleanup()
 		return nil, err
@@ -147,7 +163,6 @@ func (l *eloop) run() error {
 	defer l.cleanup()
 	s := l.s
 	l.now = time.Now()
-	l.nextSweep = l.now.Add(l.sweepEvery)
 	l.waiting()
 	if s.stopping.Load() {
 		l.beginStop()
@@ -173,15 +188,15 @@ func (l *eloop) run() error {
 				}
 			case padWake:
 				l.onWake()
+			case padSweep:
+				l.sweeper.Read()
+				l.sweep()
 			default:
 				l.onConn(ev)
 			}
 		}
 		if l.force.Load() {
 			return nil
-		}
-		if !l.now.Before(l.nextSweep) {
-			l.sweep()
 		}
 		if !l.lnIn && !l.stopping && !l.now.Before(l.retryAt) && l.belowMax() {
 			l.listen(true)
@@ -228,21 +243,14 @@ func (l *eloop) waiting() {
 	}
 }
 
-// waitMsec is epoll_wait's timeout: until the next sweep or accept retry.
-// It counts from l.now rather than reading the clock again (time.Now is
-// two vDSO calls, and the clock is most of the loop's own CPU): waking one
-// round's work late costs a sweep, an eighth of a timeout late already,
-// nothing.
+// waitMsec is epoll_wait's timeout: none (the sweeps have their Timerfd)
+// but while an accept waits to be retried. It counts from l.now rather than
+// reading the clock again (time.Now is two vDSO calls).
 func (l *eloop) waitMsec() int {
-	next := l.nextSweep
-	if !l.lnIn && !l.stopping && l.retryAt.After(l.now) && l.retryAt.Before(next) {
-		next = l.retryAt
+	if l.lnIn || l.stopping || !l.retryAt.After(l.now) {
+		return -1
 	}
-	d := next.Sub(l.now)
-	if d <= 0 {
-		return 0
-	}
-	return int((d + time.Millisecond - 1) / time.Millisecond)
+	return int((l.retryAt.Sub(l.now) + time.Millisecond - 1) / time.Millisecond)
 }
 
 func (l *eloop) belowMax() bool { return l.s.cfg.MaxConns <= 0 || l.nconns < l.s.cfg.MaxConns }
@@ -412,7 +420,6 @@ func (l *eloop) drop(e *econn, err error) {
 // fires up to that late (an eighth of the shortest one).
 func (l *eloop) sweep() {
 	s := l.s
-	l.nextSweep = l.now.Add(l.sweepEvery)
 	idle, wt := s.cfg.IdleTimeout, s.cfg.WriteTimeout
 	for _, e := range l.conns {
 		switch {
@@ -452,8 +459,10 @@ func (l *eloop) onWake() {
 // connection answer what it has, half-close and linger (see finish).
 func (l *eloop) beginStop() {
 	l.stopping = true
-	l.sweepEvery = min(l.sweepEvery, lingerTimeout/8)
-	l.nextSweep = l.now.Add(l.sweepEvery)
+	if d := min(l.sweepEvery, lingerTimeout/8); d != l.sweepEvery {
+		l.sweepEvery = d
+		l.sweeper.Settime(d, d)
+	}
 	if l.dg != nil {
 		for range 4096 {
 			if !l.dgramOne() {
@@ -543,5 +552,8 @@ func (l *eloop) cleanup() {
 	}
 	l.wr.Close()
 	l.ww.Close()
+	if l.sweeper != nil {
+		l.sweeper.Close()
+	}
 	l.ep.Close()
 }

@@ -35,6 +35,7 @@ var exported = []string{
 	"AF_", "SOCK_", "IPPROTO_", "SOL_", "SO_", "SCM_", "IP_", "IPV6_", "MSG_",
 	"SHUT_", "TCP_", "UDP_", "ETH_P_", "PACKET_", "ICMP_FILTER", "ICMPV6_FILTER",
 	"EPOLL", "POLL", "SIOCG", "IFF_", "IFNAMSIZ", "INADDR_", "SOMAXCONN",
+	"CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_BOOTTIME",
 }
 
 // table describes one value-to-name table for the trace.
@@ -62,6 +63,8 @@ var tables = []table{
 	// SCM_TIMESTAMP* are the SO_ option's own numbers: OptName names them.
 	{"scmNames", "SCM_", nil, []string{"SCM_RIGHTS", "SCM_CREDENTIALS"}},
 	{"epollCtlNames", "EPOLL_CTL_", nil, nil},
+	// The clocks timerfd_create(2) takes (CLOCK_ also prefixes HDLC's).
+	{"clockNames", "CLOCK_", nil, []string{"CLOCK_REALTIME", "CLOCK_MONOTONIC", "CLOCK_BOOTTIME", "CLOCK_REALTIME_ALARM", "CLOCK_BOOTTIME_ALARM"}},
 	{"epollEventNames", "EPOLL", nil, []string{"EPOLLIN", "EPOLLOUT", "EPOLLRDHUP", "EPOLLPRI", "EPOLLERR", "EPOLLHUP", "EPOLLET", "EPOLLONESHOT"}},
 }
 
