@@ -148,44 +148,16 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 	return wrapErr(nameConnect, c.call(o, ctx))
 }
 
+// recvfrom wraps recvfrom(2); wantAddr asks for the source address.
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
-	if ctx == nil && !wantAddr && !c.waitall(flags) {
-		if n, ok, err := c.fastRecv(b, flags); ok {
-			return n, nil, err
-		}
-	}
-	o, err := c.lockOp(opRecvfrom)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer o.unlock()
-	o.b, o.flags, o.wantAddr = b, flags, wantAddr
-	o.expect(c.waitall(flags))
-	n, err := o.result(c.call(o, ctx))
-	if err != nil || !wantAddr {
-		return n, nil, wrapErr(nameRecvfrom, err)
-	}
-	return n, decodeSockaddr(&o.rsa, o.rsalen), nil
+	r, err := c.io(ctx, &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: wantAddr})
+	return r.n, r.sa, err
 }
 
+// recvfromInet wraps recvfrom(2), the source as a netip.AddrPort.
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
-	if ctx == nil && !c.waitall(flags) {
-		if n, from, ok, err := c.fastRecvfromInet(b, flags); ok {
-			return n, from, err
-		}
-	}
-	o, err := c.lockOp(opRecvfrom)
-	if err != nil {
-		return 0, netip.AddrPort{}, err
-	}
-	defer o.unlock()
-	o.b, o.flags, o.wantAddr = b, flags, true
-	o.expect(c.waitall(flags))
-	n, err := o.result(c.call(o, ctx))
-	if err != nil {
-		return n, netip.AddrPort{}, wrapErr(nameRecvfrom, err)
-	}
-	return n, decodeAddrPort(&o.rsa, o.rsalen), nil
+	r, err := c.io(ctx, &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: true, inet: true})
+	return r.n, r.ap, err
 }
 
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
