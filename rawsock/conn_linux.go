@@ -213,62 +213,23 @@ func (o *op) setDest(to unix.Sockaddr) error {
 	return nil
 }
 
+// sendto wraps sendto(2); to nil sends to the connected peer.
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
-	if ctx == nil && to == nil {
-		if n, ok, err := c.fastSend(b, flags); ok {
-			return n, err
-		}
-	}
-	o, err := c.lockOp(opSendto)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.b, o.flags = b, flags
-	if err := o.setDest(to); err != nil {
-		return 0, wrapErr(nameSendto, err)
-	}
-	return o.sent(c.call(o, ctx))
+	r, err := c.io(ctx, &args{kind: opSendto, b: b, flags: flags, to: to})
+	return r.n, err
 }
 
+// sendtoInet wraps sendto(2), the destination a netip.AddrPort.
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
-	if ctx == nil {
-		if n, ok, err := c.fastSendtoInet(b, flags, to); ok {
-			return n, err
-		}
-	}
-	o, err := c.lockOp(opSendto)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.b, o.flags = b, flags
-	if o.rsalen, err = encodeAddrPort(c.family, to, &o.rsa); err != nil {
-		return 0, wrapErr(nameSendto, err)
-	}
-	return o.sent(c.call(o, ctx))
+	r, err := c.io(ctx, &args{kind: opSendto, b: b, flags: flags, inet: true, ap: to})
+	return r.n, err
 }
 
-// sendall returns the bytes sent, all of b or those before the error.
+// sendall calls sendto(2) until all of b is sent; it returns the bytes
+// sent, all of b or those before the error.
 func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
-	o, err := c.lockOp(opSendto)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.flags = flags
-	// One start for the whole loop: the timeout bounds the call, not each
-	// sendto. The first sendto is made even for an empty b, as Python's
-	// sendall makes it: on a datagram socket that is an empty datagram.
-	sent := 0
-	err = c.start(o, ctx)
-	for first := true; err == nil && (first || sent < len(b)); first = false {
-		o.b = b[sent:]
-		if err = c.wait(o); err == nil {
-			sent += o.n
-		}
-	}
-	return sent, wrapErr(nameSendto, c.finish(o, ctx, err))
+	r, err := c.io(ctx, &args{kind: opSendto, b: b, flags: flags, all: true})
+	return r.n, err
 }
 
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {

@@ -20,8 +20,11 @@ type args struct {
 	kind     opKind
 	wantAddr bool // return the source address
 	inet     bool // the address is a netip.AddrPort, not a unix.Sockaddr
+	all      bool // sendall: send until all of b is sent
 	flags    int
 	b        []byte
+	to       unix.Sockaddr  // the destination, nil for none
+	ap       netip.AddrPort // the destination, with inet
 }
 
 // result is what a call returns beside its error; each wrapper takes the
@@ -44,31 +47,76 @@ func (c *Conn) io(ctx context.Context, a *args) (result, error) {
 		return result{}, err
 	}
 	defer o.unlock()
-	c.load(o, a)
-	return o.collect(a, c.call(o, ctx))
+	if err = c.load(o, a); err == nil {
+		err = c.exec(o, a, ctx)
+	}
+	return o.collect(a, err)
 }
 
 // fast makes the call on the fast path where its kind has one; ok false
 // leaves it to the poller's way.
 func (c *Conn) fast(a *args) (r result, ok bool, err error) {
-	switch {
-	case a.kind != opRecvfrom || c.waitall(a.flags):
-	case a.inet:
-		r.n, r.ap, ok, err = c.fastRecvfromInet(a.b, a.flags)
-	case !a.wantAddr:
-		r.n, ok, err = c.fastRecv(a.b, a.flags)
+	switch a.kind {
+	case opRecvfrom:
+		switch {
+		case c.waitall(a.flags):
+		case a.inet:
+			r.n, r.ap, ok, err = c.fastRecvfromInet(a.b, a.flags)
+		case !a.wantAddr:
+			r.n, ok, err = c.fastRecv(a.b, a.flags)
+		}
+	case opSendto:
+		switch {
+		case a.inet:
+			r.n, ok, err = c.fastSendtoInet(a.b, a.flags, a.ap)
+		case a.to == nil && !a.all:
+			r.n, ok, err = c.fastSend(a.b, a.flags)
+		}
 	}
 	return r, ok, err
 }
 
-// load copies a into o and readies o for the call.
-func (c *Conn) load(o *op, a *args) {
+// load copies a into o and readies o for the call; an error refuses the
+// arguments.
+func (c *Conn) load(o *op, a *args) (err error) {
 	o.b, o.flags = a.b, a.flags
 	switch a.kind {
 	case opRecvfrom:
 		o.wantAddr = a.wantAddr
 		o.expect(c.waitall(a.flags))
+	case opSendto:
+		if a.inet {
+			o.rsalen, err = encodeAddrPort(c.family, a.ap, &o.rsa)
+			return err
+		}
+		return o.setDest(a.to)
 	}
+	return nil
+}
+
+// exec makes the loaded call: through the poller once, or in the loop of
+// sendall.
+func (c *Conn) exec(o *op, a *args, ctx context.Context) error {
+	if a.all {
+		return c.sendallLoop(o, ctx)
+	}
+	return c.call(o, ctx)
+}
+
+// sendallLoop sends all of o.b and counts it in o.got. One start for the
+// whole loop: the timeout bounds the call, not each sendto. The first
+// sendto is made even for an empty b, as Python's sendall makes it: on a
+// datagram socket that is an empty datagram.
+func (c *Conn) sendallLoop(o *op, ctx context.Context) error {
+	b := o.b
+	err := c.start(o, ctx)
+	for first := true; err == nil && (first || o.got < len(b)); first = false {
+		o.b = b[o.got:]
+		if err = c.wait(o); err == nil {
+			o.got += o.n
+		}
+	}
+	return c.finish(o, ctx, err)
 }
 
 // collect reads the call's result from o, before unlock lets go of it.
@@ -76,6 +124,13 @@ func (o *op) collect(a *args, err error) (r result, _ error) {
 	switch a.kind {
 	case opRecvfrom:
 		r.n, err = o.result(err)
+	case opSendto:
+		switch {
+		case a.all:
+			r.n = o.got // all of b, or what went before the error
+		case err == nil:
+			r.n = o.n
+		}
 	}
 	if err == nil && a.wantAddr {
 		if a.inet {
