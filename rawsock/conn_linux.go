@@ -2,7 +2,6 @@ package rawsock
 
 import (
 	"context"
-	"io"
 	"net/netip"
 	"os"
 
@@ -122,30 +121,23 @@ func (c *Conn) close() error {
 	return wrapErr(nameClose, sysCloseFile(c.file, c.fd))
 }
 
-// accept is Accept, with a context for AcceptContext.
+// accept wraps accept4(2) with SOCK_CLOEXEC|SOCK_NONBLOCK.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
-	o, err := c.lockOp(opAccept)
+	return c.accepted(c.io(ctx, &args{kind: opAccept, wantAddr: true}))
+}
+
+// accepted is the Conn on the fd accept4(2) returned.
+func (c *Conn) accepted(r result, err error) (*Conn, unix.Sockaddr, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	defer o.unlock()
-	if err := c.call(o, ctx); err != nil {
-		return nil, nil, wrapErr(nameAccept4, err)
-	}
-	return newConn(o.n, c.family, c.sotype, c.proto), decodeSockaddr(&o.rsa, o.rsalen), nil
+	return newConn(r.n, c.family, c.sotype, c.proto), r.sa, nil
 }
 
+// connect wraps connect(2), and waits for a blocking socket's connection.
 func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
-	if err := checkSockaddr(sa); err != nil {
-		return wrapErr(nameConnect, err)
-	}
-	o, err := c.lockOp(opConnect)
-	if err != nil {
-		return err
-	}
-	defer o.unlock()
-	o.sa = sa
-	return wrapErr(nameConnect, c.call(o, ctx))
+	_, err := c.io(ctx, &args{kind: opConnect, to: sa})
+	return err
 }
 
 // recvfrom wraps recvfrom(2); wantAddr asks for the source address.
@@ -160,18 +152,10 @@ func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, neti
 	return r.n, r.ap, err
 }
 
+// recvmsg wraps recvmsg(2), with MSG_CMSG_CLOEXEC.
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
-	o, err := c.lockOp(opRecvmsg)
-	if err != nil {
-		return 0, 0, 0, nil, err
-	}
-	defer o.unlock()
-	o.b, o.oob, o.flags = p, oob, flags|unix.MSG_CMSG_CLOEXEC
-	o.expect(c.waitall(flags))
-	if n, err = o.result(c.call(o, ctx)); err != nil {
-		return n, 0, 0, nil, wrapErr(nameRecvmsg, err)
-	}
-	return n, o.oobn, o.rflags &^ cloexecAdded(flags), decodeSockaddr(&o.rsa, o.rsalen), nil
+	r, err := c.io(ctx, &args{kind: opRecvmsg, b: p, oob: oob, flags: flags, wantAddr: true})
+	return r.n, r.oobn, r.rflags, r.sa, err
 }
 
 // waitall reports MSG_WAITALL on a stream, which a blocking call honours
@@ -232,68 +216,14 @@ func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
 	return r.n, err
 }
 
+// sendmsg wraps sendmsg(2); to nil sends to the connected peer.
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
-	o, err := c.lockOp(opSendmsg)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.b, o.oob, o.flags = p, oob, flags
-	err = o.setDest(to)
-	if err == nil && o.sa != nil {
-		err = unix.EAFNOSUPPORT
-	}
-	if err != nil {
-		return 0, wrapErr(nameSendmsg, err)
-	}
-	return o.sent(c.call(o, ctx))
+	r, err := c.io(ctx, &args{kind: opSendmsg, b: p, oob: oob, flags: flags, to: to})
+	return r.n, err
 }
 
+// sendfile calls sendfile(2) until count bytes of f are sent (0: all).
 func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
-	if f == nil {
-		return 0, wrapErr(nameSendfile, unix.EBADF)
-	}
-	if offset < 0 || count < 0 {
-		return 0, wrapErr(nameSendfile, unix.EINVAL)
-	}
-	o, err := c.lockOp(opSendfile)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	// The file's fd through its RawConn, not f.Fd(): Fd would put a
-	// non-blocking file in blocking mode for good. The whole loop runs
-	// inside Control, which holds a reference on f's fd: a concurrent
-	// f.Close defers close(2) until the call ends, so an os.Open cannot
-	// reuse the number under it.
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, wrapErr(nameSendfile, err)
-	}
-	total := 0
-	cerr := rc.Control(func(fd uintptr) {
-		o.infd = int(fd)
-		o.off = offset
-		const chunk = 1 << 30
-		err = c.start(o, nil)
-		for err == nil && (count == 0 || total < count) {
-			o.count = chunk
-			if count > 0 && count-total < chunk {
-				o.count = count - total
-			}
-			if err = c.wait(o); err == nil {
-				if o.n == 0 {
-					break // end of file
-				}
-				total += o.n
-			}
-		}
-	})
-	if cerr != nil {
-		return 0, wrapErr(nameSendfile, cerr)
-	}
-	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
-		err = serr
-	}
-	return total, wrapErr(nameSendfile, err)
+	r, err := c.io(nil, &args{kind: opSendfile, file: f, off: offset, count: count})
+	return r.n, err
 }

@@ -2,7 +2,9 @@ package rawsock
 
 import (
 	"context"
+	"io"
 	"net/netip"
+	"os"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,17 +24,21 @@ type args struct {
 	inet     bool // the address is a netip.AddrPort, not a unix.Sockaddr
 	all      bool // sendall: send until all of b is sent
 	flags    int
-	b        []byte
+	b, oob   []byte
 	to       unix.Sockaddr  // the destination, nil for none
 	ap       netip.AddrPort // the destination, with inet
+	msgs     []Message      // recvmmsg, sendmmsg
+	file     *os.File       // sendfile: count bytes of file from off
+	off      int64
+	count    int
 }
 
 // result is what a call returns beside its error; each wrapper takes the
 // fields its syscall has.
 type result struct {
-	n  int
-	sa unix.Sockaddr
-	ap netip.AddrPort
+	n, oobn, rflags int
+	sa              unix.Sockaddr
+	ap              netip.AddrPort
 }
 
 // io makes the call a describes.
@@ -41,6 +47,9 @@ func (c *Conn) io(ctx context.Context, a *args) (result, error) {
 		if r, ok, err := c.fast(a); ok {
 			return r, err
 		}
+	}
+	if done, err := a.check(); done {
+		return result{}, wrapErr(opName(a.kind), err)
 	}
 	o, err := c.lockOp(a.kind)
 	if err != nil {
@@ -76,29 +85,68 @@ func (c *Conn) fast(a *args) (r result, ok bool, err error) {
 	return r, ok, err
 }
 
+// check refuses arguments before the call takes its side's mutex: done
+// with no error is a call with nothing to do, an empty batch.
+func (a *args) check() (done bool, err error) {
+	switch a.kind {
+	case opRecvmmsg, opSendmmsg:
+		return len(a.msgs) == 0, nil
+	case opConnect:
+		err = checkSockaddr(a.to)
+	case opSendfile:
+		if a.file == nil {
+			err = unix.EBADF
+		} else if a.off < 0 || a.count < 0 {
+			err = unix.EINVAL
+		}
+	}
+	return err != nil, err
+}
+
 // load copies a into o and readies o for the call; an error refuses the
 // arguments.
 func (c *Conn) load(o *op, a *args) (err error) {
-	o.b, o.flags = a.b, a.flags
+	o.b, o.oob, o.flags = a.b, a.oob, a.flags
 	switch a.kind {
 	case opRecvfrom:
 		o.wantAddr = a.wantAddr
 		o.expect(c.waitall(a.flags))
+	case opRecvmsg:
+		o.flags |= unix.MSG_CMSG_CLOEXEC
+		o.expect(c.waitall(a.flags))
+	case opRecvmmsg:
+		o.loadRecvmmsg(a.msgs)
+		o.flags |= unix.MSG_CMSG_CLOEXEC
+		// A blocking recvmmsg(2) waits for the whole batch, unless
+		// MSG_WAITFORONE.
+		o.expect(a.flags&unix.MSG_WAITFORONE == 0)
 	case opSendto:
 		if a.inet {
 			o.rsalen, err = encodeAddrPort(c.family, a.ap, &o.rsa)
 			return err
 		}
 		return o.setDest(a.to)
+	case opSendmsg:
+		if err = o.setDest(a.to); err == nil && o.sa != nil {
+			err = unix.EAFNOSUPPORT
+		}
+		return err
+	case opSendmmsg:
+		return o.loadSendmmsg(a.msgs, c.family)
+	case opConnect:
+		o.sa = a.to
 	}
 	return nil
 }
 
 // exec makes the loaded call: through the poller once, or in the loop of
-// sendall.
+// sendall or sendfile.
 func (c *Conn) exec(o *op, a *args, ctx context.Context) error {
-	if a.all {
+	switch {
+	case a.all:
 		return c.sendallLoop(o, ctx)
+	case a.kind == opSendfile:
+		return c.sendfileLoop(o, a.file, a.off, a.count)
 	}
 	return c.call(o, ctx)
 }
@@ -119,25 +167,80 @@ func (c *Conn) sendallLoop(o *op, ctx context.Context) error {
 	return c.finish(o, ctx, err)
 }
 
+// sendfileLoop sends count bytes of f from offset (0: to its end), and
+// counts them in o.got.
+func (c *Conn) sendfileLoop(o *op, f *os.File, offset int64, count int) error {
+	// The file's fd through its RawConn, not f.Fd(): Fd would put a
+	// non-blocking file in blocking mode for good. The whole loop runs
+	// inside Control, which holds a reference on f's fd: a concurrent
+	// f.Close defers close(2) until the call ends, so an os.Open cannot
+	// reuse the number under it.
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	cerr := rc.Control(func(fd uintptr) {
+		o.infd = int(fd)
+		o.off = offset
+		const chunk = 1 << 30
+		err = c.start(o, nil)
+		for err == nil && (count == 0 || o.got < count) {
+			o.count = chunk
+			if count > 0 && count-o.got < chunk {
+				o.count = count - o.got
+			}
+			if err = c.wait(o); err == nil {
+				if o.n == 0 {
+					break // end of file
+				}
+				o.got += o.n
+			}
+		}
+	})
+	if cerr != nil {
+		return cerr // before the loop: nothing was sent
+	}
+	if _, serr := f.Seek(offset+int64(o.got), io.SeekStart); serr != nil && err == nil {
+		err = serr
+	}
+	return err
+}
+
 // collect reads the call's result from o, before unlock lets go of it.
 func (o *op) collect(a *args, err error) (r result, _ error) {
 	switch a.kind {
-	case opRecvfrom:
+	case opRecvfrom, opRecvmsg:
 		r.n, err = o.result(err)
-	case opSendto:
+	case opRecvmmsg:
+		r.n, err = o.result(err)
+		o.storeRecvmmsg(a.msgs[:r.n], a.flags)
+	case opAccept:
+		if err == nil {
+			r.n = o.n // the new fd
+		}
+	case opSendfile:
+		r.n = o.got // what went before f's end or the error
+	case opSendto, opSendmsg, opSendmmsg:
 		switch {
 		case a.all:
 			r.n = o.got // all of b, or what went before the error
 		case err == nil:
 			r.n = o.n
 		}
-	}
-	if err == nil && a.wantAddr {
-		if a.inet {
-			r.ap = decodeAddrPort(&o.rsa, o.rsalen)
-		} else {
-			r.sa = decodeSockaddr(&o.rsa, o.rsalen)
+		if a.kind == opSendmmsg {
+			o.storeSendmmsg(a.msgs[:r.n])
 		}
 	}
-	return r, wrapErr(opName(a.kind), err)
+	if err != nil {
+		return r, wrapErr(opName(a.kind), err)
+	}
+	if a.kind == opRecvmsg {
+		r.oobn, r.rflags = o.oobn, o.rflags&^cloexecAdded(a.flags)
+	}
+	if a.wantAddr && a.inet {
+		r.ap = decodeAddrPort(&o.rsa, o.rsalen)
+	} else if a.wantAddr {
+		r.sa = decodeSockaddr(&o.rsa, o.rsalen)
+	}
+	return r, nil
 }
