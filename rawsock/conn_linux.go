@@ -123,15 +123,17 @@ func (c *Conn) close() error {
 
 // accept wraps accept4(2) with SOCK_CLOEXEC|SOCK_NONBLOCK.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
-	return c.accepted(c.io(ctx, &args{kind: opAccept, wantAddr: true}))
+	a := args{kind: opAccept, wantAddr: true}
+	fd, err := c.io(ctx, &a)
+	return c.accepted(fd, a.from, err)
 }
 
 // accepted is the Conn on the fd accept4(2) returned.
-func (c *Conn) accepted(r result, err error) (*Conn, unix.Sockaddr, error) {
+func (c *Conn) accepted(fd int, from unix.Sockaddr, err error) (*Conn, unix.Sockaddr, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return newConn(r.n, c.family, c.sotype, c.proto), r.sa, nil
+	return newConn(fd, c.family, c.sotype, c.proto), from, nil
 }
 
 // connect wraps connect(2), and waits for a blocking socket's connection.
@@ -142,20 +144,23 @@ func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
 
 // recvfrom wraps recvfrom(2); wantAddr asks for the source address.
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
-	r, err := c.io(ctx, &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: wantAddr})
-	return r.n, r.sa, err
+	a := args{kind: opRecvfrom, b: b, flags: flags, wantAddr: wantAddr}
+	n, err := c.io(ctx, &a)
+	return n, a.from, err
 }
 
 // recvfromInet wraps recvfrom(2), the source as a netip.AddrPort.
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
-	r, err := c.io(ctx, &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: true, inet: true})
-	return r.n, r.ap, err
+	a := args{kind: opRecvfrom, b: b, flags: flags, wantAddr: true, inet: true}
+	n, err := c.io(ctx, &a)
+	return n, a.fromInet, err
 }
 
 // recvmsg wraps recvmsg(2), with MSG_CMSG_CLOEXEC.
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
-	r, err := c.io(ctx, &args{kind: opRecvmsg, b: p, oob: oob, flags: flags, wantAddr: true})
-	return r.n, r.oobn, r.rflags, r.sa, err
+	a := args{kind: opRecvmsg, b: p, oob: oob, flags: flags, wantAddr: true}
+	n, err = c.io(ctx, &a)
+	return n, a.oobn, a.rflags, a.from, err
 }
 
 // waitall reports MSG_WAITALL on a stream, which a blocking call honours
@@ -199,31 +204,26 @@ func (o *op) setDest(to unix.Sockaddr) error {
 
 // sendto wraps sendto(2); to nil sends to the connected peer.
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
-	r, err := c.io(ctx, &args{kind: opSendto, b: b, flags: flags, to: to})
-	return r.n, err
+	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, to: to})
 }
 
 // sendtoInet wraps sendto(2), the destination a netip.AddrPort.
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
-	r, err := c.io(ctx, &args{kind: opSendto, b: b, flags: flags, inet: true, ap: to})
-	return r.n, err
+	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, inet: true, ap: to})
 }
 
 // sendall calls sendto(2) until all of b is sent; it returns the bytes
 // sent, all of b or those before the error.
 func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
-	r, err := c.io(ctx, &args{kind: opSendto, b: b, flags: flags, all: true})
-	return r.n, err
+	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, all: true})
 }
 
 // sendmsg wraps sendmsg(2); to nil sends to the connected peer.
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
-	r, err := c.io(ctx, &args{kind: opSendmsg, b: p, oob: oob, flags: flags, to: to})
-	return r.n, err
+	return c.io(ctx, &args{kind: opSendmsg, b: p, oob: oob, flags: flags, to: to})
 }
 
 // sendfile calls sendfile(2) until count bytes of f are sent (0: all).
 func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
-	r, err := c.io(nil, &args{kind: opSendfile, file: f, off: offset, count: count})
-	return r.n, err
+	return c.io(nil, &args{kind: opSendfile, file: f, off: offset, count: count})
 }

@@ -13,11 +13,13 @@ import (
 // where the kind has one, the side's op under its mutex, the arguments
 // copied into it, the call through the poller, the result read back and
 // the error named after the kind's syscall. A wrapper describes its call
-// in an args and takes what it returns from a result, both on its stack:
-// io keeps no pointer to either, so a call allocates nothing (a closure
-// handed to RawConn would escape through the interface and allocate).
+// in an args on its stack, and takes from it what the call returns beside
+// the count and the error: io keeps no pointer to it, so a call allocates
+// nothing (a closure handed to RawConn would escape through the interface
+// and allocate).
 
-// args is one call's arguments, as its wrapper was given them.
+// args is one call: its arguments, as its wrapper was given them, and its
+// results beside the count.
 type args struct {
 	kind     opKind
 	wantAddr bool // return the source address
@@ -31,63 +33,63 @@ type args struct {
 	file     *os.File       // sendfile: count bytes of file from off
 	off      int64
 	count    int
+
+	oobn, rflags int            // recvmsg's
+	from         unix.Sockaddr  // the source, with wantAddr
+	fromInet     netip.AddrPort // the source, with wantAddr and inet
 }
 
-// result is what a call returns beside its error; each wrapper takes the
-// fields its syscall has.
-type result struct {
-	n, oobn, rflags int
-	sa              unix.Sockaddr
-	ap              netip.AddrPort
-}
-
-// io makes the call a describes.
-func (c *Conn) io(ctx context.Context, a *args) (result, error) {
-	if ctx == nil {
-		if r, ok, err := c.fast(a); ok {
-			return r, err
+// io makes the call a describes and returns its count: bytes, messages,
+// or accept's new fd. The fast try and the loops are written out here,
+// not called: a frame more between a wrapper and its syscall costs a
+// non-blocking Recv some 10% (the returns after a syscall predict badly).
+func (c *Conn) io(ctx context.Context, a *args) (int, error) {
+	// done: the call ended before it needed the op, on the fast path, or
+	// at check.
+	var n int
+	var done bool
+	var err error
+	switch {
+	case a.kind != opRecvfrom && a.kind != opSendto:
+		done, err = a.check()
+	case ctx != nil:
+	case a.kind == opSendto:
+		if a.inet {
+			n, done, err = c.fastSendtoInet(a.b, a.flags, a.ap)
+		} else if a.to == nil && !a.all {
+			n, done, err = c.fastSend(a.b, a.flags)
 		}
+	case c.waitall(a.flags):
+	case a.inet:
+		n, a.fromInet, done, err = c.fastRecvfromInet(a.b, a.flags)
+	case !a.wantAddr:
+		n, done, err = c.fastRecv(a.b, a.flags)
 	}
-	if done, err := a.check(); done {
-		return result{}, wrapErr(opName(a.kind), err)
+	if done {
+		return n, err
 	}
 	o, err := c.lockOp(a.kind)
 	if err != nil {
-		return result{}, err
+		return 0, err
 	}
 	defer o.unlock()
 	if err = c.load(o, a); err == nil {
-		err = c.exec(o, a, ctx)
+		switch {
+		case a.all:
+			err = c.sendallLoop(o, ctx)
+		case a.kind == opSendfile:
+			err = c.sendfileLoop(o, a.file, a.off, a.count)
+		default:
+			err = c.call(o, ctx)
+		}
 	}
 	return o.collect(a, err)
 }
 
-// fast makes the call on the fast path where its kind has one; ok false
-// leaves it to the poller's way.
-func (c *Conn) fast(a *args) (r result, ok bool, err error) {
-	switch a.kind {
-	case opRecvfrom:
-		switch {
-		case c.waitall(a.flags):
-		case a.inet:
-			r.n, r.ap, ok, err = c.fastRecvfromInet(a.b, a.flags)
-		case !a.wantAddr:
-			r.n, ok, err = c.fastRecv(a.b, a.flags)
-		}
-	case opSendto:
-		switch {
-		case a.inet:
-			r.n, ok, err = c.fastSendtoInet(a.b, a.flags, a.ap)
-		case a.to == nil && !a.all:
-			r.n, ok, err = c.fastSend(a.b, a.flags)
-		}
-	}
-	return r, ok, err
-}
-
 // check refuses arguments before the call takes its side's mutex: done
 // with no error is a call with nothing to do, an empty batch.
-func (a *args) check() (done bool, err error) {
+func (a *args) check() (done bool, _ error) {
+	var err error
 	switch a.kind {
 	case opRecvmmsg, opSendmmsg:
 		return len(a.msgs) == 0, nil
@@ -100,7 +102,7 @@ func (a *args) check() (done bool, err error) {
 			err = unix.EINVAL
 		}
 	}
-	return err != nil, err
+	return err != nil, wrapErr(opName(a.kind), err)
 }
 
 // load copies a into o and readies o for the call; an error refuses the
@@ -137,18 +139,6 @@ func (c *Conn) load(o *op, a *args) (err error) {
 		o.sa = a.to
 	}
 	return nil
-}
-
-// exec makes the loaded call: through the poller once, or in the loop of
-// sendall or sendfile.
-func (c *Conn) exec(o *op, a *args, ctx context.Context) error {
-	switch {
-	case a.all:
-		return c.sendallLoop(o, ctx)
-	case a.kind == opSendfile:
-		return c.sendfileLoop(o, a.file, a.off, a.count)
-	}
-	return c.call(o, ctx)
 }
 
 // sendallLoop sends all of o.b and counts it in o.got. One start for the
@@ -206,41 +196,42 @@ func (c *Conn) sendfileLoop(o *op, f *os.File, offset int64, count int) error {
 	return err
 }
 
-// collect reads the call's result from o, before unlock lets go of it.
-func (o *op) collect(a *args, err error) (r result, _ error) {
+// collect reads the call's results from o into a, before unlock lets go
+// of o, and returns its count.
+func (o *op) collect(a *args, err error) (n int, _ error) {
 	switch a.kind {
 	case opRecvfrom, opRecvmsg:
-		r.n, err = o.result(err)
+		n, err = o.result(err)
 	case opRecvmmsg:
-		r.n, err = o.result(err)
-		o.storeRecvmmsg(a.msgs[:r.n], a.flags)
+		n, err = o.result(err)
+		o.storeRecvmmsg(a.msgs[:n], a.flags)
 	case opAccept:
 		if err == nil {
-			r.n = o.n // the new fd
+			n = o.n // the new fd
 		}
 	case opSendfile:
-		r.n = o.got // what went before f's end or the error
+		n = o.got // what went before f's end or the error
 	case opSendto, opSendmsg, opSendmmsg:
 		switch {
 		case a.all:
-			r.n = o.got // all of b, or what went before the error
+			n = o.got // all of b, or what went before the error
 		case err == nil:
-			r.n = o.n
+			n = o.n
 		}
 		if a.kind == opSendmmsg {
-			o.storeSendmmsg(a.msgs[:r.n])
+			o.storeSendmmsg(a.msgs[:n])
 		}
 	}
 	if err != nil {
-		return r, wrapErr(opName(a.kind), err)
+		return n, wrapErr(opName(a.kind), err)
 	}
 	if a.kind == opRecvmsg {
-		r.oobn, r.rflags = o.oobn, o.rflags&^cloexecAdded(a.flags)
+		a.oobn, a.rflags = o.oobn, o.rflags&^cloexecAdded(a.flags)
 	}
 	if a.wantAddr && a.inet {
-		r.ap = decodeAddrPort(&o.rsa, o.rsalen)
+		a.fromInet = decodeAddrPort(&o.rsa, o.rsalen)
 	} else if a.wantAddr {
-		r.sa = decodeSockaddr(&o.rsa, o.rsalen)
+		a.from = decodeSockaddr(&o.rsa, o.rsalen)
 	}
-	return r, nil
+	return n, nil
 }

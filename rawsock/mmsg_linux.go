@@ -34,14 +34,12 @@ func (m *mmsgBuf) clear() {
 
 // recvmmsg wraps recvmmsg(2), with MSG_CMSG_CLOEXEC.
 func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, error) {
-	r, err := c.io(ctx, &args{kind: opRecvmmsg, msgs: msgs, flags: flags})
-	return r.n, err
+	return c.io(ctx, &args{kind: opRecvmmsg, msgs: msgs, flags: flags})
 }
 
 // sendmmsg wraps sendmmsg(2).
 func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, error) {
-	r, err := c.io(ctx, &args{kind: opSendmmsg, msgs: msgs, flags: flags})
-	return r.n, err
+	return c.io(ctx, &args{kind: opSendmmsg, msgs: msgs, flags: flags})
 }
 
 // loadRecvmmsg points o's batch at msgs' buffers.
