@@ -123,9 +123,9 @@ func (c *Conn) close() error {
 
 // accept wraps accept4(2) with SOCK_CLOEXEC|SOCK_NONBLOCK.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
-	a := args{kind: opAccept, wantAddr: true}
-	fd, err := c.io(ctx, &a)
-	return c.accepted(fd, a.from, err)
+	a := &args{kind: opAccept, wantAddr: true}
+	fd, err := c.io(ctx, a)
+	return c.accepted(fd, a.sa, err)
 }
 
 // accepted is the Conn on the fd accept4(2) returned.
@@ -138,29 +138,29 @@ func (c *Conn) accepted(fd int, from unix.Sockaddr, err error) (*Conn, unix.Sock
 
 // connect wraps connect(2), and waits for a blocking socket's connection.
 func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
-	_, err := c.io(ctx, &args{kind: opConnect, to: sa})
+	_, err := c.io(ctx, &args{kind: opConnect, sa: sa})
 	return err
 }
 
 // recvfrom wraps recvfrom(2); wantAddr asks for the source address.
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
-	a := args{kind: opRecvfrom, b: b, flags: flags, wantAddr: wantAddr}
-	n, err := c.io(ctx, &a)
-	return n, a.from, err
+	a := &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: wantAddr}
+	n, err := c.io(ctx, a)
+	return n, a.sa, err
 }
 
 // recvfromInet wraps recvfrom(2), the source as a netip.AddrPort.
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
-	a := args{kind: opRecvfrom, b: b, flags: flags, wantAddr: true, inet: true}
-	n, err := c.io(ctx, &a)
-	return n, a.fromInet, err
+	a := &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: true, inet: true}
+	n, err := c.io(ctx, a)
+	return n, a.ap, err
 }
 
 // recvmsg wraps recvmsg(2), with MSG_CMSG_CLOEXEC.
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
-	a := args{kind: opRecvmsg, b: p, oob: oob, flags: flags, wantAddr: true}
-	n, err = c.io(ctx, &a)
-	return n, a.oobn, a.rflags, a.from, err
+	a := &args{kind: opRecvmsg, b: p, oob: oob, flags: flags, wantAddr: true}
+	n, err = c.io(ctx, a)
+	return n, a.oobn, a.rflags, a.sa, err
 }
 
 // waitall reports MSG_WAITALL on a stream, which a blocking call honours
@@ -204,7 +204,7 @@ func (o *op) setDest(to unix.Sockaddr) error {
 
 // sendto wraps sendto(2); to nil sends to the connected peer.
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
-	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, to: to})
+	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, sa: to})
 }
 
 // sendtoInet wraps sendto(2), the destination a netip.AddrPort.
@@ -220,7 +220,7 @@ func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
 
 // sendmsg wraps sendmsg(2); to nil sends to the connected peer.
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
-	return c.io(ctx, &args{kind: opSendmsg, b: p, oob: oob, flags: flags, to: to})
+	return c.io(ctx, &args{kind: opSendmsg, b: p, oob: oob, flags: flags, sa: to})
 }
 
 // sendfile calls sendfile(2) until count bytes of f are sent (0: all).
