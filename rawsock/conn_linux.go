@@ -2,7 +2,6 @@ package rawsock
 
 import (
 	"context"
-	"io"
 	"net/netip"
 	"os"
 
@@ -122,84 +121,46 @@ func (c *Conn) close() error {
 	return wrapErr(nameClose, sysCloseFile(c.file, c.fd))
 }
 
-// accept is Accept, with a context for AcceptContext.
+// accept wraps accept4(2) with SOCK_CLOEXEC|SOCK_NONBLOCK.
 func (c *Conn) accept(ctx context.Context) (*Conn, unix.Sockaddr, error) {
-	o, err := c.lockOp(opAccept)
+	a := &args{kind: opAccept, wantAddr: true}
+	fd, err := c.io(ctx, a)
+	return c.accepted(fd, a.sa, err)
+}
+
+// accepted is the Conn on the fd accept4(2) returned.
+func (c *Conn) accepted(fd int, from unix.Sockaddr, err error) (*Conn, unix.Sockaddr, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	defer o.unlock()
-	if err := c.call(o, ctx); err != nil {
-		return nil, nil, wrapErr(nameAccept4, err)
-	}
-	return newConn(o.n, c.family, c.sotype, c.proto), decodeSockaddr(&o.rsa, o.rsalen), nil
+	return newConn(fd, c.family, c.sotype, c.proto), from, nil
 }
 
+// connect wraps connect(2), and waits for a blocking socket's connection.
 func (c *Conn) connect(sa unix.Sockaddr, ctx context.Context) error {
-	if err := checkSockaddr(sa); err != nil {
-		return wrapErr(nameConnect, err)
-	}
-	o, err := c.lockOp(opConnect)
-	if err != nil {
-		return err
-	}
-	defer o.unlock()
-	o.sa = sa
-	return wrapErr(nameConnect, c.call(o, ctx))
+	_, err := c.io(ctx, &args{kind: opConnect, sa: sa})
+	return err
 }
 
+// recvfrom wraps recvfrom(2); wantAddr asks for the source address.
 func (c *Conn) recvfrom(b []byte, flags int, ctx context.Context, wantAddr bool) (int, unix.Sockaddr, error) {
-	if ctx == nil && !wantAddr && !c.waitall(flags) {
-		if n, ok, err := c.fastRecv(b, flags); ok {
-			return n, nil, err
-		}
-	}
-	o, err := c.lockOp(opRecvfrom)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer o.unlock()
-	o.b, o.flags, o.wantAddr = b, flags, wantAddr
-	o.expect(c.waitall(flags))
-	n, err := o.result(c.call(o, ctx))
-	if err != nil || !wantAddr {
-		return n, nil, wrapErr(nameRecvfrom, err)
-	}
-	return n, decodeSockaddr(&o.rsa, o.rsalen), nil
+	a := &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: wantAddr}
+	n, err := c.io(ctx, a)
+	return n, a.sa, err
 }
 
+// recvfromInet wraps recvfrom(2), the source as a netip.AddrPort.
 func (c *Conn) recvfromInet(b []byte, flags int, ctx context.Context) (int, netip.AddrPort, error) {
-	if ctx == nil && !c.waitall(flags) {
-		if n, from, ok, err := c.fastRecvfromInet(b, flags); ok {
-			return n, from, err
-		}
-	}
-	o, err := c.lockOp(opRecvfrom)
-	if err != nil {
-		return 0, netip.AddrPort{}, err
-	}
-	defer o.unlock()
-	o.b, o.flags, o.wantAddr = b, flags, true
-	o.expect(c.waitall(flags))
-	n, err := o.result(c.call(o, ctx))
-	if err != nil {
-		return n, netip.AddrPort{}, wrapErr(nameRecvfrom, err)
-	}
-	return n, decodeAddrPort(&o.rsa, o.rsalen), nil
+	a := &args{kind: opRecvfrom, b: b, flags: flags, wantAddr: true, inet: true}
+	n, err := c.io(ctx, a)
+	return n, a.ap, err
 }
 
+// recvmsg wraps recvmsg(2), with MSG_CMSG_CLOEXEC.
 func (c *Conn) recvmsg(p, oob []byte, flags int, ctx context.Context) (n, oobn, recvflags int, from unix.Sockaddr, err error) {
-	o, err := c.lockOp(opRecvmsg)
-	if err != nil {
-		return 0, 0, 0, nil, err
-	}
-	defer o.unlock()
-	o.b, o.oob, o.flags = p, oob, flags|unix.MSG_CMSG_CLOEXEC
-	o.expect(c.waitall(flags))
-	if n, err = o.result(c.call(o, ctx)); err != nil {
-		return n, 0, 0, nil, wrapErr(nameRecvmsg, err)
-	}
-	return n, o.oobn, o.rflags &^ cloexecAdded(flags), decodeSockaddr(&o.rsa, o.rsalen), nil
+	a := &args{kind: opRecvmsg, b: p, oob: oob, flags: flags, wantAddr: true}
+	n, err = c.io(ctx, a)
+	return n, a.oobn, a.rflags, a.sa, err
 }
 
 // waitall reports MSG_WAITALL on a stream, which a blocking call honours
@@ -241,126 +202,28 @@ func (o *op) setDest(to unix.Sockaddr) error {
 	return nil
 }
 
+// sendto wraps sendto(2); to nil sends to the connected peer.
 func (c *Conn) sendto(b []byte, flags int, to unix.Sockaddr, ctx context.Context) (int, error) {
-	if ctx == nil && to == nil {
-		if n, ok, err := c.fastSend(b, flags); ok {
-			return n, err
-		}
-	}
-	o, err := c.lockOp(opSendto)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.b, o.flags = b, flags
-	if err := o.setDest(to); err != nil {
-		return 0, wrapErr(nameSendto, err)
-	}
-	return o.sent(c.call(o, ctx))
+	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, sa: to})
 }
 
+// sendtoInet wraps sendto(2), the destination a netip.AddrPort.
 func (c *Conn) sendtoInet(b []byte, flags int, to netip.AddrPort, ctx context.Context) (int, error) {
-	if ctx == nil {
-		if n, ok, err := c.fastSendtoInet(b, flags, to); ok {
-			return n, err
-		}
-	}
-	o, err := c.lockOp(opSendto)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.b, o.flags = b, flags
-	if o.rsalen, err = encodeAddrPort(c.family, to, &o.rsa); err != nil {
-		return 0, wrapErr(nameSendto, err)
-	}
-	return o.sent(c.call(o, ctx))
+	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, inet: true, ap: to})
 }
 
-// sendall returns the bytes sent, all of b or those before the error.
+// sendall calls sendto(2) until all of b is sent; it returns the bytes
+// sent, all of b or those before the error.
 func (c *Conn) sendall(b []byte, flags int, ctx context.Context) (int, error) {
-	o, err := c.lockOp(opSendto)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.flags = flags
-	// One start for the whole loop: the timeout bounds the call, not each
-	// sendto. The first sendto is made even for an empty b, as Python's
-	// sendall makes it: on a datagram socket that is an empty datagram.
-	sent := 0
-	err = c.start(o, ctx)
-	for first := true; err == nil && (first || sent < len(b)); first = false {
-		o.b = b[sent:]
-		if err = c.wait(o); err == nil {
-			sent += o.n
-		}
-	}
-	return sent, wrapErr(nameSendto, c.finish(o, ctx, err))
+	return c.io(ctx, &args{kind: opSendto, b: b, flags: flags, all: true})
 }
 
+// sendmsg wraps sendmsg(2); to nil sends to the connected peer.
 func (c *Conn) sendmsg(p, oob []byte, to unix.Sockaddr, flags int, ctx context.Context) (int, error) {
-	o, err := c.lockOp(opSendmsg)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	o.b, o.oob, o.flags = p, oob, flags
-	err = o.setDest(to)
-	if err == nil && o.sa != nil {
-		err = unix.EAFNOSUPPORT
-	}
-	if err != nil {
-		return 0, wrapErr(nameSendmsg, err)
-	}
-	return o.sent(c.call(o, ctx))
+	return c.io(ctx, &args{kind: opSendmsg, b: p, oob: oob, flags: flags, sa: to})
 }
 
+// sendfile calls sendfile(2) until count bytes of f are sent (0: all).
 func (c *Conn) sendfile(f *os.File, offset int64, count int) (int, error) {
-	if f == nil {
-		return 0, wrapErr(nameSendfile, unix.EBADF)
-	}
-	if offset < 0 || count < 0 {
-		return 0, wrapErr(nameSendfile, unix.EINVAL)
-	}
-	o, err := c.lockOp(opSendfile)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
-	// The file's fd through its RawConn, not f.Fd(): Fd would put a
-	// non-blocking file in blocking mode for good. The whole loop runs
-	// inside Control, which holds a reference on f's fd: a concurrent
-	// f.Close defers close(2) until the call ends, so an os.Open cannot
-	// reuse the number under it.
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return 0, wrapErr(nameSendfile, err)
-	}
-	total := 0
-	cerr := rc.Control(func(fd uintptr) {
-		o.infd = int(fd)
-		o.off = offset
-		const chunk = 1 << 30
-		err = c.start(o, nil)
-		for err == nil && (count == 0 || total < count) {
-			o.count = chunk
-			if count > 0 && count-total < chunk {
-				o.count = count - total
-			}
-			if err = c.wait(o); err == nil {
-				if o.n == 0 {
-					break // end of file
-				}
-				total += o.n
-			}
-		}
-	})
-	if cerr != nil {
-		return 0, wrapErr(nameSendfile, cerr)
-	}
-	if _, serr := f.Seek(offset+int64(total), io.SeekStart); serr != nil && err == nil {
-		err = serr
-	}
-	return total, wrapErr(nameSendfile, err)
+	return c.io(nil, &args{kind: opSendfile, file: f, off: offset, count: count})
 }

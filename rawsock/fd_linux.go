@@ -66,15 +66,15 @@ func (o *op) unlock() {
 	}
 }
 
+// plain reports the common call, which start and finish have nothing to
+// do for: no context, no timeout, no mode, nothing armed.
+func (c *Conn) plain(o *op, ctx context.Context) bool {
+	return ctx == nil && !o.armed && o.kind != opConnect && c.timeout.Load() == 0 && !c.side(o.kind.write()).armed.Load()
+}
+
 // call makes the call o holds: started with the timeout, the deadlines and
 // ctx, waited for on the poller, finished.
 func (c *Conn) call(o *op, ctx context.Context) error {
-	// The common case, checked here so that it costs no call of start and
-	// finish: no context, no timeout, no mode, nothing armed.
-	if ctx == nil && !o.armed && o.kind != opConnect && c.timeout.Load() == 0 && !c.side(o.kind.write()).armed.Load() {
-		o.nonblock = o.flagsNonblock()
-		return c.wait(o)
-	}
 	err := c.start(o, ctx)
 	if err != nil {
 		return err

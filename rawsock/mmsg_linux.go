@@ -32,15 +32,18 @@ func (m *mmsgBuf) clear() {
 	clear(m.iovs)
 }
 
+// recvmmsg wraps recvmmsg(2), with MSG_CMSG_CLOEXEC.
 func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, error) {
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	o, err := c.lockOp(opRecvmmsg)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
+	return c.io(ctx, &args{kind: opRecvmmsg, msgs: msgs, flags: flags})
+}
+
+// sendmmsg wraps sendmmsg(2).
+func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, error) {
+	return c.io(ctx, &args{kind: opSendmmsg, msgs: msgs, flags: flags})
+}
+
+// loadRecvmmsg points o's batch at msgs' buffers.
+func (o *op) loadRecvmmsg(msgs []Message) {
 	m := o.batch(len(msgs))
 	for i := range msgs {
 		h := &m.hdrs[i].Hdr
@@ -49,38 +52,30 @@ func (c *Conn) recvmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		setIov(h, &m.iovs[i], msgs[i].Buf)
 		setControl(h, msgs[i].OOB)
 	}
-	o.flags = flags | unix.MSG_CMSG_CLOEXEC
-	// A blocking recvmmsg(2) waits for the whole batch, unless
-	// MSG_WAITFORONE.
-	o.expect(flags&unix.MSG_WAITFORONE == 0)
-	n, err := o.result(c.call(o, ctx))
-	for i := 0; i < n; i++ {
-		h := &m.hdrs[i]
+}
+
+// storeRecvmmsg fills msgs, the messages received, from o's batch.
+func (o *op) storeRecvmmsg(msgs []Message, flags int) {
+	for i := range msgs {
+		h := &o.mm.hdrs[i]
 		msgs[i].N = int(h.Len)
 		msgs[i].NN = int(h.Hdr.Controllen)
 		msgs[i].Flags = int(h.Hdr.Flags) &^ cloexecAdded(flags)
-		msgs[i].Addr = decodeAddrPort(&m.addrs[i], h.Hdr.Namelen)
+		msgs[i].Addr = decodeAddrPort(&o.mm.addrs[i], h.Hdr.Namelen)
 	}
-	return n, wrapErr(nameRecvmmsg, err)
 }
 
-func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, error) {
-	if len(msgs) == 0 {
-		return 0, nil
-	}
-	o, err := c.lockOp(opSendmmsg)
-	if err != nil {
-		return 0, err
-	}
-	defer o.unlock()
+// loadSendmmsg points o's batch at msgs' buffers and encodes their
+// destinations.
+func (o *op) loadSendmmsg(msgs []Message, family int) error {
 	m := o.batch(len(msgs))
 	for i := range msgs {
 		h := &m.hdrs[i].Hdr
 		*h = unix.Msghdr{}
 		if msgs[i].Addr.IsValid() {
-			l, err := encodeAddrPort(c.family, msgs[i].Addr, &m.addrs[i])
+			l, err := encodeAddrPort(family, msgs[i].Addr, &m.addrs[i])
 			if err != nil {
-				return 0, wrapErr(nameSendmmsg, err)
+				return err
 			}
 			h.Name = (*byte)(unsafe.Pointer(&m.addrs[i]))
 			h.Namelen = l
@@ -88,12 +83,14 @@ func (c *Conn) sendmmsg(msgs []Message, flags int, ctx context.Context) (int, er
 		setIov(h, &m.iovs[i], msgs[i].Buf)
 		setControl(h, msgs[i].OOB)
 	}
-	o.flags = flags
-	n, err := o.sent(c.call(o, ctx))
-	for i := 0; i < n; i++ {
-		msgs[i].N = int(m.hdrs[i].Len)
+	return nil
+}
+
+// storeSendmmsg records in msgs, the messages sent, the bytes of each.
+func (o *op) storeSendmmsg(msgs []Message) {
+	for i := range msgs {
+		msgs[i].N = int(o.mm.hdrs[i].Len)
 	}
-	return n, err
 }
 
 // batch readies o's arrays for n messages; release clears them.

@@ -266,14 +266,6 @@ func (o *op) release() {
 	}
 }
 
-// sent is what a send returns: the count, or no count and the error.
-func (o *op) sent(err error) (int, error) {
-	if err != nil {
-		return 0, wrapErr(opName(o.kind), err)
-	}
-	return o.n, nil
-}
-
 // flagsNonblock reports MSG_DONTWAIT, which makes the one call
 // non-blocking. MSG_ERRQUEUE is not treated so: recvmsg(2) never waits on
 // the error queue, but a queued error wakes the runtime poller (EPOLLERR),
