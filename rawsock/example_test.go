@@ -130,3 +130,31 @@ func ExampleSetTrace() {
 	//	close(3) = 0
 	//	close(4) = 0
 }
+
+// A timer in an epoll set, as a C event loop keeps its timeouts: epoll_wait
+// needs no timeout of its own, and the timer's fd says when it is due.
+func ExampleTimerfdCreate() {
+	tm, err := rawsock.TimerfdCreate(rawsock.CLOCK_MONOTONIC)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer tm.Close()
+	ep, err := rawsock.EpollCreate1(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ep.Close()
+	ev := rawsock.EpollEvent{Events: rawsock.EPOLLIN, Fd: int32(tm.Fd())}
+	if err := ep.Ctl(rawsock.EPOLL_CTL_ADD, tm.Fd(), &ev); err != nil {
+		log.Fatal(err)
+	}
+	tm.Settime(10*time.Millisecond, 0) // once, 10 ms from now
+	events := make([]rawsock.EpollEvent, 8)
+	n, err := ep.Wait(events, -1)
+	if err != nil {
+		log.Fatal(err)
+	}
+	k, err := tm.Read()
+	fmt.Println(n, events[0].Fd == int32(tm.Fd()), k, err)
+	// Output: 1 true 1 <nil>
+}
