@@ -23,15 +23,17 @@ Starts each timestamp echo server as a subprocess, and measures them side by
 side in one run with a load generator that verifies every reply byte:
 rawsock serve in goroutine and --loop epoll mode, examples/net-echo-server
 (the standard library's net), examples/epoll-echo-c (built with cc -O2) and
-its Go port examples/epoll-echo-go. Client and servers are pinned to one CPU (taskset),
-so that the figures are stable on a small machine. Prints a markdown table,
-then a run of --big connections at once.
+its Go port examples/epoll-echo-go; on request (--servers go-floor) the Go
+floor, the C server's loop on bare x/sys/unix. Client and servers are pinned
+to one CPU (taskset), so that the figures are stable on a small machine.
+Prints a markdown table, then a run of --big connections at once.
 
 Run it from the rawsock source tree (or give --src): it builds the examples.
 
   rawsock bench echo                       # 1, 16, 256 conns, 64 bytes, best of 3 x 2 s
   rawsock bench echo --duration 5s --big 10000
   rawsock bench echo --servers net,c --conns 1 --duration 1s --big 0
+  rawsock bench echo --servers c,go-floor,rawsock-epoll --big 0
   rawsock bench echo --server 'mine=./myserver -port {port}'
 
 flags:

@@ -84,7 +84,7 @@ func Run(cfg Config, stdout, stderr io.Writer) error {
 		if err == nil {
 			argv, err = srv.Argv(cfg, dir, port)
 		}
-		if err != nil && srcErr != nil && (key == "net" || key == "c" || key == "go-epoll") {
+		if err != nil && srcErr != nil && (key == "net" || key == "c" || key == "go-epoll" || key == "go-floor") {
 			err = srcErr
 		}
 		var r *running
