@@ -36,6 +36,10 @@ const (
 	nameEpollCreate = "epoll_create1"
 	nameEpollCtl    = "epoll_ctl"
 	nameEpollWait   = "epoll_wait"
+
+	nameTimerfdCreate  = "timerfd_create"
+	nameTimerfdSettime = "timerfd_settime"
+	nameRead           = "read"
 )
 
 // errNotImplemented is what every call returns where the package has no

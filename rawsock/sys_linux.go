@@ -254,7 +254,7 @@ func sysAccept4(fd int, rsa *unix.RawSockaddrAny, rsalen *uint32) (int, syscall.
 // rawMax is the most bytes a call that cannot wait copies on
 // RawSyscall6: a few microseconds at most, so holding the P through it
 // costs the scheduler less than entersyscall and exitsyscall cost the call
-// (README, "The core's calls that cannot wait").
+// (README, "What changed in the core").
 const rawMax = 64 << 10
 
 // cannotWait reports a send or receive that returns at once whatever the

@@ -8,12 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const (
-	nameTimerfdCreate  = "timerfd_create"
-	nameTimerfdSettime = "timerfd_settime"
-	nameRead           = "read"
-)
-
 func timerfdCreate(clock int) (*Timerfd, error) {
 	fd, err := sysTimerfdCreate(clock)
 	if err != nil {

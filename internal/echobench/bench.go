@@ -78,13 +78,12 @@ func Run(cfg Config, stdout, stderr io.Writer) error {
 		todo = append(todo, &cfg.Extra[i])
 	}
 	for _, srv := range todo {
-		key := srv.Key
 		port, err := freePort()
 		var argv []string
 		if err == nil {
 			argv, err = srv.Argv(cfg, dir, port)
 		}
-		if err != nil && srcErr != nil && (key == "net" || key == "c" || key == "go-epoll" || key == "go-floor") {
+		if err != nil && srcErr != nil && srv.Src {
 			err = srcErr
 		}
 		var r *running

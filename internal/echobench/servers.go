@@ -21,34 +21,37 @@ import (
 type Server struct {
 	Key  string // --servers name
 	Name string // table row
+	// Src: Argv builds it from the source tree (an example, or the floor),
+	// so a missing tree is why it cannot start.
+	Src bool
 	// Argv returns the command line serving on 127.0.0.1:port, building
 	// what it needs into dir first.
 	Argv func(cfg Config, dir string, port int) ([]string, error)
 }
 
 var servers = []Server{
-	{"rawsock", "rawsock serve", func(cfg Config, _ string, port int) ([]string, error) {
+	{"rawsock", "rawsock serve", false, func(cfg Config, _ string, port int) ([]string, error) {
 		return serveArgv(cfg, port)
 	}},
-	{"rawsock-epoll", "rawsock serve --loop epoll", func(cfg Config, _ string, port int) ([]string, error) {
+	{"rawsock-epoll", "rawsock serve --loop epoll", false, func(cfg Config, _ string, port int) ([]string, error) {
 		argv, err := serveArgv(cfg, port)
 		return append(argv, "--loop", "epoll"), err
 	}},
-	{"net", "net (examples/net-echo-server)", func(cfg Config, dir string, port int) ([]string, error) {
+	{"net", "net (examples/net-echo-server)", true, func(cfg Config, dir string, port int) ([]string, error) {
 		bin, err := goBuild(cfg.Src, "examples/net-echo-server", dir)
 		return []string{bin, "-addr", "127.0.0.1:" + strconv.Itoa(port)}, err
 	}},
-	{"c", "C epoll (examples/epoll-echo-c)", func(cfg Config, dir string, port int) ([]string, error) {
+	{"c", "C epoll (examples/epoll-echo-c)", true, func(cfg Config, dir string, port int) ([]string, error) {
 		bin, err := ccBuild(cfg.Src, dir)
 		return []string{bin, "-b", "127.0.0.1", "-p", strconv.Itoa(port)}, err
 	}},
-	{"go-epoll", "Go port on rawsock.Epoll (examples/epoll-echo-go)", func(cfg Config, dir string, port int) ([]string, error) {
+	{"go-epoll", "Go port on rawsock.Epoll (examples/epoll-echo-go)", true, func(cfg Config, dir string, port int) ([]string, error) {
 		bin, err := goBuild(cfg.Src, "examples/epoll-echo-go", dir)
 		return []string{bin, "-b", "127.0.0.1", "-p", strconv.Itoa(port)}, err
 	}},
 	// Not in the default set: the Go runtime's floor, for the question how
 	// much of a gap to C is the library's.
-	{"go-floor", "Go floor: x/sys/unix only (internal/echobench/floor)", func(cfg Config, dir string, port int) ([]string, error) {
+	{"go-floor", "Go floor: x/sys/unix only (internal/echobench/floor)", true, func(cfg Config, dir string, port int) ([]string, error) {
 		bin, err := goBuild(cfg.Src, "internal/echobench/floor", dir)
 		return []string{bin, "-b", "127.0.0.1", "-p", strconv.Itoa(port)}, err
 	}},

@@ -273,8 +273,11 @@ func (p *Pinger) rawFilters() error {
 			return fmt.Errorf("ping: setsockopt(ICMP_FILTER): %w", unwrapSyscall(err))
 		}
 	}
-	if p.noBPF || p.cfg.Flood {
-		p.lazyBPF = !p.noBPF
+	switch {
+	case p.noBPF:
+		return nil
+	case p.cfg.Flood:
+		p.lazyBPF = true
 		return nil
 	}
 	return p.sys.attachFilter(echoFilter(p.id, p.v6))
